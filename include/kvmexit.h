@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libkvmexit - record, decode, report and compare KVM VM exits.
+ *
+ * This is the library's only public header.  Conventions, everywhere:
+ *  - objects are opaque and named object-then-verb: kvmexit_<object>_<verb>();
+ *  - functions returning int return 0 (or a count) on success and a negative
+ *    errno on failure; errors in input files use the KVMEXIT_E* codes below,
+ *    which kvmexit_strerror() turns into text;
+ *  - every object that reads outside input keeps a human-readable message of
+ *    its last error (what failed, where, and what to do): *_errmsg();
+ *  - everything returned by a _new() or _open() function is released by the
+ *    matching _free() or _close(); the library keeps no global state and
+ *    never prints.
+ */
+#ifndef KVMEXIT_H
+#define KVMEXIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KVMEXIT_API __attribute__((visibility("default")))
+
+/* Error codes beyond errno, for malformed input.  Returned negated. */
+enum kvmexit_error {
+	KVMEXIT_ERRNO_BASE = 4000,
+	KVMEXIT_EFORMAT = KVMEXIT_ERRNO_BASE, /* malformed or hostile input */
+	KVMEXIT_ETRUNC,			      /* input ends too early */
+	KVMEXIT_ENOEVENTS,		      /* no kvm events in the input */
+	KVMEXIT_EMISMATCH,		      /* inputs cannot be compared */
+	KVMEXIT_ERRNO_END,
+};
+
+/* Text for a negative return value of this library (or of errno). */
+KVMEXIT_API const char *kvmexit_strerror(int err);
+
+/* ------------------------------------------------------------------ */
+/* Exit reasons (lib/reason.c): pure tables and decoders, no I/O.      */
+/* ------------------------------------------------------------------ */
+
+/* The kvm_exit tracepoint's `isa` field: 1 = VMX, 2 = SVM. */
+enum kvmexit_isa {
+	KVMEXIT_ISA_UNKNOWN = 0,
+	KVMEXIT_ISA_VMX = 1,
+	KVMEXIT_ISA_SVM = 2,
+};
+
+enum kvmexit_category {
+	KVMEXIT_CAT_OTHER = 0,
+	KVMEXIT_CAT_PAGING,	  /* page faults, EPT/NPF, INVLPG, INVPCID */
+	KVMEXIT_CAT_IO,		  /* port and MMIO access */
+	KVMEXIT_CAT_INTERRUPT,	  /* external interrupts, NMI/IRQ windows, APIC */
+	KVMEXIT_CAT_INSTRUCTION,  /* intercepted instructions: CPUID, HLT, RDTSC... */
+	KVMEXIT_CAT_MSR,	  /* RDMSR/WRMSR */
+	KVMEXIT_CAT_CR_DR,	  /* control and debug register access */
+	KVMEXIT_CAT_EXCEPTION,	  /* exception intercepts other than #PF */
+	KVMEXIT_CAT_VIRT,	  /* virtualization instructions: VMX, SVM, VMCALL */
+	KVMEXIT_CAT__MAX,
+};
+
+struct kvmexit_reason {
+	uint32_t code;			/* VMX basic reason, or SVM exit code */
+	const char *name;		/* the kernel's own spelling (kvm_exit) */
+	const char *description;	/* one line */
+	enum kvmexit_category category;
+	bool linux_names;		/* false: SDM/APM code Linux does not name */
+};
+
+/* Human name of the ISA ("VMX", "SVM") and of a category ("paging", ...). */
+KVMEXIT_API const char *kvmexit_isa_name(enum kvmexit_isa isa);
+KVMEXIT_API const char *kvmexit_category_name(enum kvmexit_category cat);
+
+/*
+ * The whole table for @isa, sorted by code; *count receives its length.
+ * Returns NULL (and *count = 0) for an unknown ISA.
+ */
+KVMEXIT_API const struct kvmexit_reason *
+kvmexit_reason_table(enum kvmexit_isa isa, size_t *count);
+
+/*
+ * The entry for @code (for VMX: the basic reason, bits 15:0; flag bits are
+ * ignored), or NULL when the code is not in the table.
+ */
+KVMEXIT_API const struct kvmexit_reason *
+kvmexit_reason_lookup(enum kvmexit_isa isa, uint32_t code);
+
+/*
+ * Writes the reason's name for a raw exit_reason into @buf: the kernel's
+ * name, or "UNKNOWN(0x%x)" for a code no table lists.  For VMX only the basic
+ * reason is named; see kvmexit_vmx_flags_str() for the flags.
+ * Returns the length it wanted (as snprintf), or -EINVAL.
+ */
+KVMEXIT_API int kvmexit_reason_name(enum kvmexit_isa isa, uint32_t exit_reason,
+				    char *buf, size_t size);
+
+/*
+ * Parses a reason given as a kernel name (case-insensitive), as a number
+ * (decimal or 0x hex), or as UNKNOWN(0xNN).  Returns 0 or -EINVAL.
+ */
+KVMEXIT_API int kvmexit_reason_parse(enum kvmexit_isa isa, const char *text,
+				     uint32_t *code);
+
+/* VMX exit_reason is 32 bits: basic reason in 15:0, flags above. */
+#define KVMEXIT_VMX_BASIC_MASK		0x0000ffffu
+#define KVMEXIT_VMX_FLAG_BUS_LOCK	(1u << 26)
+#define KVMEXIT_VMX_FLAG_ENCLAVE	(1u << 27)
+#define KVMEXIT_VMX_FLAG_SMI_PENDING_MTF (1u << 28)
+#define KVMEXIT_VMX_FLAG_SMI_FROM_VMX_ROOT (1u << 29)
+#define KVMEXIT_VMX_FLAG_FAILED_VMENTRY	(1u << 31)
+
+static inline uint32_t kvmexit_vmx_basic(uint32_t exit_reason)
+{
+	return exit_reason & KVMEXIT_VMX_BASIC_MASK;
+}
+
+static inline uint32_t kvmexit_vmx_flags(uint32_t exit_reason)
+{
+	return exit_reason & ~KVMEXIT_VMX_BASIC_MASK;
+}
+
+/*
+ * Names the flag bits of a VMX exit_reason, space separated
+ * ("FAILED_VMENTRY BUS_LOCK"); unnamed bits print as "0x%x".  Empty string
+ * when there are none.  Returns the length it wanted, as snprintf.
+ */
+KVMEXIT_API int kvmexit_vmx_flags_str(uint32_t exit_reason, char *buf,
+				      size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Events: what every source (live rings, perf.data) decodes into.     */
+/* ------------------------------------------------------------------ */
+
+enum kvmexit_event_type {
+	KVMEXIT_EV_EXIT = 0,		/* kvm:kvm_exit */
+	KVMEXIT_EV_ENTRY,		/* kvm:kvm_entry */
+	KVMEXIT_EV_USERSPACE_EXIT,	/* kvm:kvm_userspace_exit */
+	KVMEXIT_EV_PIO,			/* kvm:kvm_pio */
+	KVMEXIT_EV_MMIO,		/* kvm:kvm_mmio */
+	KVMEXIT_EV_MSR,			/* kvm:kvm_msr */
+	KVMEXIT_EV_LOST,		/* the kernel dropped records here */
+	KVMEXIT_EV__MAX,
+};
+
+/* The decoded kvm_exit fields. Absent fields (older kernels) read as 0. */
+struct kvmexit_exit {
+	enum kvmexit_isa isa;
+	uint32_t exit_reason;		/* raw: VMX basic | flags, or SVM code */
+	uint64_t guest_rip;
+	uint64_t info1;			/* VMX: exit qualification; SVM: exit_info_1 */
+	uint64_t info2;			/* VMX: GPA etc.;           SVM: exit_info_2 */
+	uint32_t intr_info;
+	uint32_t error_code;
+};
+
+struct kvmexit_event {
+	enum kvmexit_event_type type;
+	uint64_t time;			/* ns, perf clock */
+	int32_t pid, tid;		/* VMM process and vCPU thread */
+	uint32_t cpu;
+	uint32_t vcpu;			/* vcpu_id where the event has it */
+	union {
+		struct kvmexit_exit exit;
+		struct {
+			uint64_t rip;
+		} entry;
+		struct {
+			uint32_t reason;	/* KVM_EXIT_* */
+			int32_t error;		/* negative errno, or 0 */
+		} userspace_exit;
+		struct {
+			uint32_t rw, port, size, count, val;
+		} pio;
+		struct {
+			uint32_t type, len;
+			uint64_t gpa, val;
+		} mmio;
+		struct {
+			uint32_t write, ecx;
+			uint64_t data;
+			uint8_t exception;
+		} msr;
+		struct {
+			uint64_t count;		/* records lost */
+		} lost;
+	};
+};
+
+/*
+ * Exit details.  A detail refines a reason, e.g. EXCEPTION_NMI/#PF or
+ * CR_ACCESS/mov-to-cr3.  kvmexit_exit_detail() computes a small key that is
+ * stable across captures (so it can be aggregated and compared); the key's
+ * encoding is per reason and private, 0 means "no detail".
+ * kvmexit_detail_name() names a key ("#PF", "mov-to-cr3", "out:0x3f8").
+ *
+ * Keys:
+ *  VMX EXCEPTION_NMI   vector and type from intr_info: #PF, #UD, NMI, ...
+ *  VMX CR_ACCESS       exit qualification: mov-to-crN, mov-from-crN, clts, lmsw
+ *  VMX IO_INSTRUCTION  in/out and port: in:0x70, out:0x3f8
+ *  VMX EPT_VIOLATION   access: read, write, fetch (+ "-notpresent")
+ *  SVM npf             error code: read/write/fetch, present or not
+ *  SVM io              in/out and port
+ */
+KVMEXIT_API uint32_t kvmexit_exit_detail(const struct kvmexit_exit *exit);
+KVMEXIT_API int kvmexit_detail_name(enum kvmexit_isa isa, uint32_t exit_reason,
+				    uint32_t detail, char *buf, size_t size);
+
+/*
+ * Full text of one exit's details, for listings: e.g. for VMX IO_INSTRUCTION
+ * "out port 0x3f8 size 1 rep string", for EPT_VIOLATION
+ * "write gpa 0x1000 gla-valid", for CR_ACCESS "mov-to-cr3 from rax".
+ * Empty when the reason has no details.  Returns the length it wanted.
+ */
+KVMEXIT_API int kvmexit_exit_describe(const struct kvmexit_exit *exit,
+				      char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Capture metadata (lib/meta.c): what was recorded, where, and how.   */
+/* ------------------------------------------------------------------ */
+
+#define KVMEXIT_META_MAX_PARAMS 48
+
+struct kvmexit_meta_param {
+	char name[48];			/* e.g. "ept", "npt", "nested" */
+	char value[48];			/* as /sys/module/.../parameters shows */
+};
+
+/*
+ * Plain data, copied freely.  Fields a capture does not carry are empty
+ * strings or 0; stock perf captures carry only what perf's own feature
+ * sections say (hostname, osrelease, arch, cpuid, nr_cpus, cmdline).
+ */
+struct kvmexit_meta {
+	char hostname[65];
+	char osrelease[65];		/* kernel release of the host */
+	char arch[16];
+	char cpuid[128];		/* perf's CPUID feature: "AuthenticAMD,25,1,1" */
+	char cpu_desc[128];		/* model name */
+	char cmdline[512];		/* the recording command line */
+	char vendor[16];		/* "GenuineIntel", "AuthenticAMD" */
+	char kvm_module[16];		/* "kvm_intel", "kvm_amd", "" */
+	enum kvmexit_isa isa;		/* from the vendor when samples lack isa */
+	uint32_t nr_cpus;
+	uint64_t start_ns, end_ns;	/* perf clock; 0 when unknown */
+	uint64_t start_epoch_ns;	/* wall clock at start; 0 when unknown */
+	uint64_t lost;			/* records the kernel dropped */
+	bool has_kvmexit;		/* the capture carries kvmexit's own section */
+	bool counts_only;		/* a --count capture: counts, no samples */
+	size_t nr_params;
+	struct kvmexit_meta_param params[KVMEXIT_META_MAX_PARAMS];
+};
+
+/* The value of a kvm module parameter ("Y", "1", ...), or NULL. */
+KVMEXIT_API const char *kvmexit_meta_param(const struct kvmexit_meta *meta,
+					   const char *name);
+
+/*
+ * Whether two-dimensional paging (ept for kvm_intel, npt for kvm_amd) was
+ * on: 1 on, 0 off (shadow paging), -1 unknown.
+ */
+KVMEXIT_API int kvmexit_meta_tdp(const struct kvmexit_meta *meta);
+
+/* ------------------------------------------------------------------ */
+/* Reading captures (lib/perfdata-read.c, lib/tracedata.c,             */
+/* lib/format.c): perf.data in file or pipe mode, ours or stock perf's. */
+/* ------------------------------------------------------------------ */
+
+struct kvmexit_capture;
+
+/* Return non-zero to stop the walk; that value is returned. */
+typedef int (*kvmexit_event_fn)(const struct kvmexit_event *ev, void *arg);
+
+/*
+ * Opens a capture: a perf.data file, or "-" for standard input (pipe mode
+ * is detected from the magic either way).  On failure returns a negative
+ * error and, if @errbuf is not NULL, a message saying what was wrong and
+ * where (an offset) into it.
+ */
+KVMEXIT_API int kvmexit_capture_open(const char *path,
+				     struct kvmexit_capture **out,
+				     char *errbuf, size_t errlen);
+
+/*
+ * Calls @fn for every kvm event in time order (ordered within each round,
+ * as perf does; memory bounded by a round) and for every lost-records
+ * record.  Can be called once per open capture.
+ */
+KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap,
+					 kvmexit_event_fn fn, void *arg);
+
+/*
+ * What the capture says about itself.  For pipe-mode input, complete only
+ * after kvmexit_capture_for_each() has returned.
+ */
+KVMEXIT_API const struct kvmexit_meta *
+kvmexit_capture_meta(const struct kvmexit_capture *cap);
+
+/* Counts carried by a --count capture (meta->counts_only). */
+struct kvmexit_count {
+	enum kvmexit_isa isa;
+	uint32_t exit_reason;
+	int32_t cpu;			/* -1: all CPUs */
+	uint64_t count;
+};
+KVMEXIT_API size_t kvmexit_capture_counts(const struct kvmexit_capture *cap,
+					  const struct kvmexit_count **counts);
+
+KVMEXIT_API const char *kvmexit_capture_errmsg(const struct kvmexit_capture *cap);
+KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap);
+
+/* ------------------------------------------------------------------ */
+/* Profiles (lib/profile.c): aggregated exits of one capture.          */
+/* ------------------------------------------------------------------ */
+
+struct kvmexit_profile;
+
+struct kvmexit_profile_opts {
+	size_t sz;			/* sizeof(struct kvmexit_profile_opts) */
+	int32_t pid;			/* only this VMM process; -1: all */
+	int32_t vcpu;			/* only this vCPU id; -1: all */
+	bool has_reason;		/* only this reason: */
+	enum kvmexit_isa reason_isa;
+	uint32_t reason;
+	uint32_t top_rips;		/* guest RIPs kept per reason; 0: none */
+};
+
+KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
+				    struct kvmexit_profile **out);
+KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *prof);
+
+/* Feeds one event (any type); events must come in time order per thread. */
+KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *prof,
+					  const struct kvmexit_event *ev);
+
+/* Adds counted exits without times (count tables, --count captures). */
+KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *prof,
+					  enum kvmexit_isa isa,
+					  uint32_t exit_reason, uint32_t detail,
+					  uint64_t count);
+
+KVMEXIT_API void kvmexit_profile_set_meta(struct kvmexit_profile *prof,
+					  const struct kvmexit_meta *meta);
+KVMEXIT_API const struct kvmexit_meta *
+kvmexit_profile_meta(const struct kvmexit_profile *prof);
+
+/*
+ * Loads a whole input into a new profile: a perf.data capture (ours or
+ * perf's, file or pipe mode, or a --count capture) or a count table
+ * (see kvmexit-capture(5)); the kind is detected from the content.
+ */
+KVMEXIT_API int kvmexit_profile_load(const char *path,
+				     const struct kvmexit_profile_opts *opts,
+				     struct kvmexit_profile **out,
+				     char *errbuf, size_t errlen);
+
+struct kvmexit_profile_totals {
+	uint64_t exits;			/* kvm_exit events counted */
+	uint64_t entries;		/* kvm_entry events seen */
+	uint64_t timed;			/* exits paired with their kvm_entry */
+	uint64_t dropped_pairs;		/* pairs dropped across lost records */
+	uint64_t lost;			/* records lost */
+	uint64_t other_events;		/* pio, mmio, msr, userspace exits */
+	uint64_t time_total_ns;		/* sum of exit-handling times */
+	uint64_t first_ns, last_ns;	/* event times seen */
+	uint64_t duration_ns;		/* last - first, or the meta's span */
+	uint32_t nr_vcpus, nr_pids;
+	enum kvmexit_isa isa;		/* KVMEXIT_ISA_UNKNOWN when mixed/none */
+};
+KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *prof,
+					struct kvmexit_profile_totals *out);
+
+enum kvmexit_group {
+	KVMEXIT_GROUP_REASON = 0,	/* one row per exit reason */
+	KVMEXIT_GROUP_DETAIL,		/* per reason and detail key */
+	KVMEXIT_GROUP_VCPU,		/* per vCPU id and reason */
+	KVMEXIT_GROUP_PID,		/* per VMM pid and reason */
+	KVMEXIT_GROUP_CATEGORY,		/* per category (reason = category) */
+};
+
+/* One aggregated row.  Times in ns; time fields are 0 when timed == 0. */
+struct kvmexit_stat {
+	enum kvmexit_isa isa;
+	uint32_t reason;		/* basic reason (VMX) or code (SVM) */
+	uint32_t detail;		/* KVMEXIT_GROUP_DETAIL; else 0 */
+	int32_t vcpu;			/* KVMEXIT_GROUP_VCPU; else -1 */
+	int32_t pid;			/* KVMEXIT_GROUP_PID; else -1 */
+	uint64_t count;
+	uint64_t timed;
+	uint64_t time_total, time_min, time_max, time_p50, time_p99;
+};
+
+/*
+ * Rows of one grouping, most frequent first, in a new array that the caller
+ * releases with kvmexit_stats_free().  Returns the number of rows or a
+ * negative error.
+ */
+KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *prof,
+				      enum kvmexit_group group,
+				      struct kvmexit_stat **rows);
+KVMEXIT_API void kvmexit_stats_free(struct kvmexit_stat *rows);
+
+struct kvmexit_rip {
+	uint64_t rip;
+	uint64_t count;
+};
+/* The most frequent guest RIPs of one reason; returns how many (<= max). */
+KVMEXIT_API size_t kvmexit_profile_top_rips(const struct kvmexit_profile *prof,
+					    enum kvmexit_isa isa, uint32_t reason,
+					    struct kvmexit_rip *out, size_t max);
+
+/* ------------------------------------------------------------------ */
+/* Guest symbols (lib/symbols.c): guest RIP -> function+offset.        */
+/* ------------------------------------------------------------------ */
+
+struct kvmexit_symbols;
+
+/* A guest vmlinux or other ELF (read with libelf), or a kallsyms text file. */
+KVMEXIT_API int kvmexit_symbols_open(const char *path,
+				     struct kvmexit_symbols **out,
+				     char *errbuf, size_t errlen);
+/* Writes "func+0x1a" into buf; returns its length, or -ENOENT. */
+KVMEXIT_API int kvmexit_symbols_lookup(const struct kvmexit_symbols *syms,
+				       uint64_t addr, char *buf, size_t size);
+KVMEXIT_API void kvmexit_symbols_free(struct kvmexit_symbols *syms);
+
+/* ------------------------------------------------------------------ */
+/* Comparing profiles (lib/diff.c).                                    */
+/* ------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------ */
+/* Writing captures (lib/perfdata-write.c).                            */
+/* ------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------ */
+/* Recording live (lib/record.c, lib/count.c, lib/tracefs.c).          */
+/* ------------------------------------------------------------------ */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KVMEXIT_H */

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Subcommands of kvmexit: each is main()-like and returns the exit status. */
+#ifndef KVMEXIT_TOOL_COMMANDS_H
+#define KVMEXIT_TOOL_COMMANDS_H
+
+/* reasons */
+
+/* report */
+
+/* record */
+
+/* diff */
+
+#endif
