@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Capture metadata: what kvmexit stores beyond stock perf.data, as text.
+ *
+ * The section is "key=value" lines after a "kvmexit-meta 1" line; values
+ * never contain newlines.  Readers skip keys they do not know, so keys can
+ * be added without a version bump; a changed meaning needs a new version.
+ * See kvmexit-capture(5).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+#define KX_META_MAGIC "kvmexit-meta 1\n"
+
+KVMEXIT_API const char *kvmexit_meta_param(const struct kvmexit_meta *meta,
+					   const char *name)
+{
+	for (size_t i = 0; i < meta->nr_params; i++)
+		if (!strcmp(meta->params[i].name, name))
+			return meta->params[i].value;
+	return NULL;
+}
+
+static int param_bool(const char *value)
+{
+	if (!value || !*value)
+		return -1;
+	if (!strcasecmp(value, "Y") || !strcmp(value, "1"))
+		return 1;
+	if (!strcasecmp(value, "N") || !strcmp(value, "0"))
+		return 0;
+	return -1;
+}
+
+KVMEXIT_API int kvmexit_meta_tdp(const struct kvmexit_meta *meta)
+{
+	if (!strcmp(meta->kvm_module, "kvm_intel"))
+		return param_bool(kvmexit_meta_param(meta, "ept"));
+	if (!strcmp(meta->kvm_module, "kvm_amd"))
+		return param_bool(kvmexit_meta_param(meta, "npt"));
+	return -1;
+}
+
+enum kvmexit_isa kx_isa_from_vendor(const char *vendor)
+{
+	if (!strncmp(vendor, "GenuineIntel", 12))
+		return KVMEXIT_ISA_VMX;
+	if (!strncmp(vendor, "AuthenticAMD", 12) || !strncmp(vendor, "HygonGenuine", 12))
+		return KVMEXIT_ISA_SVM;
+	return KVMEXIT_ISA_UNKNOWN;
+}
+
+static void copy_str(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+int kx_meta_set_param(struct kvmexit_meta *meta, const char *name, const char *value)
+{
+	struct kvmexit_meta_param *p = NULL;
+
+	for (size_t i = 0; i < meta->nr_params; i++)
+		if (!strcmp(meta->params[i].name, name))
+			p = &meta->params[i];
+	if (!p) {
+		if (meta->nr_params == KVMEXIT_META_MAX_PARAMS)
+			return -ENOSPC;
+		p = &meta->params[meta->nr_params++];
+		copy_str(p->name, sizeof(p->name), name, strlen(name));
+	}
+	copy_str(p->value, sizeof(p->value), value, strlen(value));
+	return 0;
+}
+
+int kx_counts_add(struct kx_counts *counts, enum kvmexit_isa isa,
+		  uint32_t exit_reason, int32_t cpu, uint64_t count)
+{
+	if (counts->nr == counts->alloc) {
+		size_t n = counts->alloc ? counts->alloc * 2 : 64;
+		struct kvmexit_count *v = realloc(counts->v, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		counts->v = v;
+		counts->alloc = n;
+	}
+	counts->v[counts->nr++] = (struct kvmexit_count){
+		.isa = isa, .exit_reason = exit_reason, .cpu = cpu, .count = count,
+	};
+	return 0;
+}
+
+void kx_counts_release(struct kx_counts *counts)
+{
+	free(counts->v);
+	*counts = (struct kx_counts){ 0 };
+}
+
+/* A growing text buffer whose only failure is -ENOMEM, reported at the end. */
+struct strbuf {
+	char *s;
+	size_t len, alloc;
+	int err;
+};
+
+static void __attribute__((format(printf, 2, 3))) sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb->err)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(sb->s ? sb->s + sb->len : NULL, sb->alloc - sb->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			sb->err = -EINVAL;
+			return;
+		}
+		if (sb->len + n < sb->alloc) {
+			sb->len += n;
+			return;
+		}
+		size_t want = (sb->alloc + n + 1) * 2;
+		char *s = realloc(sb->s, want);
+
+		if (!s) {
+			sb->err = -ENOMEM;
+			return;
+		}
+		sb->s = s;
+		sb->alloc = want;
+	}
+}
+
+/* Values are single-line: anything from a newline on is dropped. */
+static void sb_kv(struct strbuf *sb, const char *key, const char *value)
+{
+	if (*value)
+		sb_printf(sb, "%s=%.*s\n", key, (int)strcspn(value, "\r\n"), value);
+}
+
+int kx_meta_encode(const struct kvmexit_meta *meta, const struct kx_counts *counts,
+		   char **text, size_t *len)
+{
+	struct strbuf sb = { 0 };
+
+	sb_printf(&sb, "%s", KX_META_MAGIC);
+	sb_kv(&sb, "vendor", meta->vendor);
+	sb_kv(&sb, "kvm_module", meta->kvm_module);
+	sb_printf(&sb, "isa=%u\n", meta->isa);
+	sb_kv(&sb, "osrelease", meta->osrelease);
+	sb_kv(&sb, "hostname", meta->hostname);
+	sb_kv(&sb, "cpu_desc", meta->cpu_desc);
+	sb_printf(&sb, "nr_cpus=%" PRIu32 "\n", meta->nr_cpus);
+	sb_printf(&sb, "start_ns=%" PRIu64 "\nend_ns=%" PRIu64 "\n", meta->start_ns, meta->end_ns);
+	sb_printf(&sb, "start_epoch_ns=%" PRIu64 "\n", meta->start_epoch_ns);
+	sb_printf(&sb, "lost=%" PRIu64 "\n", meta->lost);
+	sb_printf(&sb, "counts_only=%d\n", meta->counts_only);
+	for (size_t i = 0; i < meta->nr_params; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "param.%s", meta->params[i].name);
+		sb_kv(&sb, key, meta->params[i].value);
+	}
+	for (size_t i = 0; counts && i < counts->nr; i++)
+		sb_printf(&sb, "count=%u,%" PRIu32 ",%" PRId32 ",%" PRIu64 "\n",
+			  counts->v[i].isa, counts->v[i].exit_reason, counts->v[i].cpu,
+			  counts->v[i].count);
+	if (sb.err) {
+		free(sb.s);
+		return sb.err;
+	}
+	*text = sb.s;
+	*len = sb.len;
+	return 0;
+}
+
+static int parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	char buf[32], *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -KVMEXIT_EFORMAT;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*out = strtoull(buf, &end, 10);
+	return (errno || *end || buf[0] == '-') ? -KVMEXIT_EFORMAT : 0;
+}
+
+static int parse_count(const char *v, size_t len, struct kx_counts *counts)
+{
+	char buf[96];
+	unsigned isa;
+	uint32_t reason;
+	int32_t cpu;
+	uint64_t count;
+	int used = 0;
+
+	if (len >= sizeof(buf))
+		return -KVMEXIT_EFORMAT;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%u,%" SCNu32 ",%" SCNd32 ",%" SCNu64 "%n", &isa, &reason, &cpu,
+		   &count, &used) != 4 || (size_t)used != len || isa > KVMEXIT_ISA_SVM)
+		return -KVMEXIT_EFORMAT;
+	return counts ? kx_counts_add(counts, isa, reason, cpu, count) : 0;
+}
+
+#define KEY_IS(k) (klen == sizeof(k) - 1 && !memcmp(line, k, klen))
+
+static int decode_line(const char *line, size_t n, struct kvmexit_meta *m,
+		       struct kx_counts *counts)
+{
+	const char *eq = memchr(line, '=', n);
+	size_t klen, vlen;
+	const char *v;
+	uint64_t u = 0;
+
+	if (!eq)
+		return n == 0 ? 0 : -KVMEXIT_EFORMAT;
+	klen = eq - line;
+	v = eq + 1;
+	vlen = n - klen - 1;
+	if (KEY_IS("vendor"))
+		copy_str(m->vendor, sizeof(m->vendor), v, vlen);
+	else if (KEY_IS("kvm_module"))
+		copy_str(m->kvm_module, sizeof(m->kvm_module), v, vlen);
+	else if (KEY_IS("osrelease"))
+		copy_str(m->osrelease, sizeof(m->osrelease), v, vlen);
+	else if (KEY_IS("hostname"))
+		copy_str(m->hostname, sizeof(m->hostname), v, vlen);
+	else if (KEY_IS("cpu_desc"))
+		copy_str(m->cpu_desc, sizeof(m->cpu_desc), v, vlen);
+	else if (KEY_IS("count"))
+		return parse_count(v, vlen, counts);
+	else if (klen > 6 && !memcmp(line, "param.", 6)) {
+		char name[48], value[48];
+
+		copy_str(name, sizeof(name), line + 6, klen - 6);
+		copy_str(value, sizeof(value), v, vlen);
+		/* A full table keeps the first parameters: not worth failing for. */
+		(void)kx_meta_set_param(m, name, value);
+		return 0;
+	} else {
+		if (parse_u64(v, vlen, &u))
+			return KEY_IS("isa") || KEY_IS("nr_cpus") || KEY_IS("start_ns") ||
+			       KEY_IS("end_ns") || KEY_IS("lost") || KEY_IS("counts_only") ||
+			       KEY_IS("start_epoch_ns") ? -KVMEXIT_EFORMAT : 0;
+		if (KEY_IS("isa"))
+			m->isa = u <= KVMEXIT_ISA_SVM ? (enum kvmexit_isa)u : KVMEXIT_ISA_UNKNOWN;
+		else if (KEY_IS("nr_cpus"))
+			m->nr_cpus = u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
+		else if (KEY_IS("start_ns"))
+			m->start_ns = u;
+		else if (KEY_IS("end_ns"))
+			m->end_ns = u;
+		else if (KEY_IS("start_epoch_ns"))
+			m->start_epoch_ns = u;
+		else if (KEY_IS("lost"))
+			m->lost = u;
+		else if (KEY_IS("counts_only"))
+			m->counts_only = u != 0;
+	}
+	return 0;
+}
+
+int kx_meta_decode(const char *text, size_t len, struct kvmexit_meta *meta,
+		   struct kx_counts *counts)
+{
+	size_t magic = strlen(KX_META_MAGIC);
+
+	if (len < magic || memcmp(text, KX_META_MAGIC, magic))
+		return -KVMEXIT_EFORMAT;
+	for (size_t pos = magic; pos < len;) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+		int err;
+
+		/* A NUL pads the section to 8 bytes: the text ends there. */
+		if (memchr(line, '\0', n)) {
+			n = strnlen(line, n);
+			nl = NULL;
+		}
+		err = decode_line(line, n, meta, counts);
+		if (err)
+			return err;
+		if (!nl)
+			break;
+		pos += n + 1;
+	}
+	meta->has_kvmexit = true;
+	return 0;
+}
