@@ -68,7 +68,8 @@ struct kvmexit_reason {
 	const char *name;		/* the kernel's own spelling (kvm_exit) */
 	const char *description;	/* one line */
 	enum kvmexit_category category;
-	bool linux_names;		/* false: SDM/APM code Linux does not name */
+	bool linux_names;		/* true: kvm_exit prints this name (6.1..6.18);
+					 * false: SDM/APM/GHCB code it does not */
 };
 
 /* Human name of the ISA ("VMX", "SVM") and of a category ("paging", ...). */
@@ -124,9 +125,12 @@ static inline uint32_t kvmexit_vmx_flags(uint32_t exit_reason)
 }
 
 /*
- * Names the flag bits of a VMX exit_reason, space separated
- * ("FAILED_VMENTRY BUS_LOCK"); unnamed bits print as "0x%x".  Empty string
- * when there are none.  Returns the length it wanted, as snprintf.
+ * Names the flag bits of a VMX exit_reason, highest first, space separated:
+ * FAILED_VMENTRY (bit 31, the kernel's spelling), SMI_FROM_VMX_ROOT (29),
+ * SMI_PENDING_MTF (28), ENCLAVE_MODE (27), BUS_LOCK_DETECTED (26); other
+ * set bits follow as one "0x%x".  E.g. "FAILED_VMENTRY BUS_LOCK_DETECTED".
+ * Empty string when there are none.  Returns the length it wanted, as
+ * snprintf.
  */
 KVMEXIT_API int kvmexit_vmx_flags_str(uint32_t exit_reason, char *buf,
 				      size_t size);
@@ -146,13 +150,23 @@ enum kvmexit_event_type {
 	KVMEXIT_EV__MAX,
 };
 
-/* The decoded kvm_exit fields. Absent fields (older kernels) read as 0. */
+/*
+ * The decoded kvm_exit fields. Absent fields (older kernels) read as 0.
+ * As the kernel fills them (vmx_get_exit_info(), svm_get_exit_info()):
+ *   VMX: info1 = exit qualification, info2 = IDT-vectoring information,
+ *        intr_info = VM-exit interruption information, error_code = its
+ *        error code.  After a failed VM entry all but info1 are 0.  There is
+ *        no guest-physical address (EPT violations): see kvm_page_fault.
+ *   SVM: info1 = EXITINFO1, info2 = EXITINFO2 (the GPA for npf),
+ *        intr_info = EXITINTINFO (the event being delivered at the exit),
+ *        error_code = its error code.
+ */
 struct kvmexit_exit {
 	enum kvmexit_isa isa;
 	uint32_t exit_reason;		/* raw: VMX basic | flags, or SVM code */
 	uint64_t guest_rip;
-	uint64_t info1;			/* VMX: exit qualification; SVM: exit_info_1 */
-	uint64_t info2;			/* VMX: GPA etc.;           SVM: exit_info_2 */
+	uint64_t info1;
+	uint64_t info2;
 	uint32_t intr_info;
 	uint32_t error_code;
 };
@@ -197,13 +211,18 @@ struct kvmexit_event {
  * encoding is per reason and private, 0 means "no detail".
  * kvmexit_detail_name() names a key ("#PF", "mov-to-cr3", "out:0x3f8").
  *
- * Keys:
- *  VMX EXCEPTION_NMI   vector and type from intr_info: #PF, #UD, NMI, ...
+ * Keys (encodings in lib/reason.c):
+ *  VMX EXCEPTION_NMI   vector and type from intr_info: #PF, #UD, NMI,
+ *                      #DB(icebp), vectorN ...
  *  VMX CR_ACCESS       exit qualification: mov-to-crN, mov-from-crN, clts, lmsw
+ *  VMX DR_ACCESS       exit qualification: mov-to-drN, mov-from-drN
  *  VMX IO_INSTRUCTION  in/out and port: in:0x70, out:0x3f8
  *  VMX EPT_VIOLATION   access: read, write, fetch (+ "-notpresent")
- *  SVM npf             error code: read/write/fetch, present or not
- *  SVM io              in/out and port
+ *  SVM npf             error code: read, write, fetch (+ "-notpresent",
+ *                      + "-rsvd" for reserved-bit faults, KVM's MMIO path)
+ *  SVM io              in/out and port, as for VMX (same keys)
+ *  SVM msr             rdmsr, wrmsr
+ * kvmexit_detail_name() prints a key no decoder makes as "0x%x".
  */
 KVMEXIT_API uint32_t kvmexit_exit_detail(const struct kvmexit_exit *exit);
 KVMEXIT_API int kvmexit_detail_name(enum kvmexit_isa isa, uint32_t exit_reason,
@@ -212,8 +231,10 @@ KVMEXIT_API int kvmexit_detail_name(enum kvmexit_isa isa, uint32_t exit_reason,
 /*
  * Full text of one exit's details, for listings: e.g. for VMX IO_INSTRUCTION
  * "out port 0x3f8 size 1 rep string", for EPT_VIOLATION
- * "write gpa 0x1000 gla-valid", for CR_ACCESS "mov-to-cr3 from rax".
- * Empty when the reason has no details.  Returns the length it wanted.
+ * "write perms r-x gla-valid final", for CR_ACCESS "mov-to-cr3 from rax",
+ * for EXCEPTION_NMI "#PF error 0x4 addr 0x7f0000001000", for SVM npf
+ * "write-notpresent gpa 0xfee00000 user final".  Empty when the reason has
+ * no details.  Returns the length it wanted (as snprintf), or -EINVAL.
  */
 KVMEXIT_API int kvmexit_exit_describe(const struct kvmexit_exit *exit,
 				      char *buf, size_t size);

@@ -15,7 +15,7 @@ if [ -z "$bad" ]; then
 else
 	echo "not ok 2 - symbols exported beyond kvmexit_:"; printf '#   %s\n' $bad
 fi
-if nm -D "$so" | grep -q ' kvmexit_strerror@@LIBKVMEXIT_0.1'; then
+if nm -D "$so" | grep -q ' kvmexit_reason_lookup@@LIBKVMEXIT_0.1'; then
 	echo "ok 3 - symbols carry the LIBKVMEXIT_0.1 version"
 else
 	echo "not ok 3 - symbols carry the LIBKVMEXIT_0.1 version"

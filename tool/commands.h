@@ -4,6 +4,7 @@
 #define KVMEXIT_TOOL_COMMANDS_H
 
 /* reasons */
+int cmd_reasons(int argc, char **argv);
 
 /* report */
 

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	/* diff */
 
 	/* reasons */
+	{ "reasons", cmd_reasons, "list the VMX and SVM exit-reason tables" },
 
 	{ NULL, NULL, NULL },
 };
