@@ -134,8 +134,14 @@ struct kx_id {
 	uint32_t attr;
 };
 
+struct kx_key {
+	uint64_t time;
+	uint32_t idx;			/* in kx_queue.v */
+};
+
 struct kx_queue {
-	struct kvmexit_event *v, *tmp;
+	struct kvmexit_event *v, *vtmp;	/* events in arrival order, spare */
+	struct kx_key *k, *ktmp;	/* keys (sorted when .sorted), spare */
 	size_t nr, alloc;
 	bool sorted;
 	uint64_t max_time;		/* largest time queued so far */
@@ -154,6 +160,7 @@ struct kvmexit_capture {
 	struct kx_id *ids;
 	size_t nr_ids;
 	bool ids_sorted;
+	struct kx_id idcache[64];	/* direct mapped by id; .attr + 1, 0: empty */
 	int id_pos;			/* u64 index of the id in a sample; -1 */
 	int is_pos;			/* same, counted from the end of a trailer */
 	bool pipe, own_fd, walked, has_tracing;
@@ -432,6 +439,7 @@ static int ids_add(struct kvmexit_capture *cap, const unsigned char *p, size_t n
 	for (size_t i = 0; i < nr; i++)
 		v[cap->nr_ids++] = (struct kx_id){ .id = ld64(p + 8 * i), .attr = attr };
 	cap->ids_sorted = false;
+	memset(cap->idcache, 0, sizeof(cap->idcache));
 	return 0;
 }
 
@@ -442,7 +450,7 @@ static int id_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static struct kx_attr *attr_by_id(struct kvmexit_capture *cap, uint64_t id)
+static struct kx_attr *attr_by_id_slow(struct kvmexit_capture *cap, uint64_t id)
 {
 	size_t lo = 0, hi;
 
@@ -462,6 +470,19 @@ static struct kx_attr *attr_by_id(struct kvmexit_capture *cap, uint64_t id)
 	if (lo < cap->nr_ids && cap->ids[lo].id == id)
 		return &cap->attrs[cap->ids[lo].attr];
 	return NULL;
+}
+
+static inline struct kx_attr *attr_by_id(struct kvmexit_capture *cap, uint64_t id)
+{
+	struct kx_id *c = &cap->idcache[id % KX_ARRAY_SIZE(cap->idcache)];
+	struct kx_attr *a;
+
+	if (c->attr && c->id == id)
+		return &cap->attrs[c->attr - 1];
+	a = attr_by_id_slow(cap, id);
+	if (a)
+		*c = (struct kx_id){ .id = id, .attr = (uint32_t)(a - cap->attrs) + 1 };
+	return a;
 }
 
 /* Every attr must put the id at the same place, as perf requires. */
@@ -805,28 +826,13 @@ static int file_open(struct kvmexit_capture *cap, const unsigned char *first16)
 
 /* ------------------------------------------------------------ ordering */
 
-static int deliver(struct kvmexit_capture *cap, const struct kvmexit_event *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int r = cap->fn(&v[i], cap->arg);
-
-		if (r) {
-			cap->stop = r;
-			return r;
-		}
-	}
-	return 0;
-}
-
-static size_t run_end(const struct kvmexit_event *v, size_t i, size_t n)
-{
-	for (i++; i < n && v[i].time >= v[i - 1].time; i++)
-		;
-	return i;
-}
-
-static void merge(const struct kvmexit_event *a, size_t na, const struct kvmexit_event *b,
-		  size_t nb, struct kvmexit_event *out)
+/*
+ * Events are decoded straight into v[] in arrival order; sorting moves only
+ * the 16-byte keys.  A flush delivers v[k[0].idx], v[k[1].idx]... and moves
+ * the events it keeps, in key order, to the front of the spare array.
+ */
+static void merge(const struct kx_key *a, size_t na, const struct kx_key *b, size_t nb,
+		  struct kx_key *out)
 {
 	size_t i = 0, j = 0;
 
@@ -836,14 +842,21 @@ static void merge(const struct kvmexit_event *a, size_t na, const struct kvmexit
 	memcpy(out + (na - i), b + j, (nb - j) * sizeof(*b));
 }
 
+static size_t run_end(const struct kx_key *k, size_t i, size_t n)
+{
+	for (i++; i < n && k[i].time >= k[i - 1].time; i++)
+		;
+	return i;
+}
+
 /* Stable natural merge sort by time: a round is a few sorted runs (CPUs). */
 static void queue_sort(struct kx_queue *q)
 {
-	struct kvmexit_event *src = q->v, *dst = q->tmp;
+	struct kx_key *src = q->k, *dst = q->ktmp, *t;
 	size_t runs;
 
-	if (q->sorted || q->nr < 2)
-		goto done;
+	if (q->sorted)
+		return;
 	do {
 		runs = 0;
 		for (size_t i = 0; i < q->nr;) {
@@ -854,29 +867,40 @@ static void queue_sort(struct kx_queue *q)
 			runs++;
 			i = e;
 		}
-		struct kvmexit_event *t = src;
-
+		t = src;
 		src = dst;
 		dst = t;
 	} while (runs > 1);
-	q->v = src;
-	q->tmp = dst;
-done:
+	q->k = src;
+	q->ktmp = dst;
 	q->sorted = true;
 }
 
-/* Delivers the first n queued events (sorted) and keeps the rest. */
+/* Delivers the first n events in key order (sorted) and keeps the rest. */
 static int queue_pop(struct kvmexit_capture *cap, size_t n)
 {
 	struct kx_queue *q = &cap->q;
-	int r;
+	struct kvmexit_event *t;
 
+	for (size_t i = 0; i < n; i++) {
+		int r = cap->fn(&q->v[q->k[i].idx], cap->arg);
+
+		if (r) {
+			cap->stop = r;
+			return r;
+		}
+	}
 	if (!n)
 		return 0;
-	r = deliver(cap, q->v, n);
-	memmove(q->v, q->v + n, (q->nr - n) * sizeof(*q->v));
+	for (size_t i = n; i < q->nr; i++) {
+		q->vtmp[i - n] = q->v[q->k[i].idx];
+		q->k[i - n] = (struct kx_key){ .time = q->k[i].time, .idx = (uint32_t)(i - n) };
+	}
+	t = q->v;
+	q->v = q->vtmp;
+	q->vtmp = t;
 	q->nr -= n;
-	return r;
+	return 0;
 }
 
 static int queue_flush_to(struct kvmexit_capture *cap, uint64_t limit)
@@ -889,7 +913,7 @@ static int queue_flush_to(struct kvmexit_capture *cap, uint64_t limit)
 	while (lo < hi) {		/* first event later than limit */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (q->v[mid].time <= limit)
+		if (q->k[mid].time <= limit)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -905,48 +929,71 @@ static int queue_round(struct kvmexit_capture *cap)
 	return r;
 }
 
-static int queue_grow(struct kvmexit_capture *cap)
+static int queue_grow(struct kx_queue *q)
 {
-	struct kx_queue *q = &cap->q;
 	size_t n = q->alloc ? q->alloc * 2 : 4096;
-	struct kvmexit_event *v, *t;
+	void *p;
 
 	if (n > KX_QUEUE_MAX)
 		n = KX_QUEUE_MAX;
-	v = realloc(q->v, n * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	q->v = v;
-	t = realloc(q->tmp, n * sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	q->tmp = t;
+#define GROW(field) do {						\
+		p = realloc(q->field, n * sizeof(*q->field));		\
+		if (!p)							\
+			return -ENOMEM;					\
+		q->field = p;						\
+	} while (0)
+	GROW(v);
+	GROW(vtmp);
+	GROW(k);
+	GROW(ktmp);
+#undef GROW
 	q->alloc = n;
 	return 0;
 }
 
-static int queue_push(struct kvmexit_capture *cap, const struct kvmexit_event *ev)
+/* A free slot to decode an event into, or NULL (error or stop in cap). */
+static inline struct kvmexit_event *queue_slot(struct kvmexit_capture *cap, int *err)
 {
 	struct kx_queue *q = &cap->q;
 
 	if (q->nr == q->alloc) {
 		if (q->alloc < KX_QUEUE_MAX) {
-			int err = queue_grow(cap);
-
-			if (err)
-				return fail(cap, err, "queueing events: %s", kvmexit_strerror(err));
+			*err = queue_grow(q);
+			if (*err) {
+				*err = fail(cap, *err, "queueing events: %s", kvmexit_strerror(*err));
+				return NULL;
+			}
 		} else {
 			/* Full: deliver the older half, as perf's OE_FLUSH__HALF. */
 			queue_sort(q);
-			if (queue_pop(cap, q->nr / 2))
-				return cap->stop;
+			*err = queue_pop(cap, q->nr / 2);
+			if (*err)
+				return NULL;
 		}
 	}
-	if (q->nr && ev->time < q->v[q->nr - 1].time)
+	return &q->v[q->nr];
+}
+
+/* Queues the event just decoded into queue_slot()'s slot. */
+static inline void queue_commit(struct kx_queue *q, uint64_t time)
+{
+	if (q->nr && time < q->k[q->nr - 1].time)
 		q->sorted = false;
-	q->v[q->nr++] = *ev;
-	if (ev->time > q->max_time)
-		q->max_time = ev->time;
+	q->k[q->nr] = (struct kx_key){ .time = time, .idx = (uint32_t)q->nr };
+	q->nr++;
+	if (time > q->max_time)
+		q->max_time = time;
+}
+
+static int queue_push(struct kvmexit_capture *cap, const struct kvmexit_event *ev)
+{
+	int err = 0;
+	struct kvmexit_event *slot = queue_slot(cap, &err);
+
+	if (!slot)
+		return err;
+	*slot = *ev;
+	queue_commit(&cap->q, ev->time);
 	return 0;
 }
 
@@ -1048,12 +1095,14 @@ static int sample_bad(struct kvmexit_capture *cap, uint64_t off, const char *wha
 static int record_sample(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
 			 uint64_t off)
 {
-	const unsigned char *p = rec + 8;
+	const unsigned char *p = rec + 8, *raw;
 	size_t n = (size - 8) / 8, i = 0;
-	struct kvmexit_event ev = { 0 };
+	int32_t pid = -1, tid = -1;
+	uint32_t cpu = UINT32_MAX, raw_size;
+	uint64_t st, time = 0;
+	struct kvmexit_event *ev;
 	struct kx_attr *a;
-	uint64_t st;
-	uint32_t raw_size;
+	int err = 0;
 
 	if (cap->nr_attrs == 1) {
 		a = &cap->attrs[0];
@@ -1070,30 +1119,28 @@ static int record_sample(struct kvmexit_capture *cap, const unsigned char *rec, 
 	}
 	a->nr_samples++;
 	st = a->attr.sample_type;
-	ev.pid = ev.tid = -1;
-	ev.cpu = UINT32_MAX;
 	i += !!(st & PERF_SAMPLE_IDENTIFIER) + !!(st & PERF_SAMPLE_IP);
 	if (st & PERF_SAMPLE_TID) {
 		if (i >= n)
 			return sample_bad(cap, off, "too short for its sample_type");
-		ev.pid = (int32_t)ld32(p + 8 * i);
-		ev.tid = (int32_t)ld32(p + 8 * i + 4);
+		pid = (int32_t)ld32(p + 8 * i);
+		tid = (int32_t)ld32(p + 8 * i + 4);
 		i++;
 	}
 	if (st & PERF_SAMPLE_TIME) {
 		if (i >= n)
 			return sample_bad(cap, off, "too short for its sample_type");
-		ev.time = ld64(p + 8 * i++);
-		if (!cap->first_time || ev.time < cap->first_time)
-			cap->first_time = ev.time;
-		if (ev.time > cap->last_time)
-			cap->last_time = ev.time;
+		time = ld64(p + 8 * i++);
+		if (!cap->first_time || time < cap->first_time)
+			cap->first_time = time;
+		if (time > cap->last_time)
+			cap->last_time = time;
 	}
 	i += !!(st & PERF_SAMPLE_ADDR) + !!(st & PERF_SAMPLE_ID) + !!(st & PERF_SAMPLE_STREAM_ID);
 	if (st & PERF_SAMPLE_CPU) {
 		if (i >= n)
 			return sample_bad(cap, off, "too short for its sample_type");
-		ev.cpu = ld32(p + 8 * i++);
+		cpu = ld32(p + 8 * i++);
 	}
 	i += !!(st & PERF_SAMPLE_PERIOD);
 	if (!a->layout || !(st & PERF_SAMPLE_RAW))
@@ -1118,13 +1165,20 @@ static int record_sample(struct kvmexit_capture *cap, const unsigned char *rec, 
 	if (i >= n)
 		return sample_bad(cap, off, "too short for its sample_type");
 	raw_size = ld32(p + 8 * i);
+	raw = p + 8 * i + 4;
 	if (raw_size > size - 8 - 8 * i - 4)
 		return sample_bad(cap, off, "its raw data does not fit in the record");
-	if (kx_layout_decode(a->layout, p + 8 * i + 4, raw_size, &ev))
+	if (raw_size < a->layout->min_size)
 		return sample_bad(cap, off, "its raw data is shorter than its format says");
-	if (ev.type == KVMEXIT_EV_EXIT && ev.exit.isa == KVMEXIT_ISA_UNKNOWN)
-		ev.exit.isa = cap->meta.isa;
-	return queue_push(cap, &ev);
+	ev = queue_slot(cap, &err);
+	if (!ev)
+		return err;
+	*ev = (struct kvmexit_event){ .time = time, .pid = pid, .tid = tid, .cpu = cpu };
+	(void)kx_layout_decode(a->layout, raw, raw_size, ev);	/* cannot fail now */
+	if (ev->type == KVMEXIT_EV_EXIT && ev->exit.isa == KVMEXIT_ISA_UNKNOWN)
+		ev->exit.isa = cap->meta.isa;
+	queue_commit(&cap->q, time);
+	return 0;
 }
 
 static int record_attr(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
@@ -1250,6 +1304,35 @@ static int record_next(struct kvmexit_capture *cap, bool stop_at_kernel)
 	return 0;
 }
 
+/*
+ * The hot loop: the complete samples already in the buffer, in place.
+ * Anything else (another record type, a record the buffer does not hold
+ * whole, a bad size) is left to record_next().
+ */
+static int samples_buffered(struct kvmexit_capture *cap)
+{
+	struct kx_rd *rd = &cap->rd;
+	size_t avail = rd->tail - rd->head;
+	uint64_t room = rd->limit - rd->off;
+
+	while (avail >= 8 && room >= 8) {
+		const unsigned char *rec = rd->buf + rd->head;
+		uint16_t size;
+		int err;
+
+		memcpy(&size, rec + 6, 2);
+		if (ld32(rec) != PERF_RECORD_SAMPLE || size < 8 || size > avail || size > room)
+			return 0;
+		err = record_sample(cap, rec, size, rd->off);
+		rd_consume(rd, size);
+		if (err || cap->stop)
+			return err;
+		avail -= size;
+		room -= size;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ public API */
 
 static int pipe_open(struct kvmexit_capture *cap)
@@ -1346,7 +1429,8 @@ KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_ev
 	cap->walked = true;
 	cap->fn = fn;
 	cap->arg = arg;
-	while (!(err = record_next(cap, false)) && !cap->stop)
+	while (!(err = samples_buffered(cap)) && !cap->stop &&
+	       !(err = record_next(cap, false)) && !cap->stop)
 		;
 	if (cap->stop)
 		return cap->stop;
@@ -1391,7 +1475,9 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap)
 	free(cap->attrs);
 	free(cap->ids);
 	free(cap->q.v);
-	free(cap->q.tmp);
+	free(cap->q.vtmp);
+	free(cap->q.k);
+	free(cap->q.ktmp);
 	free(cap);
 }
 
