@@ -41,11 +41,19 @@
  * everything left is delivered.  Records without a time (no sample_id_all)
  * are queued at the largest time seen so far, so they stay in file order
  * relative to what came before them.  Memory is bounded: the queue holds at
- * most KX_QUEUE_MAX events; when a round is larger (files without
- * FINISHED_ROUND, or huge machines), the older half of the queue is sorted
- * and delivered, as perf does when it reaches its ordered-events memory
- * limit.  Events arriving older than what was already delivered are then
- * delivered late, out of order, as perf does.
+ * most KX_QUEUE_MAX (131072) events, 23 MiB with its spare arrays; when a
+ * round is larger (files without FINISHED_ROUND, or rounds of many CPUs),
+ * the older half of the queue is sorted and delivered, as perf does when it
+ * reaches its ordered-events memory limit (OE_FLUSH__HALF).  Events arriving
+ * older than what was already delivered are then delivered late, out of
+ * order, as perf does.  Only kvm events and lost records are queued, decoded
+ * (72 bytes each); other samples are counted and dropped at once.
+ *
+ * Speed.  Per sample: a walk of the sample fields, a cached id lookup, a
+ * few loads at offsets resolved once per format (lib/format.c), no
+ * allocation, no string work.  Sorting moves 16-byte keys, not events.
+ * Measured on a synthetic capture of 10M kvm_exit+kvm_entry pairs (2.3 GB,
+ * 2 CPUs, page cache warm, a counting callback): 0.45 s, 8 MiB peak RSS.
  *
  * Errors and partial input.  Headers, attrs and feature sections must be
  * complete and valid: any problem fails kvmexit_capture_open() with a
@@ -73,7 +81,7 @@
 #include "internal.h"
 
 #define KX_RD_BUF		(1u << 20)	/* > the largest record, 64 KiB */
-#define KX_QUEUE_MAX		(1u << 18)	/* queued events: 2 x 18 MiB at most */
+#define KX_QUEUE_MAX		(1u << 17)	/* queued events: 23 MiB at most */
 #define KX_MAX_ATTRS		4096
 #define KX_MAX_IDS		(1u << 20)
 #define KX_MAX_FEATURE		(16u << 20)	/* a feature payload we read */
