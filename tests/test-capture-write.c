@@ -700,6 +700,61 @@ START_TEST(test_disk_full)
 }
 END_TEST
 
+/*
+ * gen-capture (the generator of the benchmarks and diff tests): the same
+ * options give the same bytes, and perf kvm stat sees its default pattern
+ * (weights 40/20/15/10/10/5 per 100 pairs; perf does not count the first
+ * exit of each of the 4 vCPUs, all EPT_VIOLATION).
+ */
+START_TEST(test_gen_capture)
+{
+	const char *top = getenv("top_builddir");
+	char gen[512], a[512], b[512], *out, *fa, *fb;
+	size_t la, lb;
+	struct stat st;
+
+	snprintf(gen, sizeof(gen), "%s/tests/gen-capture", top ? top : ".");
+	if (access(gen, X_OK)) {
+		printf("# SKIP gen-capture checks: %s not built\n", gen);
+		return;
+	}
+	tmp_path(a, sizeof(a), "gen.data");
+	tmp_path(b, sizeof(b), "gen-first.data");
+	unlink(a);
+	out = run("%s --isa vmx --layout 6.18 --pairs 1000 --round 100 -o %s 2>&1 && mv %s %s && "
+		  "%s --isa vmx --layout 6.18 --pairs 1000 --round 100 -o %s 2>&1 && echo ok",
+		  gen, a, a, b, gen, a);
+	ck_assert_str_eq(out, "ok\n");
+	free(out);
+	fa = slurp(a, &la);
+	fb = slurp(b, &lb);
+	ck_assert_uint_eq(la, lb);
+	ck_assert(!memcmp(fa, fb, la));
+	free(fa);
+	free(fb);
+	ck_assert_int_eq(stat(a, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	out = run("%s --isa vmx --layout 6.18 --pairs 10 -o %s 2>&1; echo rc=$?", gen, a);
+	ck_assert_ptr_nonnull(strstr(out, "gen.data exists: use -f to overwrite\nrc=1"));
+	free(out);
+	if (perf) {
+		out = run("%s kvm -i %s stat report --event=vmexit 2>&1 | tr -s ' '", perf, a);
+		ck_assert_msg(strstr(out, " EPT_VIOLATION 396 ") && strstr(out, " EXTERNAL_INTERRUPT 200 ") &&
+			      strstr(out, " IO_INSTRUCTION 150 ") && strstr(out, " MSR_WRITE 100 ") &&
+			      strstr(out, " HLT 100 ") && strstr(out, " CPUID 50 ") &&
+			      strstr(out, "Total Samples:996, Total events handled time:1644.00us."),
+			      "%s", out);
+		free(out);
+		out = run("%s --isa svm --layout 6.1 --pairs 1000 --count -f -o %s 2>&1 && "
+			  "%s script -i %s 2>/dev/null | wc -l", gen, a, perf, a);
+		ck_assert_str_eq(out, "0\n");
+		free(out);
+	}
+	unlink(a);
+	unlink(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("capture-write");
@@ -712,6 +767,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_raw_records);
 	tcase_add_test(tc, test_killed);
 	tcase_add_test(tc, test_disk_full);
+	tcase_add_test(tc, test_gen_capture);
 	suite_add_tcase(s, tc);
 	if (perf) {
 		tc = tcase_create("perf");
