@@ -339,14 +339,27 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap);
 
 struct kvmexit_profile;
 
+/*
+ * Filters and options; NULL means the defaults (no filter, no RIPs).  Note
+ * that pid and vcpu must be set to -1 for "all": a zeroed struct filters
+ * on pid 0 and vCPU 0.  Filters apply to exits (and to the entries that
+ * time them); exit-handling times are paired before filtering, so a
+ * filter never misattributes a time.
+ */
 struct kvmexit_profile_opts {
 	size_t sz;			/* sizeof(struct kvmexit_profile_opts) */
 	int32_t pid;			/* only this VMM process; -1: all */
 	int32_t vcpu;			/* only this vCPU id; -1: all */
 	bool has_reason;		/* only this reason: */
-	enum kvmexit_isa reason_isa;
-	uint32_t reason;
+	enum kvmexit_isa reason_isa;	/*   (UNKNOWN: the code in any ISA) */
+	uint32_t reason;		/*   VMX basic reason or SVM code */
 	uint32_t top_rips;		/* guest RIPs kept per reason; 0: none */
+	/*
+	 * Only this reason, by name or number as kvmexit_reason_parse() takes
+	 * it, resolved in each exit's own ISA (so "hlt" is VMX HLT or SVM hlt);
+	 * NULL: none.  Overrides has_reason.  Copied by kvmexit_profile_new().
+	 */
+	const char *reason_name;
 };
 
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
@@ -379,10 +392,12 @@ KVMEXIT_API int kvmexit_profile_load(const char *path,
 				     char *errbuf, size_t errlen);
 
 struct kvmexit_profile_totals {
-	uint64_t exits;			/* kvm_exit events counted */
+	uint64_t events;		/* events fed (lost records aside), before filters */
+	uint64_t exits;			/* kvm_exit events counted (after filters) */
 	uint64_t entries;		/* kvm_entry events seen */
 	uint64_t timed;			/* exits paired with their kvm_entry */
 	uint64_t dropped_pairs;		/* pairs dropped across lost records */
+	uint64_t unpaired;		/* exits followed by another exit, untimed */
 	uint64_t lost;			/* records lost */
 	uint64_t other_events;		/* pio, mmio, msr, userspace exits */
 	uint64_t time_total_ns;		/* sum of exit-handling times */
@@ -397,7 +412,7 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *prof,
 enum kvmexit_group {
 	KVMEXIT_GROUP_REASON = 0,	/* one row per exit reason */
 	KVMEXIT_GROUP_DETAIL,		/* per reason and detail key */
-	KVMEXIT_GROUP_VCPU,		/* per vCPU id and reason */
+	KVMEXIT_GROUP_VCPU,		/* per VMM pid, vCPU id and reason */
 	KVMEXIT_GROUP_PID,		/* per VMM pid and reason */
 	KVMEXIT_GROUP_CATEGORY,		/* per category (reason = category) */
 };
@@ -408,16 +423,21 @@ struct kvmexit_stat {
 	uint32_t reason;		/* basic reason (VMX) or code (SVM) */
 	uint32_t detail;		/* KVMEXIT_GROUP_DETAIL; else 0 */
 	int32_t vcpu;			/* KVMEXIT_GROUP_VCPU; else -1 */
-	int32_t pid;			/* KVMEXIT_GROUP_PID; else -1 */
+	int32_t pid;			/* KVMEXIT_GROUP_PID and _VCPU; else -1 */
 	uint64_t count;
 	uint64_t timed;
 	uint64_t time_total, time_min, time_max, time_p50, time_p99;
 };
 
 /*
- * Rows of one grouping, most frequent first, in a new array that the caller
- * releases with kvmexit_stats_free().  Returns the number of rows or a
- * negative error.
+ * Rows of one grouping, most frequent first (ties in key order), in a new
+ * array that the caller releases with kvmexit_stats_free().  Returns the
+ * number of rows or a negative error.  Counted exits without a pid or vCPU
+ * (kvmexit_profile_add_count()) have pid and vcpu -1 in those groupings.
+ * KVMEXIT_GROUP_CATEGORY rows have reason = the enum kvmexit_category.
+ * time_p50 and time_p99 come from a log-linear histogram: the midpoint of
+ * the bucket holding the nearest-rank percentile, clamped to [min, max]
+ * and within 1.6% of the exact value; the other times are exact.
  */
 KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *prof,
 				      enum kvmexit_group group,
@@ -428,7 +448,13 @@ struct kvmexit_rip {
 	uint64_t rip;
 	uint64_t count;
 };
-/* The most frequent guest RIPs of one reason; returns how many (<= max). */
+/*
+ * The most frequent guest RIPs of one reason (isa, basic reason or code),
+ * most frequent first; returns how many (<= max).  A profile keeps exact
+ * counts for the first 4096 distinct RIPs of each reason; exits at other
+ * RIPs only count towards the reason (their count minus the sum of all
+ * RIPs' counts is "other").  Needs opts.top_rips > 0.
+ */
 KVMEXIT_API size_t kvmexit_profile_top_rips(const struct kvmexit_profile *prof,
 					    enum kvmexit_isa isa, uint32_t reason,
 					    struct kvmexit_rip *out, size_t max);
