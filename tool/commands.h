@@ -11,5 +11,6 @@ int cmd_reasons(int argc, char **argv);
 /* record */
 
 /* diff */
+int cmd_diff(int argc, char **argv);
 
 #endif

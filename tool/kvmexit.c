@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	/* report */
 
 	/* diff */
+	{ "diff", cmd_diff, "compare the exits of two captures or count tables" },
 
 	/* reasons */
 	{ "reasons", cmd_reasons, "list the VMX and SVM exit-reason tables" },
