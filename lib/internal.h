@@ -230,4 +230,24 @@ void kx_hist_release(struct kx_hist *h);
 uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pct,
 			    uint64_t min, uint64_t max);
 
+/* diff */
+/*
+ * counts-table.c: reads a count table (kvmexit-capture(5), COUNT TABLES)
+ * from @path ("-" for standard input) into @prof with
+ * kvmexit_profile_add_count(), and what its comments say into @meta (which
+ * it fills; the caller passes it to kvmexit_profile_set_meta()).  Returns
+ * 0, -KVMEXIT_EFORMAT with "path:line: ..." in @errbuf, -errno, or
+ * -KVMEXIT_ENOEVENTS for a table without rows.
+ */
+int kx_counts_table_read(const char *path, struct kvmexit_profile *prof,
+			 struct kvmexit_meta *meta, char *errbuf, size_t errlen);
+/* Same, from a stream already opened (@name only labels messages). */
+int kx_counts_table_read_file(FILE *f, const char *name, struct kvmexit_profile *prof,
+			      struct kvmexit_meta *meta, char *errbuf, size_t errlen);
+/*
+ * Whether the first bytes of an input look like a count table: text (no NUL,
+ * no perf.data magic).  For kvmexit_profile_load() to choose a reader.
+ */
+bool kx_counts_table_sniff(const void *head, size_t len);
+
 #endif /* KVMEXIT_INTERNAL_H */
