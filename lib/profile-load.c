@@ -3,10 +3,10 @@
  * Loading a whole input into a profile: a perf.data capture (ours or
  * perf's, file or pipe mode, or a --count capture), or a count table.
  * The kind comes from the first bytes: perf.data starts with "PERFILE2"
- * (both modes); a count table is text.  Standard input ("-") is read as
- * perf.data, since it cannot be peeked at and given back.
+ * (both modes); a count table is text (lib/counts-table.c reads it).
+ * Standard input ("-") is read as perf.data, since it cannot be peeked at
+ * and given back.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -16,10 +16,10 @@
 
 enum input_kind { INPUT_PERF, INPUT_TEXT };
 
-/* Perf's magic, or anything that is not text: the capture reader decides. */
+/* A count table is text; anything else goes to the capture reader. */
 static enum input_kind input_kind(const char *path)
 {
-	unsigned char head[8];
+	unsigned char head[256];
 	ssize_t n;
 	int fd;
 
@@ -30,12 +30,7 @@ static enum input_kind input_kind(const char *path)
 		return INPUT_PERF;	/* the reader says why it cannot open it */
 	n = read(fd, head, sizeof(head));
 	close(fd);
-	if (n <= 0 || (n == 8 && (!memcmp(head, "PERFILE2", 8) || !memcmp(head, "2ELIFREP", 8))))
-		return INPUT_PERF;
-	for (ssize_t i = 0; i < n; i++)
-		if (!isprint(head[i]) && !isspace(head[i]))
-			return INPUT_PERF;
-	return INPUT_TEXT;
+	return n > 0 && kx_counts_table_sniff(head, (size_t)n) ? INPUT_TEXT : INPUT_PERF;
 }
 
 static int add_cb(const struct kvmexit_event *ev, void *arg)
@@ -95,13 +90,16 @@ static int load_capture(const char *path, struct kvmexit_profile *prof, char *er
 
 static int load_table(const char *path, struct kvmexit_profile *prof, char *err)
 {
-#ifdef KX_HAVE_COUNTS_TABLE
-	return kx_counts_table_load(path, prof, err);
-#else
-	(void)prof;
-	return kx_error(err, -ENOTSUP, "%s: not a perf.data file, and this build cannot read "
-			"count tables yet: give a perf.data capture", path);
-#endif
+	struct kvmexit_meta meta;
+	int e;
+
+	if (kx_profile_filters_ids(prof))
+		return kx_error(err, -EOPNOTSUPP, "%s: a count table has counts per reason only, "
+				"not per process or vCPU: drop --pid/--vcpu", path);
+	e = kx_counts_table_read(path, prof, &meta, err, KX_ERRMSG_SIZE);
+	if (!e)
+		kvmexit_profile_set_meta(prof, &meta);
+	return e;
 }
 
 KVMEXIT_API int kvmexit_profile_load(const char *path,
