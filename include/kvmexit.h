@@ -398,7 +398,7 @@ struct kvmexit_profile_totals {
 	uint64_t timed;			/* exits paired with their kvm_entry */
 	uint64_t dropped_pairs;		/* pairs dropped across lost records */
 	uint64_t unpaired;		/* exits followed by another exit, untimed */
-	uint64_t lost;			/* records lost */
+	uint64_t lost;			/* records lost: of lost records, else the meta's */
 	uint64_t other_events;		/* pio, mmio, msr, userspace exits */
 	uint64_t time_total_ns;		/* sum of exit-handling times */
 	uint64_t first_ns, last_ns;	/* event times seen */

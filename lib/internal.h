@@ -229,6 +229,8 @@ void kx_hist_release(struct kx_hist *h);
  */
 uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pct,
 			    uint64_t min, uint64_t max);
+/* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
+bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
 
 /* diff */
 /*

@@ -284,6 +284,11 @@ KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *p)
 	free(p);
 }
 
+bool kx_profile_filters_ids(const struct kvmexit_profile *p)
+{
+	return p->opts.pid >= 0 || p->opts.vcpu >= 0;
+}
+
 KVMEXIT_API void kvmexit_profile_set_meta(struct kvmexit_profile *p,
 					  const struct kvmexit_meta *meta)
 {
@@ -586,7 +591,8 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 	const struct kvmexit_meta *m = &p->meta;
 
 	*out = p->t;
-	out->lost = p->lost_events > m->lost ? p->lost_events : m->lost;
+	/* Lost records are the capture's own account; the meta's is a fallback. */
+	out->lost = p->lost_events ? p->lost_events : m->lost;
 	if (m->start_ns && m->end_ns > m->start_ns)
 		out->duration_ns = m->end_ns - m->start_ns;
 	else

@@ -7,6 +7,7 @@
 int cmd_reasons(int argc, char **argv);
 
 /* report */
+int cmd_report(int argc, char **argv);
 
 /* record */
 

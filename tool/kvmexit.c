@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	/* record */
 
 	/* report */
+	{ "report", cmd_report, "per-reason counts and exit-handling times of a capture" },
 
 	/* diff */
 	{ "diff", cmd_diff, "compare the exits of two captures or count tables" },
