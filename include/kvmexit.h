@@ -339,14 +339,27 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap);
 
 struct kvmexit_profile;
 
+/*
+ * Filters and options; NULL means the defaults (no filter, no RIPs).  Note
+ * that pid and vcpu must be set to -1 for "all": a zeroed struct filters
+ * on pid 0 and vCPU 0.  Filters apply to exits (and to the entries that
+ * time them); exit-handling times are paired before filtering, so a
+ * filter never misattributes a time.
+ */
 struct kvmexit_profile_opts {
 	size_t sz;			/* sizeof(struct kvmexit_profile_opts) */
 	int32_t pid;			/* only this VMM process; -1: all */
 	int32_t vcpu;			/* only this vCPU id; -1: all */
 	bool has_reason;		/* only this reason: */
-	enum kvmexit_isa reason_isa;
-	uint32_t reason;
+	enum kvmexit_isa reason_isa;	/*   (UNKNOWN: the code in any ISA) */
+	uint32_t reason;		/*   VMX basic reason or SVM code */
 	uint32_t top_rips;		/* guest RIPs kept per reason; 0: none */
+	/*
+	 * Only this reason, by name or number as kvmexit_reason_parse() takes
+	 * it, resolved in each exit's own ISA (so "hlt" is VMX HLT or SVM hlt);
+	 * NULL: none.  Overrides has_reason.  Copied by kvmexit_profile_new().
+	 */
+	const char *reason_name;
 };
 
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
@@ -379,11 +392,13 @@ KVMEXIT_API int kvmexit_profile_load(const char *path,
 				     char *errbuf, size_t errlen);
 
 struct kvmexit_profile_totals {
-	uint64_t exits;			/* kvm_exit events counted */
+	uint64_t events;		/* events fed (lost records aside), before filters */
+	uint64_t exits;			/* kvm_exit events counted (after filters) */
 	uint64_t entries;		/* kvm_entry events seen */
 	uint64_t timed;			/* exits paired with their kvm_entry */
 	uint64_t dropped_pairs;		/* pairs dropped across lost records */
-	uint64_t lost;			/* records lost */
+	uint64_t unpaired;		/* exits followed by another exit, untimed */
+	uint64_t lost;			/* records lost: of lost records, else the meta's */
 	uint64_t other_events;		/* pio, mmio, msr, userspace exits */
 	uint64_t time_total_ns;		/* sum of exit-handling times */
 	uint64_t first_ns, last_ns;	/* event times seen */
@@ -397,7 +412,7 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *prof,
 enum kvmexit_group {
 	KVMEXIT_GROUP_REASON = 0,	/* one row per exit reason */
 	KVMEXIT_GROUP_DETAIL,		/* per reason and detail key */
-	KVMEXIT_GROUP_VCPU,		/* per vCPU id and reason */
+	KVMEXIT_GROUP_VCPU,		/* per VMM pid, vCPU id and reason */
 	KVMEXIT_GROUP_PID,		/* per VMM pid and reason */
 	KVMEXIT_GROUP_CATEGORY,		/* per category (reason = category) */
 };
@@ -408,16 +423,21 @@ struct kvmexit_stat {
 	uint32_t reason;		/* basic reason (VMX) or code (SVM) */
 	uint32_t detail;		/* KVMEXIT_GROUP_DETAIL; else 0 */
 	int32_t vcpu;			/* KVMEXIT_GROUP_VCPU; else -1 */
-	int32_t pid;			/* KVMEXIT_GROUP_PID; else -1 */
+	int32_t pid;			/* KVMEXIT_GROUP_PID and _VCPU; else -1 */
 	uint64_t count;
 	uint64_t timed;
 	uint64_t time_total, time_min, time_max, time_p50, time_p99;
 };
 
 /*
- * Rows of one grouping, most frequent first, in a new array that the caller
- * releases with kvmexit_stats_free().  Returns the number of rows or a
- * negative error.
+ * Rows of one grouping, most frequent first (ties in key order), in a new
+ * array that the caller releases with kvmexit_stats_free().  Returns the
+ * number of rows or a negative error.  Counted exits without a pid or vCPU
+ * (kvmexit_profile_add_count()) have pid and vcpu -1 in those groupings.
+ * KVMEXIT_GROUP_CATEGORY rows have reason = the enum kvmexit_category.
+ * time_p50 and time_p99 come from a log-linear histogram: the midpoint of
+ * the bucket holding the nearest-rank percentile, clamped to [min, max]
+ * and within 1.6% of the exact value; the other times are exact.
  */
 KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *prof,
 				      enum kvmexit_group group,
@@ -428,7 +448,13 @@ struct kvmexit_rip {
 	uint64_t rip;
 	uint64_t count;
 };
-/* The most frequent guest RIPs of one reason; returns how many (<= max). */
+/*
+ * The most frequent guest RIPs of one reason (isa, basic reason or code),
+ * most frequent first; returns how many (<= max).  A profile keeps exact
+ * counts for the first 4096 distinct RIPs of each reason; exits at other
+ * RIPs only count towards the reason (their count minus the sum of all
+ * RIPs' counts is "other").  Needs opts.top_rips > 0.
+ */
 KVMEXIT_API size_t kvmexit_profile_top_rips(const struct kvmexit_profile *prof,
 					    enum kvmexit_isa isa, uint32_t reason,
 					    struct kvmexit_rip *out, size_t max);
@@ -451,6 +477,205 @@ KVMEXIT_API void kvmexit_symbols_free(struct kvmexit_symbols *syms);
 /* ------------------------------------------------------------------ */
 /* Comparing profiles (lib/diff.c).                                    */
 /* ------------------------------------------------------------------ */
+
+/*
+ * A comparison of two profiles, A (the baseline) and B.  It is computed
+ * once by kvmexit_diff_new() and then read: rows, a summary, warnings.
+ * Everything is O(rows); neither profile is changed or kept referenced.
+ */
+struct kvmexit_diff;
+
+/*
+ * Normalisation: B's counts are multiplied by scale = unit(A) / unit(B)
+ * before deltas and ratios, so B is expressed in A's unit of work:
+ *   NONE      scale = 1 (raw counts)
+ *   DURATION  unit = capture duration (both must be known)
+ *   TOTAL     unit = all exits of the profile (compares shares)
+ *   REASON    unit = exits of one reason (norm_isa/norm_reason), e.g. CPUID
+ *             or IO_INSTRUCTION when both runs did the same work
+ */
+enum kvmexit_diff_norm {
+	KVMEXIT_DIFF_NORM_NONE = 0,
+	KVMEXIT_DIFF_NORM_DURATION,
+	KVMEXIT_DIFF_NORM_TOTAL,
+	KVMEXIT_DIFF_NORM_REASON,
+};
+
+enum kvmexit_diff_sort {
+	KVMEXIT_DIFF_SORT_DELTA = 0,	/* |delta|, largest first */
+	KVMEXIT_DIFF_SORT_RATIO,	/* |log ratio|, new and gone first */
+	KVMEXIT_DIFF_SORT_RATE,		/* |rate B - rate A| (else as DELTA) */
+	KVMEXIT_DIFF_SORT_TIME,		/* |handling time B (scaled) - A| */
+	KVMEXIT_DIFF_SORT_NAME,		/* reason name, then detail */
+};
+
+struct kvmexit_diff_opts {
+	size_t sz;			/* sizeof(struct kvmexit_diff_opts) */
+	enum kvmexit_group group;	/* REASON, DETAIL or CATEGORY */
+	enum kvmexit_diff_norm normalize;
+	enum kvmexit_isa norm_isa;	/* REASON: UNKNOWN = the profiles' ISA */
+	uint32_t norm_reason;
+	enum kvmexit_diff_sort sort;
+	uint64_t min_count;		/* hide rows where both counts < this */
+	size_t top;			/* keep the first N rows; 0: all */
+	double alpha;			/* significance level; 0: 0.01 */
+};
+
+enum kvmexit_diff_change {
+	KVMEXIT_DIFF_SAME = 0,		/* equal after scaling */
+	KVMEXIT_DIFF_UP,
+	KVMEXIT_DIFF_DOWN,
+	KVMEXIT_DIFF_NEW,		/* count_a == 0 */
+	KVMEXIT_DIFF_GONE,		/* count_b == 0 */
+};
+
+/*
+ * One compared row.  For KVMEXIT_GROUP_CATEGORY rows, isa is UNKNOWN,
+ * reason is the category and detail 0.  Shares are fractions (0..1).
+ */
+struct kvmexit_diff_row {
+	enum kvmexit_isa isa;
+	uint32_t reason;
+	uint32_t detail;
+	enum kvmexit_category category;
+	enum kvmexit_diff_change change;
+	uint64_t count_a, count_b;
+	double scaled_b;		/* count_b * scale */
+	double delta;			/* scaled_b - count_a */
+	double ratio;			/* scaled_b / count_a; 0 when NEW */
+	double share_a, share_b;	/* of all exits of A, of B */
+	bool has_rate;			/* both durations known */
+	double rate_a, rate_b;		/* exits per second */
+	bool has_time_a, has_time_b;	/* timed exits (kvm_entry) in the row */
+	double avg_ns_a, avg_ns_b;	/* mean exit-handling time */
+	double p_value;			/* two-sided, see kvmexit_diff_new() */
+	bool significant;		/* p_value < alpha */
+	double change_share;		/* delta / summary's total delta */
+};
+
+/* One of the rows that carry most of the change. */
+struct kvmexit_diff_contrib {
+	enum kvmexit_isa isa;
+	uint32_t reason;
+	uint32_t detail;
+	double delta;
+	double change_share;		/* delta / total delta (signed) */
+};
+
+struct kvmexit_diff_category {
+	uint64_t count_a, count_b;
+	double scaled_b, delta;
+};
+
+/*
+ * The shadow-paging signature.  Counts are per side; *_b_scaled are B's
+ * after normalisation.  pf counts #PF intercepts (VMX EXCEPTION_NMI whose
+ * detail is #PF, or all of EXCEPTION_NMI when pf_exact is false because
+ * the input has no details; SVM "PF excp"); cr3 counts CR3 writes (VMX
+ * CR_ACCESS mov-to-cr3, or all of CR_ACCESS when cr3_exact is false; SVM
+ * write_cr3); tdp_faults counts EPT_VIOLATION + EPT_MISCONFIG or SVM npf.
+ */
+struct kvmexit_diff_paging {
+	/*
+	 * 'B' when B shows the signature against A: B has more #PF, CR3 or
+	 * INVLPG exits (scaled) and no tdp faults while A has some; 'A' for
+	 * the reverse; 0 when neither.
+	 */
+	char shadow_side;
+	bool pf_exact, cr3_exact;
+	uint64_t pf_a, pf_b, cr3_a, cr3_b, invlpg_a, invlpg_b;
+	uint64_t invpcid_a, invpcid_b, tdp_faults_a, tdp_faults_b;
+	double pf_delta, cr3_delta, invlpg_delta, invpcid_delta, tdp_faults_delta;
+};
+
+#define KVMEXIT_DIFF_TOP_MAX 5
+
+struct kvmexit_diff_summary {
+	enum kvmexit_group group;	/* CATEGORY when the ISAs differ */
+	enum kvmexit_diff_norm normalize;
+	double scale;			/* B's counts are multiplied by this */
+	double alpha;
+	uint64_t total_a, total_b;	/* exits */
+	double total_b_scaled, total_delta;
+	double total_ratio;		/* total_b_scaled / total_a; 0 if A empty */
+	double total_p_value;
+	bool total_significant;
+	double duration_a, duration_b;	/* seconds; 0 when unknown */
+	enum kvmexit_isa isa_a, isa_b;
+	int tdp_a, tdp_b;		/* kvmexit_meta_tdp() of each */
+	size_t nr_rows;			/* all rows, before min_count and top */
+	size_t nr_top;			/* the largest |delta| rows, at most */
+	struct kvmexit_diff_contrib top[KVMEXIT_DIFF_TOP_MAX];
+	/* By category; #PF intercepts and CR3 accesses count as paging. */
+	struct kvmexit_diff_category categories[KVMEXIT_CAT__MAX];
+	struct kvmexit_diff_paging paging;
+};
+
+enum kvmexit_diff_warning_code {
+	KVMEXIT_DIFF_W_TDP_FAULTS = 1,	/* EPT_VIOLATION/npf with ept/npt off */
+	KVMEXIT_DIFF_W_SHADOW_EXITS,	/* INVLPG/CR3 exits with ept/npt on */
+	KVMEXIT_DIFF_W_VENDOR,		/* VMX vs SVM: compared by category */
+	KVMEXIT_DIFF_W_KERNEL,		/* different host kernels */
+	KVMEXIT_DIFF_W_LOST,		/* the kernel dropped records */
+	KVMEXIT_DIFF_W_NO_TIMES,	/* no kvm_entry events: no times */
+	KVMEXIT_DIFF_W_NO_DURATION,	/* duration unknown: no rates */
+	KVMEXIT_DIFF_W_EMPTY,		/* no exits at all */
+};
+
+struct kvmexit_diff_warning {
+	enum kvmexit_diff_warning_code code;
+	char side;			/* 'A', 'B', or 0 for both */
+	enum kvmexit_isa isa;		/* the reason's, where one is named */
+	uint32_t reason;
+	uint64_t count;			/* exits or records concerned */
+	char message[256];		/* the same in English, one line */
+};
+
+/*
+ * Compares @a (baseline) and @b.  @opts may be NULL for the defaults.
+ * Significance: for each row, with n = count_a + count_b and exposures
+ * uA, uB (the normalisation units; equal for NONE), under equal rates
+ * count_a ~ Binomial(n, uA / (uA + uB)); p_value is the exact two-sided
+ * binomial test (sum of the probabilities not above that of count_a).
+ * Returns 0 or a negative error: -EINVAL for bad options,
+ * -KVMEXIT_EMISMATCH when the normalisation unit is missing or zero on a
+ * side (with a message in @errbuf), -ENOMEM.
+ */
+KVMEXIT_API int kvmexit_diff_new(const struct kvmexit_profile *a,
+				 const struct kvmexit_profile *b,
+				 const struct kvmexit_diff_opts *opts,
+				 struct kvmexit_diff **out,
+				 char *errbuf, size_t errlen);
+KVMEXIT_API void kvmexit_diff_free(struct kvmexit_diff *diff);
+
+/* Rows after sort, min_count and top; valid until kvmexit_diff_free(). */
+KVMEXIT_API size_t kvmexit_diff_rows(const struct kvmexit_diff *diff,
+				     const struct kvmexit_diff_row **rows);
+KVMEXIT_API const struct kvmexit_diff_summary *
+kvmexit_diff_summary(const struct kvmexit_diff *diff);
+KVMEXIT_API size_t kvmexit_diff_warnings(const struct kvmexit_diff *diff,
+					 const struct kvmexit_diff_warning **warnings);
+
+/*
+ * Names a row: "EXCEPTION_NMI/#PF", "CPUID", or a category ("paging").
+ * Returns the length it wanted, as snprintf.
+ */
+KVMEXIT_API int kvmexit_diff_row_name(const struct kvmexit_diff_row *row,
+				      char *buf, size_t size);
+
+/*
+ * The two-sided exact test used for rows: P-value of observing @a of
+ * n = a + b when a ~ Binomial(n, p), p = @ua / (@ua + @ub).
+ */
+KVMEXIT_API double kvmexit_diff_poisson_test(uint64_t a, uint64_t b,
+					     double ua, double ub);
+
+/*
+ * Writes @prof's exits as a count table (kvmexit-capture(5)) to @fd:
+ * metadata comments, a duration line, and "isa,reason,count" rows.
+ */
+KVMEXIT_API int kvmexit_counts_table_write(const struct kvmexit_profile *prof,
+					   int fd);
 
 /* ------------------------------------------------------------------ */
 /* Writing captures (lib/perfdata-write.c).                            */

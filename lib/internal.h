@@ -6,8 +6,10 @@
 #ifndef KVMEXIT_INTERNAL_H
 #define KVMEXIT_INTERNAL_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "kvmexit.h"
 
@@ -160,5 +162,94 @@ int kx_writer_set_ids(struct kvmexit_writer *w, int idx, const uint64_t *ids, si
  * sample_type that has TIME.
  */
 int kx_writer_write_record(struct kvmexit_writer *w, const struct perf_event_header *rec);
+
+/* profile */
+/*
+ * histogram.c: a fixed log-linear histogram of durations (ns), HDR-like.
+ * Values below 2 * KX_HIST_SUB are exact; above, each power of two is split
+ * into KX_HIST_SUB linear buckets, so a bucket spans at most 1/32 of its
+ * lower bound, and its midpoint (what percentiles report) is within 1/64
+ * (1.6%) of any value in it.  Values from 2^KX_HIST_MAX_SHIFT ns (4.9 hours)
+ * share the last bucket.
+ */
+#define KX_HIST_SUB_BITS	5
+#define KX_HIST_SUB		(1u << KX_HIST_SUB_BITS)
+#define KX_HIST_MAX_SHIFT	44
+#define KX_HIST_BUCKETS		((KX_HIST_MAX_SHIFT - KX_HIST_SUB_BITS + 1) * KX_HIST_SUB)
+
+static inline unsigned int kx_hist_index(uint64_t v)
+{
+	unsigned int e;
+
+	if (v < KX_HIST_SUB)
+		return (unsigned int)v;
+	e = 63 - (unsigned int)__builtin_clzll(v);
+	if (e >= KX_HIST_MAX_SHIFT)
+		return KX_HIST_BUCKETS - 1;
+	return ((e - KX_HIST_SUB_BITS) << KX_HIST_SUB_BITS) +
+	       (unsigned int)(v >> (e - KX_HIST_SUB_BITS));
+}
+
+#define KX_HIST_GROUPS		(KX_HIST_BUCKETS / KX_HIST_SUB)
+
+/* Counters in groups of KX_HIST_SUB buckets, each allocated at first use. */
+struct kx_hist {
+	uint64_t *group[KX_HIST_GROUPS];
+};
+
+/* Counts one value; 0 or -ENOMEM (a group is allocated once). */
+static inline int kx_hist_add(struct kx_hist *h, uint64_t v)
+{
+	unsigned int i = kx_hist_index(v);
+	uint64_t **g = &h->group[i >> KX_HIST_SUB_BITS];
+
+	if (__builtin_expect(!*g, 0)) {
+		*g = calloc(KX_HIST_SUB, sizeof(**g));
+		if (!*g)
+			return -ENOMEM;
+	}
+	(*g)[i & (KX_HIST_SUB - 1)]++;
+	return 0;
+}
+
+/* The lowest value of bucket i, and how many values it holds. */
+uint64_t kx_hist_bucket_low(unsigned int i);
+uint64_t kx_hist_bucket_width(unsigned int i);
+/* The value a percentile in bucket i reports: its midpoint (exact below 64). */
+uint64_t kx_hist_bucket_value(unsigned int i);
+/* The count of bucket i. */
+uint64_t kx_hist_count(const struct kx_hist *h, unsigned int i);
+/* Adds src's counts to dst; 0 or -ENOMEM. */
+int kx_hist_merge(struct kx_hist *dst, const struct kx_hist *src);
+void kx_hist_release(struct kx_hist *h);
+/*
+ * The nearest-rank percentile (the value at rank ceil(n * pct / 100)) of
+ * the n values counted in h, as its bucket's value clamped to [min, max]
+ * (which callers keep exactly).  0 when n is 0.
+ */
+uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pct,
+			    uint64_t min, uint64_t max);
+/* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
+bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
+
+/* diff */
+/*
+ * counts-table.c: reads a count table (kvmexit-capture(5), COUNT TABLES)
+ * from @path ("-" for standard input) into @prof with
+ * kvmexit_profile_add_count(), and what its comments say into @meta (which
+ * it fills; the caller passes it to kvmexit_profile_set_meta()).  Returns
+ * 0, -KVMEXIT_EFORMAT with "path:line: ..." in @errbuf, -errno, or
+ * -KVMEXIT_ENOEVENTS for a table without rows.
+ */
+int kx_counts_table_read(const char *path, struct kvmexit_profile *prof,
+			 struct kvmexit_meta *meta, char *errbuf, size_t errlen);
+/* Same, from a stream already opened (@name only labels messages). */
+int kx_counts_table_read_file(FILE *f, const char *name, struct kvmexit_profile *prof,
+			      struct kvmexit_meta *meta, char *errbuf, size_t errlen);
+/*
+ * Whether the first bytes of an input look like a count table: text (no NUL,
+ * no perf.data magic).  For kvmexit_profile_load() to choose a reader.
+ */
+bool kx_counts_table_sniff(const void *head, size_t len);
 
 #endif /* KVMEXIT_INTERNAL_H */

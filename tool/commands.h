@@ -7,9 +7,11 @@
 int cmd_reasons(int argc, char **argv);
 
 /* report */
+int cmd_report(int argc, char **argv);
 
 /* record */
 
 /* diff */
+int cmd_diff(int argc, char **argv);
 
 #endif
