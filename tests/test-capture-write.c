@@ -951,6 +951,15 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	rmdir(tmpdir);
+	/* A failed test leaves its files, or the disk-full tmpfs, behind. */
+	{
+		char mnt[512], cmd[600];
+
+		tmp_path(mnt, sizeof(mnt), "mnt");
+		umount2(mnt, MNT_DETACH);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd))
+			fprintf(stderr, "# could not remove %s\n", tmpdir);
+	}
 	return failed ? 1 : 0;
 }
