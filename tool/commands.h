@@ -12,5 +12,6 @@ int cmd_report(int argc, char **argv);
 /* record */
 
 /* diff */
+int cmd_diff(int argc, char **argv);
 
 #endif

@@ -93,7 +93,7 @@ static const char *tdp_name(const struct kvmexit_diff_summary *s)
 static void line_totals(const struct diff_view *v, const struct kvmexit_diff_summary *s,
 			char *out)
 {
-	char a[32], b[32], d[32], norm[160] = "";
+	char a[32], b[32], d[32], x[32], norm[160] = "";
 
 	if (s->normalize != KVMEXIT_DIFF_NORM_NONE)
 		snprintf(norm, sizeof(norm), " (B normalised by %s: x%.4g, %.0f)", v->normalize,
@@ -102,8 +102,10 @@ static void line_totals(const struct diff_view *v, const struct kvmexit_diff_sum
 	fmt_count(b, sizeof(b), (double)s->total_b);
 	fmt_delta(d, sizeof(d), s->total_delta);
 	if (s->total_a)
-		snprintf(out, DIFF_LINE_MAX, "exits: %s (%s) -> %s (%s)%s: x%.3g, %s (%+.1f%%)%s",
-			 a, v->label_a, b, v->label_b, norm, s->total_ratio, d,
+		snprintf(x, sizeof(x), s->total_ratio >= 100 ? "x%.0f" : "x%.2f", s->total_ratio);
+	if (s->total_a)
+		snprintf(out, DIFF_LINE_MAX, "exits: %s (%s) -> %s (%s)%s: %s, %s (%+.1f%%)%s",
+			 a, v->label_a, b, v->label_b, norm, x, d,
 			 (s->total_ratio - 1) * 100,
 			 s->total_significant ? "" : ", within Poisson noise");
 	else

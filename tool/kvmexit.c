@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "per-reason counts and exit-handling times of a capture" },
 
 	/* diff */
+	{ "diff", cmd_diff, "compare the exits of two captures or count tables" },
 
 	/* reasons */
 	{ "reasons", cmd_reasons, "list the VMX and SVM exit-reason tables" },

@@ -1,0 +1,113 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# kvmexit diff and kvmexit-diff on count tables: the summary, every output
+# format (JSON parsed back, SVG checked as XML), exit statuses and errors.
+src="${top_srcdir:-.}"
+bld="${top_builddir:-.}"
+kx="$bld/tool/kvmexit"
+kxd="$bld/tool/kvmexit-diff"
+data="$src/tests/data/diff"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/err" ] && sed 's/^/#   /' "$tmp/err"; }
+check() { desc=$1; shift; if "$@"; then ok "$desc"; else nok "$desc"; fi; }
+have_py=0; command -v python3 >/dev/null 2>&1 && have_py=1
+
+echo "1..18"
+"$kx" diff "$data/ept-y.csv" "$data/ept-n.csv" >"$tmp/out" 2>"$tmp/err"
+check "kvmexit diff exits 0" [ $? -eq 0 ]
+check "summary: totals and ratio" grep -qx 'exits: 11650 (ept=Y) -> 116890 (ept=N): x10.03, +105240 (+903.3%)' "$tmp/out"
+check "summary: top contributors" grep -q '^most of the change: EXCEPTION_NMI +90000 (78%), CR_ACCESS +11950 (10%)$' "$tmp/out"
+check "summary: shadow paging sentence" grep -qx 'shadow paging in B (ept=N): +90000 EXCEPTION_NMI exits (#PF intercepts), +11950 CR_ACCESS exits (CR3), +8000 INVLPG; EPT violations gone' "$tmp/out"
+check "row: HLT not significant" grep -Eq '^HLT +400 +380 +-20~ +x0.95 ' "$tmp/out"
+
+"$kxd" "$data/ept-y.csv" "$data/ept-n.csv" >"$tmp/out2" 2>>"$tmp/err"
+check "kvmexit-diff prints the same" cmp -s "$tmp/out" "$tmp/out2"
+
+"$kx" diff --json --detail "$data/ept-y.csv" "$data/ept-n.csv" >"$tmp/json" 2>"$tmp/err"
+if [ $have_py = 1 ]; then
+	check "JSON parses, with the expected rows" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == 1 and d["group"] == "detail"
+assert d["a"]["label"] == "ept=Y" and d["b"]["tdp"] is False
+rows = {r["reason"]: r for r in d["rows"]}
+assert rows["EXCEPTION_NMI"]["change"] == "new" and rows["EXCEPTION_NMI"]["ratio"] is None
+assert rows["CPUID"]["p_value"] == 1 and rows["CPUID"]["significant"] is False
+assert abs(rows["HLT"]["p_value"] - 0.49633354743192881) < 1e-9
+assert d["summary"]["paging"]["shadow_side"] == "B"
+assert d["summary"]["exits_a"] == 11650
+' "$tmp/json"
+else
+	echo "ok 7 # SKIP python3 not installed"; n=7
+fi
+
+"$kx" diff --csv "$data/ept-y.csv" "$data/ept-n.csv" >"$tmp/csv" 2>"$tmp/err"
+check "CSV: header and 9 rows of 19 fields" awk -F, 'NR == 1 && $1 != "reason" { exit 1 } NF != 19 { exit 1 } END { exit NR != 10 }' "$tmp/csv"
+
+"$kx" diff --markdown "$data/ept-y.csv" "$data/ept-n.csv" >"$tmp/md" 2>"$tmp/err"
+check "Markdown: a pipe table" grep -qx '| EPT_VIOLATION | 5000 | 0 | -5000 | gone | 42.9% | 0.0% | 500 | 0.00 |' "$tmp/md"
+
+"$kx" diff --svg "$tmp/chart.svg" --top 4 "$data/ept-y.csv" "$data/ept-n.csv" >/dev/null 2>"$tmp/err"
+if [ $have_py = 1 ]; then
+	check "SVG: well-formed, 4 labelled rows, bars for non-zero values" python3 -c '
+import sys, xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+root = ET.parse(sys.argv[1]).getroot()
+rects = [r for r in root.iter(ns + "rect") if r.get("class") in ("a", "b") and r.find(ns + "title") is not None]
+names = [t.text for t in root.iter(ns + "text") if t.get("class") == "name"]
+assert names == ["EXCEPTION_NMI", "CR_ACCESS", "INVLPG", "EPT_VIOLATION"], names
+assert len(rects) == 5, len(rects)
+legend = "".join(t.text or "" for t in root.iter(ns + "text"))
+assert "A: ept=Y" in legend and "B: ept=N" in legend
+' "$tmp/chart.svg"
+else
+	echo "ok 10 # SKIP python3 not installed"; n=10
+fi
+
+"$kx" diff --fail-on-increase 10 "$data/ept-y.csv" "$data/ept-n.csv" >/dev/null 2>"$tmp/err"
+check "--fail-on-increase: 1 when exceeded" [ $? -eq 1 ]
+"$kx" diff --fail-on-increase 10 --reason CPUID "$data/ept-y.csv" "$data/ept-n.csv" >/dev/null 2>"$tmp/err"
+check "--fail-on-increase --reason CPUID: 0 (flat)" [ $? -eq 0 ]
+
+"$kx" diff "$data/ept-y.csv" "$data/bad.csv" >/dev/null 2>"$tmp/err"
+st=$?
+check "a bad count table: status 2 and the line number" \
+	sh -c "[ $st -eq 2 ] && grep -q 'bad.csv:7: .FOO. is not a VMX exit reason' '$tmp/err'"
+"$kx" diff --sort sideways "$data/ept-y.csv" "$data/ept-n.csv" >/dev/null 2>"$tmp/err"
+check "a usage error: status 2" [ $? -eq 2 ]
+"$kx" diff --normalize duration "$data/ept-y.csv" "$data/svm.csv" >/dev/null 2>"$tmp/err"
+check "normalising by an unknown duration: status 2" [ $? -eq 2 ]
+"$kx" diff "$data/ept-y.csv" "$data/svm.csv" >"$tmp/out" 2>"$tmp/err"
+check "VMX vs SVM: compared by category, with a warning" \
+	sh -c "grep -q '^warning: A is VMX and B is SVM' '$tmp/out' && grep -Eq '^CATEGORY ' '$tmp/out'"
+
+# Captures from our writer: EPT violations in A, #PF-style exits and INVLPG in B.
+gen="$bld/tests/gen-capture"
+if [ -x "$gen" ] && [ $have_py = 1 ]; then
+	"$gen" --isa vmx --layout 6.1 --pairs 1000 --pattern "48:3:1500,10:1:900" -f -o "$tmp/a.data" >/dev/null 2>&1
+	"$gen" --isa vmx --layout 6.1 --pairs 1000 --pattern "0:2:2000,14:1:1000,10:1:900" -f -o "$tmp/b.data" >/dev/null 2>&1
+	"$kx" diff --json "$tmp/a.data" "$tmp/b.data" >"$tmp/cap.json" 2>"$tmp/err"
+	check "captures: rows, times and the shadow-paging summary" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {r["reason"]: r for r in d["rows"]}
+assert [r["reason"] for r in d["rows"]] == ["EPT_VIOLATION", "EXCEPTION_NMI", "INVLPG", "CPUID"]
+assert (rows["EPT_VIOLATION"]["count_a"], rows["EPT_VIOLATION"]["change"]) == (750, "gone")
+assert rows["EPT_VIOLATION"]["avg_ns_a"] == 1500 and rows["EPT_VIOLATION"]["avg_ns_b"] is None
+assert (rows["EXCEPTION_NMI"]["count_b"], rows["EXCEPTION_NMI"]["avg_ns_b"]) == (500, 2000)
+assert (rows["CPUID"]["avg_ns_a"], rows["CPUID"]["avg_ns_b"], rows["CPUID"]["change"]) == (900, 900, "same")
+p = d["summary"]["paging"]
+assert p["shadow_side"] == "B" and p["pf"] == [0, 500] and p["invlpg"] == [0, 250] and p["tdp_faults"] == [750, 0]
+' "$tmp/cap.json"
+	check "captures: INVLPG under ept=Y is flagged" python3 -c '
+import json, sys
+w = json.load(open(sys.argv[1]))["warnings"]
+assert [(x["code"], x["side"], x["count"]) for x in w] == [("shadow-exits-with-tdp-on", "B", 250)], w
+' "$tmp/cap.json"
+else
+	echo "ok 17 # SKIP tests/gen-capture or python3 missing"
+	echo "ok 18 # SKIP tests/gen-capture or python3 missing"
+fi
