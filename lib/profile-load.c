@@ -4,8 +4,8 @@
  * perf's, file or pipe mode, or a --count capture), or a count table.
  * The kind comes from the first bytes: perf.data starts with "PERFILE2"
  * (both modes); a count table is text (lib/counts-table.c reads it).
- * Standard input ("-") is read as perf.data, since it cannot be peeked at
- * and given back.
+ * Standard input ("-") is sniffed when it is a file; a pipe cannot be
+ * peeked at and given back, so it is read as perf.data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,16 +20,21 @@ enum input_kind { INPUT_PERF, INPUT_TEXT };
 static enum input_kind input_kind(const char *path)
 {
 	unsigned char head[256];
+	off_t off;
 	ssize_t n;
 	int fd;
 
-	if (!strcmp(path, "-"))
-		return INPUT_PERF;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return INPUT_PERF;	/* the reader says why it cannot open it */
-	n = read(fd, head, sizeof(head));
-	close(fd);
+	if (!strcmp(path, "-")) {
+		/* A pipe cannot be peeked at: only a redirected file can. */
+		off = lseek(0, 0, SEEK_CUR);
+		n = off < 0 ? -1 : pread(0, head, sizeof(head), off);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return INPUT_PERF;	/* the reader says why it cannot open it */
+		n = read(fd, head, sizeof(head));
+		close(fd);
+	}
 	return n > 0 && kx_counts_table_sniff(head, (size_t)n) ? INPUT_TEXT : INPUT_PERF;
 }
 

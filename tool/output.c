@@ -131,19 +131,22 @@ void out_table_print(const struct out_table *t, FILE *f, const char *indent)
 				w[c] = strlen(cell(t, r, c));
 	}
 	for (size_t r = 0; r <= t->nr_rows; r++) {
+		size_t pad = 0;		/* blanks owed before the next text */
+
 		fputs(indent ? indent : "", f);
 		for (size_t c = 0; c < t->nr_cols; c++) {
 			const char *s = r ? cell(t, r - 1, c) : t->cols[c].header;
-			bool last = c + 1 == t->nr_cols;
+			size_t len = strlen(s), fill = w[c] - len;
 
-			if (c)
-				fputs("  ", f);
+			pad += c ? 2 : 0;
 			if (t->cols[c].align == OUT_RIGHT)
-				fprintf(f, "%*s", (int)w[c], s);
-			else if (last)
-				fputs(s, f);
-			else
-				fprintf(f, "%-*s", (int)w[c], s);
+				pad += fill;
+			if (len) {
+				fprintf(f, "%*s%s", (int)pad, "", s);
+				pad = 0;
+			}
+			if (t->cols[c].align == OUT_LEFT)
+				pad += fill;
 		}
 		fputc('\n', f);
 	}

