@@ -456,6 +456,111 @@ KVMEXIT_API void kvmexit_symbols_free(struct kvmexit_symbols *syms);
 /* Writing captures (lib/perfdata-write.c).                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A perf.data writer (file mode) that stock perf 6.1 reads: perf script,
+ * perf report and perf kvm stat report decode what it writes.  The file
+ * holds the attrs (one per tracepoint, attr.size 128), the tracing data
+ * (the formats of all tracepoints), perf's HOSTNAME, OSRELEASE, VERSION,
+ * ARCH, NRCPUS, CPUDESC, CPUID, CMDLINE and SAMPLE_TIME sections, and
+ * kvmexit's own metadata section (feature bit 250, which perf skips).
+ *
+ * The file stays readable while it is written: after every round (see
+ * kvmexit_writer_finish_round()) the header points at a complete capture,
+ * so a recording that is killed, or that fills the disk, leaves a capture
+ * readable up to its last complete round.  See kvmexit-capture(5).
+ *
+ * Typical use: _open(), _add_tracepoint() for every event, then
+ * _write_event() and _finish_round() repeatedly, then _close().
+ */
+struct kvmexit_writer;
+
+struct kvmexit_writer_opts {
+	size_t sz;			/* sizeof(struct kvmexit_writer_opts) */
+	bool force;			/* overwrite an existing file */
+	/*
+	 * Host facts and kvm parameters (NULL: none).  perf's own sections
+	 * are written from it when the first record is written; the kvmexit
+	 * section is rewritten at _close() from the latest _set_meta().
+	 */
+	const struct kvmexit_meta *meta;
+	/*
+	 * PERF_SAMPLE_* bits of the samples _write_event() writes; 0 means
+	 * IDENTIFIER|TID|TIME|CPU|PERIOD|RAW.  Supported bits: IDENTIFIER,
+	 * IP, TID, TIME, ID, STREAM_ID, CPU, PERIOD, RAW (RAW is required).
+	 */
+	uint64_t sample_type;
+};
+
+/*
+ * Creates @path with mode 0600 (captures reveal guest addresses).  Refuses
+ * (-EEXIST) to replace an existing file unless opts->force.  @opts may be
+ * NULL.  On failure *out is NULL and @errbuf (if not NULL) says why.
+ */
+KVMEXIT_API int kvmexit_writer_open(const char *path,
+				    const struct kvmexit_writer_opts *opts,
+				    struct kvmexit_writer **out,
+				    char *errbuf, size_t errlen);
+
+/*
+ * Adds a tracepoint of @system ("kvm") given its format text exactly as
+ * tracefs prints it ("name: kvm_exit\nID: 103\nformat:\n...").  The text
+ * goes into the capture's tracing data and says where each field goes.
+ * Must precede the first record.  Returns the event's index (0, 1, ...) or
+ * a negative error (-KVMEXIT_EFORMAT for a text libtraceevent rejects).
+ */
+KVMEXIT_API int kvmexit_writer_add_tracepoint(struct kvmexit_writer *w,
+					      const char *system,
+					      const char *format_text);
+
+/*
+ * Writes one decoded event as a sample of the first added tracepoint of its
+ * type (kvm_exit for KVMEXIT_EV_EXIT, ...), with every field at the offset
+ * the tracepoint's format gives; fields the format lacks are left out,
+ * fields the event lacks are 0.  common_pid is ev->tid.  KVMEXIT_EV_LOST
+ * becomes a PERF_RECORD_LOST of ev->lost.count records.  Buffered: no
+ * system call per event.  -ENOENT when no tracepoint of that type was added.
+ */
+KVMEXIT_API int kvmexit_writer_write_event(struct kvmexit_writer *w,
+					   const struct kvmexit_event *ev);
+
+/*
+ * Ends a round (PERF_RECORD_FINISHED_ROUND): everything written so far is
+ * flushed and becomes part of the readable capture.  Events of one round
+ * may come in any order; a later round must not hold events older than
+ * the previous round's newest (perf sorts within rounds only).
+ */
+KVMEXIT_API int kvmexit_writer_finish_round(struct kvmexit_writer *w);
+
+/*
+ * Replaces the metadata kept for the kvmexit section (end time, lost
+ * counts...); written by _close().  perf's sections keep the meta that was
+ * current when the first record was written.
+ */
+KVMEXIT_API int kvmexit_writer_set_meta(struct kvmexit_writer *w,
+					const struct kvmexit_meta *meta);
+
+/*
+ * Makes this a --count capture: the counts go into the kvmexit section and
+ * meta.counts_only is set; no samples may be written.  Replaces counts set
+ * before.  Returns 0, -ENOMEM, or -EINVAL after samples were written.
+ */
+KVMEXIT_API int kvmexit_writer_set_counts(struct kvmexit_writer *w,
+					  const struct kvmexit_count *counts,
+					  size_t nr);
+
+/*
+ * Flushes, writes the final header and feature sections, closes and frees
+ * the writer.  Returns 0 or the first error seen since _open() (e.g.
+ * -ENOSPC: the capture then holds every complete round before the error).
+ * The message of that error is lost with the writer: read
+ * kvmexit_writer_errmsg() before, or pass @errbuf here (may be NULL).
+ */
+KVMEXIT_API int kvmexit_writer_close(struct kvmexit_writer *w,
+				     char *errbuf, size_t errlen);
+
+/* The message of the writer's first error, or "" when there was none. */
+KVMEXIT_API const char *kvmexit_writer_errmsg(const struct kvmexit_writer *w);
+
 /* ------------------------------------------------------------------ */
 /* Recording live (lib/record.c, lib/count.c, lib/tracefs.c).          */
 /* ------------------------------------------------------------------ */

@@ -54,4 +54,45 @@ int kx_meta_set_param(struct kvmexit_meta *meta, const char *name, const char *v
 /* The ISA a CPU vendor string implies: GenuineIntel -> VMX, AuthenticAMD/HygonGenuine -> SVM. */
 enum kvmexit_isa kx_isa_from_vendor(const char *vendor);
 
+/* writer */
+struct perf_event_attr;
+struct perf_event_header;
+
+/*
+ * kvmexit's metadata section in perf.data: feature bit 250 (HEADER_FEAT_BITS
+ * is 256; perf 6.1 knows bits below HEADER_LAST_FEATURE = 31).  perf reads
+ * one perf_file_section per set bit, in bit order, but processes only the
+ * bits it knows (perf_header__process_sections() walks the bitmap up to
+ * HEADER_LAST_FEATURE; perf_file_section__process() says "unknown feature,
+ * continuing"), so a section for a higher bit is skipped.  Checked with
+ * perf 6.1 script, report, report --header-only and kvm stat report.
+ */
+#define KX_FEAT_KVMEXIT 250
+
+/* The attr size stored in captures: perf 6.1 rejects attrs larger than its own. */
+#define KX_ATTR_FILE_SIZE 128
+
+/*
+ * The attr the writer stores for event @idx (from _add_tracepoint()).  The
+ * live recorder opens exactly this attr (it may change it, e.g. set
+ * disabled or read_format, before the first record), so that records it
+ * copies with kx_writer_write_record() match it.  NULL for a bad index or
+ * after the first record.
+ */
+struct perf_event_attr *kx_writer_attr(struct kvmexit_writer *w, int idx);
+
+/*
+ * The sample ids the kernel gave event @idx (PERF_EVENT_IOC_ID, one per
+ * opened fd).  Replaces the writer's own single id.  Before the first record.
+ */
+int kx_writer_set_ids(struct kvmexit_writer *w, int idx, const uint64_t *ids, size_t nr);
+
+/*
+ * Copies a ring-buffer record as it is (the hot path: a memcpy into the
+ * output buffer).  Samples must be in the format of the attrs; the
+ * writer reads their time (for SAMPLE_TIME) when all attrs share one
+ * sample_type that has TIME.
+ */
+int kx_writer_write_record(struct kvmexit_writer *w, const struct perf_event_header *rec);
+
 #endif /* KVMEXIT_INTERNAL_H */

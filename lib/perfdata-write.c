@@ -1,0 +1,1176 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * perf.data writer, file mode, readable by stock perf 6.1.
+ *
+ * Layout of a capture:
+ *
+ *   0            perf_file_header (104 bytes)
+ *   104          attrs: per event a perf_event_attr (128 bytes, perf 6.1
+ *                rejects larger ones) and the perf_file_section of its ids
+ *                the id arrays
+ *                the contents of the feature sections: TRACING_DATA,
+ *                HOSTNAME, ..., SAMPLE_TIME (a slot rewritten in place) and
+ *                kvmexit's metadata (a slot padded with NULs, rewritten in
+ *                place, or moved to the end of the file when it outgrows it)
+ *   data.offset  FINISHED_ROUND, then the feature table, then round 1, a
+ *                FINISHED_ROUND, the feature table again, round 2, ...
+ *
+ * perf finds the feature table at data.offset + data.size, and the table
+ * only holds offsets, so the sections themselves can come first, written
+ * once.  After every round the writer appends the table (about 200 bytes)
+ * and then moves data.size in the header to the round's end: at every
+ * moment the header describes a complete capture, whatever happens to the
+ * process or the disk afterwards.  The tables of earlier rounds stay in the
+ * data, where perf and our reader must read them as records: the table
+ * starts with an entry for feature bit 0 (HEADER_RESERVED, which perf reads
+ * and ignores), whose 16 bytes are a FINISHED_ROUND record header of the
+ * table's size.  So the data is a valid record stream throughout.
+ *
+ * Feature bits perf does not know (KX_FEAT_KVMEXIT, see internal.h) are
+ * skipped by perf: their table entries come last, in bit order.
+ *
+ * A write error (a full disk) stops the writer: _close() truncates the file
+ * at the end of the last complete round, rewrites the slots, which need no
+ * new space, and returns the error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <perf/event.h>
+#include <traceevent/event-parse.h>
+
+#include "internal.h"
+
+_Static_assert(sizeof(struct perf_event_attr) >= KX_ATTR_FILE_SIZE,
+	       "perf_event_attr smaller than the attrs captures store");
+
+#define PERF_MAGIC2		0x32454c4946524550ULL	/* "PERFILE2" */
+#define HEADER_SIZE		104
+#define ATTR_ENTRY_SIZE		(KX_ATTR_FILE_SIZE + 16)
+#define FEAT_BITS		256
+#define BUF_SIZE		(1u << 20)
+#define NAME_ALIGN		64
+#define META_SLOT_SPARE		4096
+
+/* perf's feature bits (tools/perf/util/header.h). */
+enum {
+	FEAT_RESERVED = 0,
+	FEAT_TRACING_DATA = 1,
+	FEAT_HOSTNAME = 3,
+	FEAT_OSRELEASE = 4,
+	FEAT_VERSION = 5,
+	FEAT_ARCH = 6,
+	FEAT_NRCPUS = 7,
+	FEAT_CPUDESC = 8,
+	FEAT_CPUID = 9,
+	FEAT_CMDLINE = 11,
+	FEAT_SAMPLE_TIME = 21,
+};
+
+/* Offsets in struct perf_file_header. */
+#define HDR_DATA_SIZE_OFF	48
+
+/* The kernel's tracefs texts, identical on every x86_64 kernel since 3.x. */
+static const char header_page_x86_64[] =
+	"\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
+	"\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n"
+	"\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n"
+	"\tfield: char data;\toffset:16;\tsize:4080;\tsigned:0;\n";
+static const char header_event_x86_64[] =
+	"# compressed entry header\n"
+	"\ttype_len    :    5 bits\n"
+	"\ttime_delta  :   27 bits\n"
+	"\tarray       :   32 bits\n"
+	"\n"
+	"\tpadding     : type == 29\n"
+	"\ttime_extend : type == 30\n"
+	"\ttime_stamp : type == 31\n"
+	"\tdata max type_len  == 28\n";
+
+#define MAX_FIELDS 8
+
+/* Fields per event type, in the order fill_values() produces them. */
+static const char *const type_fields[KVMEXIT_EV__MAX][MAX_FIELDS] = {
+	[KVMEXIT_EV_EXIT] = { "exit_reason", "guest_rip", "isa", "info1", "info2",
+			      "intr_info", "error_code", "vcpu_id" },
+	[KVMEXIT_EV_ENTRY] = { "vcpu_id", "rip" },
+	[KVMEXIT_EV_USERSPACE_EXIT] = { "reason", "errno" },
+	[KVMEXIT_EV_PIO] = { "rw", "port", "size", "count", "val" },
+	[KVMEXIT_EV_MMIO] = { "type", "len", "gpa", "val" },
+	[KVMEXIT_EV_MSR] = { "write", "ecx", "data", "exception" },
+};
+
+static const char *const type_names[KVMEXIT_EV__MAX] = {
+	[KVMEXIT_EV_EXIT] = "kvm_exit",
+	[KVMEXIT_EV_ENTRY] = "kvm_entry",
+	[KVMEXIT_EV_USERSPACE_EXIT] = "kvm_userspace_exit",
+	[KVMEXIT_EV_PIO] = "kvm_pio",
+	[KVMEXIT_EV_MMIO] = "kvm_mmio",
+	[KVMEXIT_EV_MSR] = "kvm_msr",
+};
+
+struct field_at {
+	uint16_t off;
+	uint8_t size;			/* 0: the format lacks the field */
+};
+
+struct wevent {
+	struct perf_event_attr attr;
+	uint64_t *ids;
+	size_t nr_ids;
+	char *system;
+	char *format;
+	size_t format_len;
+	int type;			/* enum kvmexit_event_type, or -1 */
+	uint32_t raw_size;		/* bytes after the u32 size of RAW */
+	struct field_at common_type, common_pid;
+	struct field_at fields[MAX_FIELDS];
+};
+
+struct kvmexit_writer {
+	int fd;
+	char *path;
+	uint64_t sample_type;
+	struct kvmexit_meta meta;
+	struct kx_counts counts;
+	struct wevent *ev;
+	size_t nr_ev;
+	int by_type[KVMEXIT_EV__MAX];	/* first event of each type, or -1 */
+
+	bool frozen;			/* header, attrs and sections written */
+	bool dirty;			/* records since the last round's end */
+	bool samples;			/* samples or records were written */
+	int err;			/* first error, sticky */
+	char errmsg[KX_ERRMSG_SIZE];
+
+	char *buf;			/* output buffer for file offset pos */
+	size_t len;
+	uint64_t pos;
+
+	uint64_t data_offset;
+	uint64_t round_end;		/* end of the last complete round */
+	uint64_t feat[FEAT_BITS / 64];
+	unsigned char *table;		/* the feature table, as written */
+	size_t table_size;
+	size_t meta_entry;		/* offset of KVMEXIT's entry in it */
+	uint64_t time_slot, meta_slot, meta_slot_size;
+	uint64_t first_time, last_time;	/* of samples written */
+	uint64_t round_first, round_last; /* of complete rounds */
+	int time_pos;			/* of TIME in raw samples, or -1 */
+};
+
+/* ------------------------------------------------------------ errors */
+
+static int fail(struct kvmexit_writer *w, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct kvmexit_writer *w, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->err)
+		return w->err;
+	va_start(ap, fmt);
+	vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
+	va_end(ap);
+	w->err = err;
+	return err;
+}
+
+/* An error in how the API was used: reported, but the capture goes on. */
+static int misuse(struct kvmexit_writer *w, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int misuse(struct kvmexit_writer *w, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!w->err) {
+		va_start(ap, fmt);
+		vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+KVMEXIT_API const char *kvmexit_writer_errmsg(const struct kvmexit_writer *w)
+{
+	return w ? w->errmsg : "";
+}
+
+/* ------------------------------------------------------------ output */
+
+static int write_all(struct kvmexit_writer *w, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t r = pwrite(w->fd, c, n, w->pos);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? errno : EIO;
+
+			return fail(w, -e, "writing %s at byte %" PRIu64 ": %s; the capture keeps "
+				    "the rounds written before (%" PRIu64 " bytes of data)",
+				    w->path, w->pos, strerror(e),
+				    w->round_end > w->data_offset ? w->round_end - w->data_offset : 0);
+		}
+		c += r;
+		n -= r;
+		w->pos += r;
+	}
+	return 0;
+}
+
+static int flush(struct kvmexit_writer *w)
+{
+	size_t n = w->len;
+
+	if (w->err)
+		return w->err;
+	w->len = 0;
+	return write_all(w, w->buf, n);
+}
+
+/* Room for n bytes in the buffer (n <= BUF_SIZE), or NULL after an error. */
+static inline void *reserve(struct kvmexit_writer *w, size_t n)
+{
+	void *p;
+
+	if (w->len + n > BUF_SIZE && flush(w))
+		return NULL;
+	p = w->buf + w->len;
+	w->len += n;
+	return p;
+}
+
+static int emit(struct kvmexit_writer *w, const void *p, size_t n)
+{
+	void *d;
+
+	if (w->err)
+		return w->err;
+	if (n > BUF_SIZE) {
+		if (flush(w))
+			return w->err;
+		return write_all(w, p, n);
+	}
+	d = reserve(w, n);
+	if (!d)
+		return w->err;
+	memcpy(d, p, n);
+	return 0;
+}
+
+static int emit_u32(struct kvmexit_writer *w, uint32_t v)
+{
+	return emit(w, &v, sizeof(v));
+}
+
+static int emit_u64(struct kvmexit_writer *w, uint64_t v)
+{
+	return emit(w, &v, sizeof(v));
+}
+
+/* The offset the next emitted byte will have in the file. */
+static uint64_t out_pos(const struct kvmexit_writer *w)
+{
+	return w->pos + w->len;
+}
+
+static int pwrite_all(struct kvmexit_writer *w, const void *p, size_t n, uint64_t off)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t r = pwrite(w->fd, c, n, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? errno : EIO;
+
+			return fail(w, -e, "updating %s at byte %" PRIu64 ": %s", w->path, off,
+				    strerror(e));
+		}
+		c += r;
+		n -= r;
+		off += r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ open */
+
+KVMEXIT_API int kvmexit_writer_open(const char *path, const struct kvmexit_writer_opts *opts,
+				    struct kvmexit_writer **out, char *errbuf, size_t errlen)
+{
+	struct kvmexit_writer_opts o = { 0 };
+	struct kvmexit_writer *w;
+	uint64_t allowed = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
+			   PERF_SAMPLE_TIME | PERF_SAMPLE_ID | PERF_SAMPLE_STREAM_ID |
+			   PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+	int err;
+
+	*out = NULL;
+	if (opts)
+		memcpy(&o, opts, opts->sz && opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (!o.sample_type)
+		o.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+				PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW;
+	if ((o.sample_type & ~allowed) || !(o.sample_type & PERF_SAMPLE_RAW)) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "sample_type 0x%" PRIx64 " not supported: the writer "
+				 "writes IDENTIFIER, IP, TID, TIME, ID, STREAM_ID, CPU, PERIOD and RAW "
+				 "(RAW required)", o.sample_type);
+		return -EINVAL;
+	}
+
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->buf = malloc(BUF_SIZE)) || !(w->path = strdup(path))) {
+		if (w)
+			free(w->buf);
+		free(w);
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "creating %s: out of memory", path);
+		return -ENOMEM;
+	}
+	w->sample_type = o.sample_type;
+	if (o.meta)
+		w->meta = *o.meta;
+	for (int i = 0; i < KVMEXIT_EV__MAX; i++)
+		w->by_type[i] = -1;
+	w->time_pos = -1;
+
+	flags |= o.force ? O_TRUNC : O_EXCL;
+	w->fd = open(path, flags, 0600);
+	if (w->fd < 0) {
+		err = -errno;
+		if (errbuf && errlen) {
+			if (err == -EEXIST)
+				snprintf(errbuf, errlen, "%s exists: use -f to overwrite", path);
+			else
+				snprintf(errbuf, errlen, "creating %s: %s", path, strerror(-err));
+		}
+		goto out_free;
+	}
+	/* An overwritten file keeps its mode: make it private too. */
+	if (o.force && fchmod(w->fd, 0600)) {
+		err = -errno;
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "making %s private (mode 0600): %s", path,
+				 strerror(-err));
+		close(w->fd);
+		goto out_free;
+	}
+	*out = w;
+	return 0;
+
+out_free:
+	free(w->buf);
+	free(w->path);
+	free(w);
+	return err;
+}
+
+/* ------------------------------------------------------------ events */
+
+static int event_type_of(const char *system, const char *name)
+{
+	if (strcmp(system, "kvm"))
+		return -1;
+	for (int t = 0; t < KVMEXIT_EV__MAX; t++)
+		if (type_names[t] && !strcmp(name, type_names[t]))
+			return t;
+	return -1;
+}
+
+static struct field_at field_of(struct tep_format_field *f, uint32_t *end)
+{
+	struct field_at at = { 0 };
+
+	if (!f || f->size <= 0 || f->size > 8 || f->offset < 0 || f->offset > 4096)
+		return at;
+	at.off = f->offset;
+	at.size = f->size;
+	if ((uint32_t)(f->offset + f->size) > *end)
+		*end = f->offset + f->size;
+	return at;
+}
+
+/* Resolves the fields of one format text with libtraceevent. */
+static int parse_format(struct kvmexit_writer *w, struct wevent *e, const char *system)
+{
+	struct tep_handle *tep = tep_alloc();
+	struct tep_event *tev = NULL;
+	struct tep_format_field *f;
+	enum tep_errno te;
+	uint32_t end = 0;
+	int err = 0;
+
+	if (!tep)
+		return -ENOMEM;
+	tep_set_long_size(tep, 8);
+	te = tep_parse_event(tep, e->format, e->format_len, system);
+	if (tep_get_events_count(tep) == 1)
+		tev = tep_get_event(tep, 0);
+	/* A print fmt libtraceevent cannot parse does not hide the fields. */
+	if (!tev || (te && te != TEP_ERRNO__READ_PRINT_FAILED)) {
+		err = misuse(w, -KVMEXIT_EFORMAT, "tracepoint format of %s rejected by "
+			     "libtraceevent: pass the text of tracefs events/%s/NAME/format",
+			     system, system);
+		goto out;
+	}
+	e->type = event_type_of(system, tev->name);
+	e->attr.config = tev->id;
+	e->common_type = field_of(tep_find_common_field(tev, "common_type"), &end);
+	e->common_pid = field_of(tep_find_common_field(tev, "common_pid"), &end);
+	for (f = tev->format.fields; f; f = f->next)
+		field_of(f, &end);
+	if (e->type >= 0)
+		for (int i = 0; i < MAX_FIELDS && type_fields[e->type][i]; i++)
+			e->fields[i] = field_of(tep_find_field(tev, type_fields[e->type][i]), &end);
+	if (!e->common_type.size || end == 0) {
+		err = misuse(w, -KVMEXIT_EFORMAT, "tracepoint format of %s:%s has no common_type "
+			     "field: pass the text of tracefs events/%s/%s/format",
+			     system, tev->name, system, tev->name);
+		goto out;
+	}
+	/* The kernel pads RAW so that the u32 size and the data end 8-aligned. */
+	end = (end + 7) & ~7u;
+	e->raw_size = ((end + 4 + 7) & ~7u) - 4;
+out:
+	tep_free(tep);
+	return err;
+}
+
+KVMEXIT_API int kvmexit_writer_add_tracepoint(struct kvmexit_writer *w, const char *system,
+					      const char *format_text)
+{
+	struct wevent *v, *e;
+	int err;
+
+	if (w->frozen)
+		return misuse(w, -EINVAL, "tracepoint %s: added after the first record; add "
+			      "every tracepoint before writing", system);
+	v = realloc(w->ev, (w->nr_ev + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	w->ev = v;
+	e = &v[w->nr_ev];
+	memset(e, 0, sizeof(*e));
+	e->format_len = strlen(format_text);
+	e->format = strdup(format_text);
+	e->system = strdup(system);
+	e->ids = malloc(sizeof(*e->ids));
+	if (!e->format || !e->system || !e->ids) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	/* Own ids: unique, never 0 (perf reads id 0 as "no id"). */
+	e->ids[0] = w->nr_ev + 1;
+	e->nr_ids = 1;
+	e->attr.type = PERF_TYPE_TRACEPOINT;
+	e->attr.size = KX_ATTR_FILE_SIZE;
+	e->attr.sample_period = 1;
+	e->attr.sample_type = w->sample_type;
+	e->attr.sample_id_all = 1;
+	err = parse_format(w, e, system);
+	if (err)
+		goto out_free;
+	if (e->type >= 0 && w->by_type[e->type] < 0)
+		w->by_type[e->type] = w->nr_ev;
+	return w->nr_ev++;
+
+out_free:
+	free(e->format);
+	free(e->system);
+	free(e->ids);
+	return err;
+}
+
+struct perf_event_attr *kx_writer_attr(struct kvmexit_writer *w, int idx)
+{
+	if (w->frozen || idx < 0 || (size_t)idx >= w->nr_ev)
+		return NULL;
+	return &w->ev[idx].attr;
+}
+
+int kx_writer_set_ids(struct kvmexit_writer *w, int idx, const uint64_t *ids, size_t nr)
+{
+	struct wevent *e;
+	uint64_t *v;
+
+	if (w->frozen || idx < 0 || (size_t)idx >= w->nr_ev || nr == 0)
+		return -EINVAL;
+	e = &w->ev[idx];
+	v = realloc(e->ids, nr * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, ids, nr * sizeof(*v));
+	e->ids = v;
+	e->nr_ids = nr;
+	return 0;
+}
+
+/* ------------------------------------------------------------ sections */
+
+static void feat_set(struct kvmexit_writer *w, int bit)
+{
+	w->feat[bit / 64] |= 1ULL << (bit % 64);
+}
+
+static int emit_string(struct kvmexit_writer *w, const char *s)
+{
+	static const char zeros[NAME_ALIGN];
+	size_t n = strlen(s) + 1;
+	uint32_t len = (n + NAME_ALIGN - 1) / NAME_ALIGN * NAME_ALIGN;
+
+	emit_u32(w, len);
+	emit(w, s, n - 1);
+	return emit(w, zeros, len - (n - 1));
+}
+
+static int emit_tracing_data(struct kvmexit_writer *w)
+{
+	static const char magic[] = { 23, 8, 68, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
+	uint32_t nr_sys = 0;
+
+	emit(w, magic, sizeof(magic));
+	emit(w, "0.6", 4);
+	emit(w, "\0\10", 2);		/* little endian, long is 8 bytes */
+	emit_u32(w, 4096);		/* page size */
+	emit(w, "header_page", 12);
+	emit_u64(w, sizeof(header_page_x86_64) - 1);
+	emit(w, header_page_x86_64, sizeof(header_page_x86_64) - 1);
+	emit(w, "header_event", 13);
+	emit_u64(w, sizeof(header_event_x86_64) - 1);
+	emit(w, header_event_x86_64, sizeof(header_event_x86_64) - 1);
+	emit_u32(w, 0);			/* ftrace formats */
+	/* Systems in order of their first event; each with all its events. */
+	for (size_t i = 0; i < w->nr_ev; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen |= !strcmp(w->ev[j].system, w->ev[i].system);
+		nr_sys += !seen;
+	}
+	emit_u32(w, nr_sys);
+	for (size_t i = 0; i < w->nr_ev; i++) {
+		uint32_t count = 0;
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen |= !strcmp(w->ev[j].system, w->ev[i].system);
+		if (seen)
+			continue;
+		for (size_t j = i; j < w->nr_ev; j++)
+			count += !strcmp(w->ev[j].system, w->ev[i].system);
+		emit(w, w->ev[i].system, strlen(w->ev[i].system) + 1);
+		emit_u32(w, count);
+		for (size_t j = i; j < w->nr_ev; j++) {
+			if (strcmp(w->ev[j].system, w->ev[i].system))
+				continue;
+			emit_u64(w, w->ev[j].format_len);
+			emit(w, w->ev[j].format, w->ev[j].format_len);
+		}
+	}
+	emit_u32(w, 0);			/* kallsyms */
+	emit_u32(w, 0);			/* printk formats */
+	return emit_u64(w, 0);		/* saved cmdlines */
+}
+
+static int encode_meta(struct kvmexit_writer *w, char **text, size_t *len)
+{
+	int err = kx_meta_encode(&w->meta, w->meta.counts_only ? &w->counts : NULL, text, len);
+
+	if (err)
+		return fail(w, err, "encoding the metadata of %s: %s", w->path, strerror(-err));
+	return 0;
+}
+
+/*
+ * Emits one feature section and records where it went.  The sections go
+ * before the data, so a capture is readable before it is finished.
+ */
+struct sec {
+	int bit;
+	uint64_t offset, size;
+};
+
+static int emit_sections(struct kvmexit_writer *w, struct sec *secs, size_t *nr)
+{
+	const struct kvmexit_meta *m = &w->meta;
+	uint64_t start;
+	char *text = NULL;
+	size_t len = 0;
+	int bits[] = { FEAT_TRACING_DATA, FEAT_HOSTNAME, FEAT_OSRELEASE, FEAT_VERSION,
+		       FEAT_ARCH, FEAT_NRCPUS, FEAT_CPUDESC, FEAT_CPUID, FEAT_CMDLINE,
+		       FEAT_SAMPLE_TIME, KX_FEAT_KVMEXIT };
+
+	*nr = 0;
+	for (size_t i = 0; i < KX_ARRAY_SIZE(bits); i++) {
+		int bit = bits[i];
+
+		start = out_pos(w);
+		switch (bit) {
+		case FEAT_TRACING_DATA:
+			emit_tracing_data(w);
+			break;
+		case FEAT_HOSTNAME:
+			emit_string(w, m->hostname);
+			break;
+		case FEAT_OSRELEASE:
+			emit_string(w, m->osrelease);
+			break;
+		case FEAT_VERSION:
+			emit_string(w, "kvmexit " PACKAGE_VERSION);
+			break;
+		case FEAT_ARCH:
+			emit_string(w, m->arch[0] ? m->arch : "x86_64");
+			break;
+		case FEAT_NRCPUS:
+			emit_u32(w, m->nr_cpus ? m->nr_cpus : 1);	/* available */
+			emit_u32(w, m->nr_cpus ? m->nr_cpus : 1);	/* online */
+			break;
+		case FEAT_CPUDESC:
+			if (!m->cpu_desc[0])
+				continue;
+			emit_string(w, m->cpu_desc);
+			break;
+		case FEAT_CPUID:
+			if (!m->cpuid[0])
+				continue;
+			emit_string(w, m->cpuid);
+			break;
+		case FEAT_CMDLINE:
+			emit_u32(w, m->cmdline[0] ? 1 : 0);
+			if (m->cmdline[0])
+				emit_string(w, m->cmdline);
+			break;
+		case FEAT_SAMPLE_TIME:
+			w->time_slot = start;
+			emit_u64(w, 0);
+			emit_u64(w, 0);
+			break;
+		case KX_FEAT_KVMEXIT:
+			if (encode_meta(w, &text, &len))
+				return w->err;
+			w->meta_slot = start;
+			w->meta_slot_size = (len + META_SLOT_SPARE + 7) & ~7ULL;
+			emit(w, text, len);
+			for (uint64_t pad = w->meta_slot_size - len; pad && !w->err; pad -= 8 < pad ? 8 : pad)
+				emit(w, "\0\0\0\0\0\0\0\0", pad < 8 ? pad : 8);
+			free(text);
+			break;
+		}
+		if (w->err)
+			return w->err;
+		feat_set(w, bit);
+		secs[(*nr)++] = (struct sec){ bit, start, out_pos(w) - start };
+		/* Keep sections, and so the data, 8-byte aligned. */
+		emit(w, "\0\0\0\0\0\0\0", -out_pos(w) & 7);
+	}
+	return 0;
+}
+
+/*
+ * The feature table: an entry per set bit, in bit order.  Bit 0's entry is
+ * a FINISHED_ROUND header of the table's size, so that the table reads as
+ * a record where later rounds leave it inside the data.
+ */
+static int build_table(struct kvmexit_writer *w, const struct sec *secs, size_t nr)
+{
+	struct perf_event_header *h;
+
+	feat_set(w, FEAT_RESERVED);
+	w->table_size = (nr + 1) * 16;
+	w->table = calloc(1, w->table_size);
+	if (!w->table)
+		return fail(w, -ENOMEM, "writing %s: out of memory", w->path);
+	h = (struct perf_event_header *)w->table;
+	h->type = PERF_RECORD_FINISHED_ROUND;
+	h->size = w->table_size;
+	for (size_t i = 0; i < nr; i++) {
+		memcpy(w->table + 16 * (i + 1), &secs[i].offset, 8);
+		memcpy(w->table + 16 * (i + 1) + 8, &secs[i].size, 8);
+		if (secs[i].bit == KX_FEAT_KVMEXIT)
+			w->meta_entry = 16 * (i + 1);
+	}
+	return 0;
+}
+
+static void emit_header(struct kvmexit_writer *w, uint64_t data_size)
+{
+	uint64_t h[HEADER_SIZE / 8] = {
+		PERF_MAGIC2, HEADER_SIZE, ATTR_ENTRY_SIZE,
+		HEADER_SIZE, w->nr_ev * ATTR_ENTRY_SIZE,	/* attrs */
+		w->data_offset, data_size,			/* data */
+		0, 0,						/* event_types */
+	};
+
+	memcpy(&h[9], w->feat, sizeof(w->feat));
+	emit(w, h, sizeof(h));
+}
+
+/* Same sample_type with TIME everywhere: where raw samples keep their time. */
+static int raw_time_pos(const struct kvmexit_writer *w)
+{
+	uint64_t st;
+	int pos = 8;
+
+	if (!w->nr_ev)
+		return -1;
+	st = w->ev[0].attr.sample_type;
+	for (size_t i = 1; i < w->nr_ev; i++)
+		if (w->ev[i].attr.sample_type != st)
+			return -1;
+	if (!(st & PERF_SAMPLE_TIME))
+		return -1;
+	pos += !!(st & PERF_SAMPLE_IDENTIFIER) * 8;
+	pos += !!(st & PERF_SAMPLE_IP) * 8;
+	pos += !!(st & PERF_SAMPLE_TID) * 8;
+	return pos;
+}
+
+/*
+ * Writes everything that precedes the records: the header (pointing at an
+ * empty round), attrs, ids, sections, and the first feature table.
+ */
+static int freeze(struct kvmexit_writer *w)
+{
+	struct sec secs[16];
+	uint64_t ids_off, attrs_end, size, data_end;
+	size_t nr;
+
+	if (w->frozen)
+		return w->err;
+	w->frozen = true;
+	w->time_pos = raw_time_pos(w);
+
+	/* Sections first into the buffer at their final offsets. */
+	attrs_end = HEADER_SIZE + w->nr_ev * ATTR_ENTRY_SIZE;
+	ids_off = attrs_end;
+	for (size_t i = 0; i < w->nr_ev; i++)
+		ids_off += w->ev[i].nr_ids * 8;
+	w->pos = ids_off;
+	if (emit_sections(w, secs, &nr) || build_table(w, secs, nr))
+		return w->err;
+	w->data_offset = out_pos(w);
+	emit_u64(w, (uint64_t)PERF_RECORD_FINISHED_ROUND | (8ULL << 48));
+	emit(w, w->table, w->table_size);
+	if (flush(w))
+		return w->err;
+	data_end = w->pos;
+
+	/* Then the header, attrs and ids in front of them. */
+	w->pos = 0;
+	emit_header(w, 8);
+	ids_off = attrs_end;
+	for (size_t i = 0; i < w->nr_ev; i++) {
+		struct wevent *e = &w->ev[i];
+
+		size = e->nr_ids * 8;
+		e->attr.size = KX_ATTR_FILE_SIZE;
+		emit(w, &e->attr, KX_ATTR_FILE_SIZE);
+		emit_u64(w, ids_off);
+		emit_u64(w, size);
+		ids_off += size;
+	}
+	for (size_t i = 0; i < w->nr_ev; i++)
+		emit(w, w->ev[i].ids, w->ev[i].nr_ids * 8);
+	if (flush(w))
+		return w->err;
+	w->pos = data_end;
+	/* From here on the file is a capture: close() keeps it. */
+	w->round_end = w->data_offset + 8;
+	return 0;
+}
+
+/* ------------------------------------------------------------ records */
+
+static inline void put(unsigned char *raw, struct field_at at, uint64_t v)
+{
+	switch (at.size) {
+	case 1: { uint8_t x = v; memcpy(raw + at.off, &x, 1); break; }
+	case 2: { uint16_t x = v; memcpy(raw + at.off, &x, 2); break; }
+	case 4: { uint32_t x = v; memcpy(raw + at.off, &x, 4); break; }
+	case 8: memcpy(raw + at.off, &v, 8); break;
+	default: break;
+	}
+}
+
+static void fill_values(const struct kvmexit_event *ev, uint64_t *v)
+{
+	switch (ev->type) {
+	case KVMEXIT_EV_EXIT:
+		v[0] = ev->exit.exit_reason;
+		v[1] = ev->exit.guest_rip;
+		v[2] = ev->exit.isa;
+		v[3] = ev->exit.info1;
+		v[4] = ev->exit.info2;
+		v[5] = ev->exit.intr_info;
+		v[6] = ev->exit.error_code;
+		v[7] = ev->vcpu;
+		break;
+	case KVMEXIT_EV_ENTRY:
+		v[0] = ev->vcpu;
+		v[1] = ev->entry.rip;
+		break;
+	case KVMEXIT_EV_USERSPACE_EXIT:
+		v[0] = ev->userspace_exit.reason;
+		v[1] = (uint64_t)(int64_t)ev->userspace_exit.error;
+		break;
+	case KVMEXIT_EV_PIO:
+		v[0] = ev->pio.rw;
+		v[1] = ev->pio.port;
+		v[2] = ev->pio.size;
+		v[3] = ev->pio.count;
+		v[4] = ev->pio.val;
+		break;
+	case KVMEXIT_EV_MMIO:
+		v[0] = ev->mmio.type;
+		v[1] = ev->mmio.len;
+		v[2] = ev->mmio.gpa;
+		v[3] = ev->mmio.val;
+		break;
+	case KVMEXIT_EV_MSR:
+		v[0] = ev->msr.write;
+		v[1] = ev->msr.ecx;
+		v[2] = ev->msr.data;
+		v[3] = ev->msr.exception;
+		break;
+	default:
+		break;
+	}
+}
+
+static inline void note_time(struct kvmexit_writer *w, uint64_t t)
+{
+	if (!w->first_time || t < w->first_time)
+		w->first_time = t;
+	if (t > w->last_time)
+		w->last_time = t;
+}
+
+static size_t sample_size(const struct wevent *e)
+{
+	uint64_t st = e->attr.sample_type;
+	size_t n = sizeof(struct perf_event_header);
+
+	n += 8 * (!!(st & PERF_SAMPLE_IDENTIFIER) + !!(st & PERF_SAMPLE_IP) +
+		  !!(st & PERF_SAMPLE_TID) + !!(st & PERF_SAMPLE_TIME) +
+		  !!(st & PERF_SAMPLE_ID) + !!(st & PERF_SAMPLE_STREAM_ID) +
+		  !!(st & PERF_SAMPLE_CPU) + !!(st & PERF_SAMPLE_PERIOD));
+	return n + 4 + e->raw_size;
+}
+
+static int write_sample(struct kvmexit_writer *w, const struct wevent *e,
+			const struct kvmexit_event *ev)
+{
+	uint64_t st = e->attr.sample_type, id = e->ids[0], vals[MAX_FIELDS] = { 0 };
+	size_t size = sample_size(e);
+	unsigned char *p, *raw;
+	uint64_t *q;
+	uint32_t raw_size = e->raw_size;
+
+	if (size > UINT16_MAX)
+		return misuse(w, -E2BIG, "tracepoint %s: records of %zu bytes are too large",
+			      type_names[ev->type], size);
+	p = reserve(w, size);
+	if (!p)
+		return w->err;
+	*(struct perf_event_header *)p = (struct perf_event_header){
+		.type = PERF_RECORD_SAMPLE, .misc = PERF_RECORD_MISC_KERNEL, .size = size,
+	};
+	q = (uint64_t *)(p + 8);
+	if (st & PERF_SAMPLE_IDENTIFIER)
+		*q++ = id;
+	if (st & PERF_SAMPLE_IP)
+		*q++ = 0;
+	if (st & PERF_SAMPLE_TID)
+		*q++ = (uint32_t)ev->pid | (uint64_t)(uint32_t)ev->tid << 32;
+	if (st & PERF_SAMPLE_TIME)
+		*q++ = ev->time;
+	if (st & PERF_SAMPLE_ID)
+		*q++ = id;
+	if (st & PERF_SAMPLE_STREAM_ID)
+		*q++ = id;
+	if (st & PERF_SAMPLE_CPU)
+		*q++ = ev->cpu;
+	if (st & PERF_SAMPLE_PERIOD)
+		*q++ = 1;
+	memcpy(q, &raw_size, 4);
+	raw = (unsigned char *)q + 4;
+	memset(raw, 0, raw_size);
+	put(raw, e->common_type, e->attr.config);
+	put(raw, e->common_pid, (uint32_t)ev->tid);
+	fill_values(ev, vals);
+	for (int i = 0; i < MAX_FIELDS; i++)
+		put(raw, e->fields[i], vals[i]);
+	note_time(w, ev->time);
+	return 0;
+}
+
+/* PERF_RECORD_LOST with the sample_id of the first event. */
+static int write_lost(struct kvmexit_writer *w, const struct kvmexit_event *ev)
+{
+	const struct wevent *e = &w->ev[0];
+	uint64_t st = e->attr.sample_type, rec[16];
+	size_t n = 1;
+
+	rec[n++] = e->ids[0];
+	rec[n++] = ev->lost.count;
+	if (e->attr.sample_id_all) {
+		if (st & PERF_SAMPLE_TID)
+			rec[n++] = (uint32_t)ev->pid | (uint64_t)(uint32_t)ev->tid << 32;
+		if (st & PERF_SAMPLE_TIME)
+			rec[n++] = ev->time;
+		if (st & PERF_SAMPLE_ID)
+			rec[n++] = e->ids[0];
+		if (st & PERF_SAMPLE_STREAM_ID)
+			rec[n++] = e->ids[0];
+		if (st & PERF_SAMPLE_CPU)
+			rec[n++] = ev->cpu;
+		if (st & PERF_SAMPLE_IDENTIFIER)
+			rec[n++] = e->ids[0];
+	}
+	struct perf_event_header h = { .type = PERF_RECORD_LOST, .size = n * 8 };
+
+	memcpy(rec, &h, sizeof(h));
+	return emit(w, rec, n * 8);
+}
+
+static int start_records(struct kvmexit_writer *w)
+{
+	if (w->err)
+		return w->err;
+	if (w->meta.counts_only)
+		return misuse(w, -EINVAL, "writing events to %s: it is a counts-only capture",
+			      w->path);
+	if (!w->frozen && freeze(w))
+		return w->err;
+	w->samples = true;
+	w->dirty = true;
+	return 0;
+}
+
+KVMEXIT_API int kvmexit_writer_write_event(struct kvmexit_writer *w,
+					   const struct kvmexit_event *ev)
+{
+	int idx;
+
+	if (w->err)
+		return w->err;
+	if ((unsigned)ev->type >= KVMEXIT_EV__MAX)
+		return misuse(w, -EINVAL, "event type %d unknown", (int)ev->type);
+	if (ev->type == KVMEXIT_EV_LOST) {
+		if (!w->nr_ev)
+			return misuse(w, -ENOENT, "lost records: no tracepoint added to %s",
+				      w->path);
+		return start_records(w) ? w->err : write_lost(w, ev);
+	}
+	idx = w->by_type[ev->type];
+	if (idx < 0)
+		return misuse(w, -ENOENT, "%s event: its tracepoint was not added to %s",
+			      type_names[ev->type], w->path);
+	if (start_records(w))
+		return w->err;
+	return write_sample(w, &w->ev[idx], ev);
+}
+
+int kx_writer_write_record(struct kvmexit_writer *w, const struct perf_event_header *rec)
+{
+	void *p;
+
+	if (w->err)
+		return w->err;
+	if (!w->dirty && start_records(w))
+		return w->err;
+	p = reserve(w, rec->size);
+	if (!p)
+		return w->err;
+	memcpy(p, rec, rec->size);
+	if (w->time_pos >= 0 && rec->type == PERF_RECORD_SAMPLE && rec->size >= w->time_pos + 8) {
+		uint64_t t;
+
+		memcpy(&t, (const char *)rec + w->time_pos, 8);
+		note_time(w, t);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ rounds */
+
+static int update_sample_time(struct kvmexit_writer *w, uint64_t first, uint64_t last)
+{
+	uint64_t t[2] = { first, last };
+
+	return pwrite_all(w, t, sizeof(t), w->time_slot);
+}
+
+/*
+ * Ends a round: FINISHED_ROUND and the feature table go out with the
+ * round's records; only then does the header's data.size move to the
+ * round's end, where this table is.
+ */
+static int end_round(struct kvmexit_writer *w)
+{
+	uint64_t end, size;
+
+	emit_u64(w, (uint64_t)PERF_RECORD_FINISHED_ROUND | (8ULL << 48));
+	end = out_pos(w);
+	emit(w, w->table, w->table_size);
+	if (flush(w))
+		return w->err;
+	size = end - w->data_offset;
+	if (update_sample_time(w, w->first_time, w->last_time) ||
+	    pwrite_all(w, &size, 8, HDR_DATA_SIZE_OFF))
+		return w->err;
+	w->round_end = end;
+	w->round_first = w->first_time;
+	w->round_last = w->last_time;
+	w->dirty = false;
+	return 0;
+}
+
+KVMEXIT_API int kvmexit_writer_finish_round(struct kvmexit_writer *w)
+{
+	if (w->err)
+		return w->err;
+	if (!w->dirty)
+		return 0;
+	return end_round(w);
+}
+
+KVMEXIT_API int kvmexit_writer_set_meta(struct kvmexit_writer *w,
+					const struct kvmexit_meta *meta)
+{
+	bool counts_only = w->meta.counts_only;
+
+	w->meta = *meta;
+	w->meta.counts_only |= counts_only;
+	return 0;
+}
+
+KVMEXIT_API int kvmexit_writer_set_counts(struct kvmexit_writer *w,
+					  const struct kvmexit_count *counts, size_t nr)
+{
+	struct kx_counts c = { 0 };
+
+	if (w->samples)
+		return misuse(w, -EINVAL, "counts for %s: it already holds samples", w->path);
+	for (size_t i = 0; i < nr; i++) {
+		int err = kx_counts_add(&c, counts[i].isa, counts[i].exit_reason,
+					counts[i].cpu, counts[i].count);
+
+		if (err) {
+			kx_counts_release(&c);
+			return err;
+		}
+	}
+	kx_counts_release(&w->counts);
+	w->counts = c;
+	w->meta.counts_only = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------ close */
+
+/*
+ * The final metadata: in its slot when it fits (no new space needed, so
+ * this works on a full disk too), else after the last table.
+ */
+static int write_final_meta(struct kvmexit_writer *w, bool may_grow)
+{
+	char *text;
+	size_t len;
+	int err;
+
+	if (encode_meta(w, &text, &len))
+		return w->err;
+	if (len <= w->meta_slot_size) {
+		char *slot = calloc(1, w->meta_slot_size);
+
+		if (!slot) {
+			free(text);
+			return fail(w, -ENOMEM, "writing %s: out of memory", w->path);
+		}
+		memcpy(slot, text, len);
+		err = pwrite_all(w, slot, w->meta_slot_size, w->meta_slot);
+		free(slot);
+	} else if (may_grow) {
+		uint64_t entry[2] = { w->round_end + w->table_size, (len + 7) & ~7ULL };
+		char pad[8] = { 0 };
+
+		err = pwrite_all(w, text, len, entry[0]);
+		if (!err && entry[1] > len)
+			err = pwrite_all(w, pad, entry[1] - len, entry[0] + len);
+		if (!err)
+			err = pwrite_all(w, entry, sizeof(entry), w->round_end + w->meta_entry);
+	} else {
+		err = 0;	/* the slot keeps the metadata of the start */
+	}
+	free(text);
+	return err;
+}
+
+static void free_writer(struct kvmexit_writer *w)
+{
+	for (size_t i = 0; i < w->nr_ev; i++) {
+		free(w->ev[i].ids);
+		free(w->ev[i].format);
+		free(w->ev[i].system);
+	}
+	free(w->ev);
+	free(w->table);
+	free(w->buf);
+	free(w->path);
+	kx_counts_release(&w->counts);
+	free(w);
+}
+
+KVMEXIT_API int kvmexit_writer_close(struct kvmexit_writer *w, char *errbuf, size_t errlen)
+{
+	int err;
+
+	if (!w)
+		return 0;
+	if (!w->err && !w->frozen)
+		freeze(w);
+	if (!w->err && w->dirty)
+		end_round(w);
+	if (!w->err) {
+		write_final_meta(w, true);
+	} else if (w->round_end) {
+		/*
+		 * Keep what the header describes: the last complete round and
+		 * its table.  Freeing the rest gives room for the slots.
+		 */
+		int first = w->err;
+
+		w->err = 0;
+		if (ftruncate(w->fd, w->round_end + w->table_size) == 0 &&
+		    !update_sample_time(w, w->round_first, w->round_last))
+			write_final_meta(w, false);
+		w->err = first;
+	} else if (w->frozen && ftruncate(w->fd, 0)) {
+		/* Not even the header went out: an empty file, not a broken one. */
+	}
+	if (close(w->fd) && !w->err)
+		fail(w, -errno, "closing %s: %s", w->path, strerror(errno));
+	err = w->err;
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "%s", w->errmsg);
+	free_writer(w);
+	return err;
+}
