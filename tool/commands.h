@@ -9,6 +9,7 @@ int cmd_reasons(int argc, char **argv);
 /* report */
 
 /* record */
+int cmd_record(int argc, char **argv);
 
 /* diff */
 

@@ -13,6 +13,7 @@ struct command {
 
 static const struct command commands[] = {
 	/* record */
+	{ "record", cmd_record, "record kvm events into a perf.data capture" },
 
 	/* report */
 
