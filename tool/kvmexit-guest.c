@@ -309,7 +309,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			return -1;
 		}
 		if (dst && parse_u64(name, optarg, dst))
 			return -1;

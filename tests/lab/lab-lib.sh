@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=dash
+# Helpers for lab payloads, installed as /lab/lib.sh in the initramfs and
+# sourced by payloads (busybox ash).  Everything a payload prints goes to the
+# second serial port; run-vm on the host turns the @@LAB-FILE blocks into
+# files in its output directory and keeps the rest as payload.log.
+
+LAB_MODULES=/lab/modules
+TRACEFS=/sys/kernel/tracing
+
+lab_uptime()
+{
+	cut -d' ' -f1 /proc/uptime
+}
+
+# lab_emit FILE [NAME]: send FILE to the host as NAME (default: its basename).
+lab_emit()
+{
+	local f=$1 name=${2:-${1##*/}}
+
+	echo "@@LAB-FILE $name $(wc -c < "$f")"
+	base64 "$f"
+	echo "@@LAB-END $name"
+}
+
+# lab_kvm_load [kvm_amd parameters...]: insmod irqbypass, kvm, ccp, kvm_amd
+# in dependency order (the .deb has no modules.dep, so no modprobe).
+lab_kvm_load()
+{
+	local m
+
+	for m in irqbypass kvm ccp; do
+		grep -q "^$m " /proc/modules && continue
+		insmod "$LAB_MODULES/$m.ko" || return 1
+	done
+	if grep -q "^kvm_amd " /proc/modules; then
+		rmmod kvm_amd || return 1
+	fi
+	insmod "$LAB_MODULES/kvm-amd.ko" "$@" || return 1
+	[ -c /dev/kvm ] || mknod /dev/kvm c 10 232
+}
+
+lab_kvm_unload()
+{
+	grep -q "^kvm_amd " /proc/modules && rmmod kvm_amd
+	return 0
+}
+
+# lab_trace_start EVENT...: clear the trace buffer and enable kvm/EVENTs.
+lab_trace_start()
+{
+	local e
+
+	echo 0 > $TRACEFS/tracing_on
+	echo > $TRACEFS/set_event
+	echo "${LAB_TRACE_BUFFER_KB:-32768}" > $TRACEFS/buffer_size_kb
+	echo > $TRACEFS/trace
+	for e in "$@"; do
+		echo 1 > "$TRACEFS/events/kvm/$e/enable" || return 1
+	done
+	echo 1 > $TRACEFS/tracing_on
+}
+
+# lab_trace_stop FILE: stop tracing, save the trace text to FILE.
+lab_trace_stop()
+{
+	echo 0 > $TRACEFS/tracing_on
+	echo > $TRACEFS/set_event
+	cat $TRACEFS/trace > "$1"
+	# Lost events would make the counts wrong: say so.
+	cat $TRACEFS/per_cpu/cpu*/stats 2>/dev/null |
+		grep -e '^overrun' -e '^dropped events' | grep -v ': 0$' |
+		sed 's/^/trace: LOST EVENTS: /'
+}
