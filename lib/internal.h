@@ -54,6 +54,72 @@ int kx_meta_set_param(struct kvmexit_meta *meta, const char *name, const char *v
 /* The ISA a CPU vendor string implies: GenuineIntel -> VMX, AuthenticAMD/HygonGenuine -> SVM. */
 enum kvmexit_isa kx_isa_from_vendor(const char *vendor);
 
+/* reader */
+/* The writer's feature bit for kvmexit's own metadata section (kx_meta_*). */
+#define KX_FEAT_KVMEXIT 250
+
+/* format.c: tracepoint formats -> field layouts of the kvm events decoded. */
+#define KX_FIELDS_MAX 8
+#define KX_FORMATS_MAX_LAYOUTS 32
+
+struct kx_field {
+	uint16_t offset;
+	uint8_t size;			/* 0: the format lacks the field */
+	bool is_signed;
+};
+
+struct kx_layout {
+	enum kvmexit_event_type type;
+	uint32_t id;			/* the format's ID: perf_event_attr.config */
+	uint32_t min_size;		/* raw data must hold this many bytes */
+	struct kx_field f[KX_FIELDS_MAX];	/* per type, see format.c */
+};
+
+struct kx_formats;
+
+/* A set of formats for one kernel; long_size is the kernel's (8 on x86-64). */
+int kx_formats_new(int long_size, struct kx_formats **out);
+void kx_formats_free(struct kx_formats *f);
+/* Parses one format text of system sys; -KVMEXIT_EFORMAT with a message. */
+int kx_formats_add(struct kx_formats *f, const char *sys, const char *text,
+		   size_t len, char *errmsg);
+/* The layout of the kvm event with tracepoint ID id, or NULL. */
+const struct kx_layout *kx_formats_layout(const struct kx_formats *f, uint64_t id);
+/* Name (and system) of any parsed event, or NULL. */
+const char *kx_formats_name(const struct kx_formats *f, uint64_t id, const char **sys);
+/*
+ * Decodes raw tracepoint data into ev's type, vcpu and union; the caller
+ * fills time, pid, tid, cpu.  -KVMEXIT_EFORMAT when size < lay->min_size.
+ */
+int kx_layout_decode(const struct kx_layout *lay, const void *raw, size_t size,
+		     struct kvmexit_event *ev);
+
+/* perfdata-read.c: bounded, buffered input (a file or a pipe). */
+struct kx_rd;
+/* Reads exactly n bytes: 0, -KVMEXIT_ETRUNC at the end or limit, -errno. */
+int kx_rd_read(struct kx_rd *rd, void *dst, size_t n);
+/* Skips n bytes (seeks when it can): same returns as kx_rd_read(). */
+int kx_rd_skip(struct kx_rd *rd, uint64_t n);
+/* Offset in the input of the next byte kx_rd_read() returns. */
+uint64_t kx_rd_offset(const struct kx_rd *rd);
+
+/*
+ * tracedata.c: walks a HEADER_TRACING_DATA blob of size bytes from rd (the
+ * version, endianness, long and page size, header_page, header_event, ftrace
+ * formats, event formats, kallsyms, printk formats and saved cmdlines) and
+ * adds every event format to a new *formats.  Little-endian blobs only.
+ * Returns 0 or a negative error with a message naming the offset.
+ */
+int kx_tracedata_read(struct kx_rd *rd, uint64_t size, struct kx_formats **formats,
+		      char *errmsg);
+
+/*
+ * Samples seen per event, for tests and diagnostics: how many samples of
+ * the tracepoint sys:name kvmexit_capture_for_each() has walked so far.
+ */
+uint64_t kx_capture_nr_samples(const struct kvmexit_capture *cap, const char *sys,
+			       const char *name);
+
 /* writer */
 struct perf_event_attr;
 struct perf_event_header;

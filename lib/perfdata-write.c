@@ -1087,41 +1087,50 @@ KVMEXIT_API int kvmexit_writer_set_counts(struct kvmexit_writer *w,
 /* ------------------------------------------------------------ close */
 
 /*
- * The final metadata: in its slot when it fits (no new space needed, so
- * this works on a full disk too), else after the last table.
+ * The final feature table goes after the live one (which stays in the
+ * data as a FINISHED_ROUND record) and leaves out bit 0, so a finished
+ * capture has only perf's own bits and ours.  The kvmexit section is
+ * rewritten in its slot when it fits (no new space: this works on a full
+ * disk), else it follows the final table.  One write of the header then
+ * switches data.size and the feature bitmap together.
  */
-static int write_final_meta(struct kvmexit_writer *w, bool may_grow)
+static int write_final(struct kvmexit_writer *w, bool may_grow)
 {
-	char *text;
-	size_t len;
+	uint64_t end = w->round_end + w->table_size, feat[FEAT_BITS / 64], hdr[7];
+	size_t tsize = w->table_size - 16, len;
+	unsigned char *table = w->table + 16;
+	char *text, *slot = NULL;
 	int err;
 
 	if (encode_meta(w, &text, &len))
 		return w->err;
 	if (len <= w->meta_slot_size) {
-		char *slot = calloc(1, w->meta_slot_size);
-
-		if (!slot) {
-			free(text);
-			return fail(w, -ENOMEM, "writing %s: out of memory", w->path);
+		slot = calloc(1, w->meta_slot_size);
+		err = slot ? 0 : fail(w, -ENOMEM, "writing %s: out of memory", w->path);
+		if (!err) {
+			memcpy(slot, text, len);
+			err = pwrite_all(w, slot, w->meta_slot_size, w->meta_slot);
 		}
-		memcpy(slot, text, len);
-		err = pwrite_all(w, slot, w->meta_slot_size, w->meta_slot);
-		free(slot);
 	} else if (may_grow) {
-		uint64_t entry[2] = { w->round_end + w->table_size, (len + 7) & ~7ULL };
-		char pad[8] = { 0 };
+		uint64_t entry[2] = { end + tsize, len };
 
+		memcpy(table + w->meta_entry - 16, entry, sizeof(entry));
 		err = pwrite_all(w, text, len, entry[0]);
-		if (!err && entry[1] > len)
-			err = pwrite_all(w, pad, entry[1] - len, entry[0] + len);
-		if (!err)
-			err = pwrite_all(w, entry, sizeof(entry), w->round_end + w->meta_entry);
 	} else {
 		err = 0;	/* the slot keeps the metadata of the start */
 	}
+	free(slot);
 	free(text);
-	return err;
+	if (!err)
+		err = pwrite_all(w, table, tsize, end);
+	if (err)
+		return err;
+	memcpy(feat, w->feat, sizeof(feat));
+	feat[0] &= ~1ULL;
+	hdr[0] = end - w->data_offset;		/* data.size */
+	hdr[1] = hdr[2] = 0;			/* event_types */
+	memcpy(&hdr[3], feat, sizeof(feat));
+	return pwrite_all(w, hdr, sizeof(hdr), HDR_DATA_SIZE_OFF);
 }
 
 static void free_writer(struct kvmexit_writer *w)
@@ -1150,19 +1159,23 @@ KVMEXIT_API int kvmexit_writer_close(struct kvmexit_writer *w, char *errbuf, siz
 	if (!w->err && w->dirty)
 		end_round(w);
 	if (!w->err) {
-		write_final_meta(w, true);
+		write_final(w, true);
 	} else if (w->round_end) {
 		/*
 		 * Keep what the header describes: the last complete round and
-		 * its table.  Freeing the rest gives room for the slots.
+		 * its table.  Truncating the rest gives room for the final
+		 * table; if even that fails, the live table stays.
 		 */
 		int first = w->err;
+		char msg[KX_ERRMSG_SIZE];
 
+		memcpy(msg, w->errmsg, sizeof(msg));
 		w->err = 0;
 		if (ftruncate(w->fd, w->round_end + w->table_size) == 0 &&
 		    !update_sample_time(w, w->round_first, w->round_last))
-			write_final_meta(w, false);
+			write_final(w, false);
 		w->err = first;
+		memcpy(w->errmsg, msg, sizeof(msg));
 	} else if (w->frozen && ftruncate(w->fd, 0)) {
 		/* Not even the header went out: an empty file, not a broken one. */
 	}

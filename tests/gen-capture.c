@@ -344,8 +344,9 @@ int main(int argc, char **argv)
 	seq = malloc(seq_len * sizeof(*seq));
 	fexit = read_text(o.datadir, "kvm_exit", o.layout);
 	fentry = read_text(o.datadir, "kvm_entry", o.layout);
+	err = -ENOMEM;
 	if (!seq || !fexit || !fentry)
-		return 1;
+		goto out;
 	seq_len = 0;
 	for (size_t k = 0; k < nr_pat; k++)
 		for (uint32_t j = 0; j < pat[k].weight; j++)
@@ -357,7 +358,7 @@ int main(int argc, char **argv)
 	err = kvmexit_writer_open(o.out, &wo, &w, err_text, sizeof(err_text));
 	if (err) {
 		fprintf(stderr, "gen-capture: %s\n", err_text);
-		return 1;
+		goto out;
 	}
 	err = kvmexit_writer_add_tracepoint(w, "kvm", fexit);
 	if (err >= 0)
@@ -381,6 +382,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen-capture: %s\n", err_text);
 		err = -1;
 	}
+out:
 	free(seq);
 	free(fexit);
 	free(fentry);

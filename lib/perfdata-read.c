@@ -1,0 +1,1411 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Reading perf.data captures: ours or stock perf's, file or pipe mode.
+ *
+ * Input.  A path, or "-" for standard input.  The first 16 bytes decide:
+ * "PERFILE2" and a header size of 16 is pipe mode (`perf record -o -`),
+ * read as a stream even from a regular file; a header size of 104 is file
+ * mode, which needs a seekable input.  Only little-endian captures are read.
+ * The input goes through one buffer of KX_RD_BUF bytes (read(2), never the
+ * whole file, never mmap), so memory does not grow with the file.
+ *
+ * File mode.  The header's attrs (each with its section of ids), the data
+ * section, and the feature sections: a table of {offset, size} at
+ * data.offset + data.size, one entry per set bit of the feature bitmap in
+ * bit order; every payload is read at its own offset.  Features used:
+ * TRACING_DATA (formats, lib/tracedata.c), HOSTNAME, OSRELEASE, ARCH,
+ * NRCPUS, CPUDESC, CPUID, CMDLINE, SAMPLE_TIME and kvmexit's own section
+ * (bit KX_FEAT_KVMEXIT, decoded by kx_meta_decode()); others are skipped.
+ *
+ * Pipe mode.  kvmexit_capture_open() consumes the leading synthesized
+ * records (HEADER_ATTR, HEADER_FEATURE, HEADER_TRACING_DATA whose blob
+ * follows the record in the stream, ...) up to the first kernel record or
+ * FINISHED_INIT; later ones are handled during the walk as they come.
+ *
+ * Records.  Every header.size is checked: at least 8, within the data
+ * section (file mode), and no field is read past its record.  SAMPLE,
+ * LOST, LOST_SAMPLES, FINISHED_ROUND are used; AUXTRACE's trailing data is
+ * skipped; COMPRESSED is an error (re-record without -z); anything else is
+ * skipped by its size.  A sample's attr is found by its id (IDENTIFIER, or
+ * the ID position, which must be the same for every attr) when there are
+ * several attrs; for other records by the sample_id_all trailer.  Sample
+ * fields are walked in the kernel's order up to RAW, which is all kvmexit
+ * needs.  Samples of events that are not the kvm events kvmexit decodes are
+ * counted per attr (kx_capture_nr_samples()) and otherwise skipped.  A
+ * sample without TID has pid = tid = -1, one without CPU cpu = UINT32_MAX.
+ *
+ * Ordering.  As perf's ordered events: decoded kvm events and lost records
+ * are queued; at each FINISHED_ROUND the queue is stably sorted by time and
+ * the events up to the previous round's largest timestamp are delivered
+ * (later ones may still be overtaken by the next round's data).  At the end
+ * everything left is delivered.  Records without a time (no sample_id_all)
+ * are queued at the largest time seen so far, so they stay in file order
+ * relative to what came before them.  Memory is bounded: the queue holds at
+ * most KX_QUEUE_MAX events; when a round is larger (files without
+ * FINISHED_ROUND, or huge machines), the older half of the queue is sorted
+ * and delivered, as perf does when it reaches its ordered-events memory
+ * limit.  Events arriving older than what was already delivered are then
+ * delivered late, out of order, as perf does.
+ *
+ * Errors and partial input.  Headers, attrs and feature sections must be
+ * complete and valid: any problem fails kvmexit_capture_open() with a
+ * message naming the offset.  A file-mode data section extending past the
+ * end of the file is an error at open (the feature sections, which hold the
+ * formats, would be missing).  A problem inside the data section (a bad
+ * record size, a record cut short, a truncated pipe stream) ends the walk:
+ * the events queued before it are delivered first, then
+ * kvmexit_capture_for_each() returns the error (-KVMEXIT_EFORMAT or
+ * -KVMEXIT_ETRUNC) and kvmexit_capture_errmsg() says where; callers may use
+ * the partial result.  Size fields are capped by the file size and by fixed
+ * limits (KX_MAX_*) before anything is allocated, and every loop consumes
+ * input, so no input makes the reader crash, hang or allocate without bound.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/perf_event.h>
+
+#include "internal.h"
+
+#define KX_RD_BUF		(1u << 20)	/* > the largest record, 64 KiB */
+#define KX_QUEUE_MAX		(1u << 18)	/* queued events: 2 x 18 MiB at most */
+#define KX_MAX_ATTRS		4096
+#define KX_MAX_IDS		(1u << 20)
+#define KX_MAX_FEATURE		(16u << 20)	/* a feature payload we read */
+#define KX_MAX_ATTR_SIZE	4096
+#define KX_PATH_MAX		256
+
+#define PERF_MAGIC2		0x32454c4946524550ULL	/* "PERFILE2" */
+#define PERF_MAGIC2_SWAPPED	0x50455246494c4532ULL
+#define PIPE_HEADER_SIZE	16
+#define FILE_HEADER_SIZE	104
+
+/* perf's own records (tools/perf/util/event.h), not in the uapi header. */
+enum {
+	REC_HEADER_ATTR = 64,
+	REC_HEADER_EVENT_TYPE = 65,
+	REC_HEADER_TRACING_DATA = 66,
+	REC_HEADER_BUILD_ID = 67,
+	REC_FINISHED_ROUND = 68,
+	REC_AUXTRACE = 71,
+	REC_HEADER_FEATURE = 80,
+	REC_COMPRESSED = 81,
+	REC_FINISHED_INIT = 82,
+	REC_USER_TYPE_START = 64,
+};
+
+/* Feature bits (tools/perf/util/header.h). */
+enum {
+	FEAT_TRACING_DATA = 1,
+	FEAT_HOSTNAME = 3,
+	FEAT_OSRELEASE = 4,
+	FEAT_ARCH = 6,
+	FEAT_NRCPUS = 7,
+	FEAT_CPUDESC = 8,
+	FEAT_CPUID = 9,
+	FEAT_CMDLINE = 11,
+	FEAT_SAMPLE_TIME = 21,
+	FEAT_BITS = 256,
+};
+
+struct kx_rd {
+	int fd;
+	bool seekable;
+	unsigned char *buf;
+	size_t head, tail;		/* valid bytes: buf[head..tail) */
+	uint64_t off;			/* input offset of buf[head] */
+	uint64_t limit;			/* nothing is read at or past this */
+};
+
+struct kx_attr {
+	struct perf_event_attr attr;
+	const struct kx_layout *layout;	/* NULL: not a kvm event we decode */
+	bool resolved;
+	uint64_t nr_samples;
+};
+
+struct kx_id {
+	uint64_t id;
+	uint32_t attr;
+};
+
+struct kx_queue {
+	struct kvmexit_event *v, *tmp;
+	size_t nr, alloc;
+	bool sorted;
+	uint64_t max_time;		/* largest time queued so far */
+	uint64_t next_flush;		/* a round delivers up to this time */
+};
+
+struct kvmexit_capture {
+	struct kx_rd rd;
+	char path[KX_PATH_MAX];
+	char errmsg[KX_ERRMSG_SIZE];
+	struct kvmexit_meta meta;
+	struct kx_counts counts;
+	struct kx_formats *formats;
+	struct kx_attr *attrs;
+	size_t nr_attrs;
+	struct kx_id *ids;
+	size_t nr_ids;
+	bool ids_sorted;
+	int id_pos;			/* u64 index of the id in a sample; -1 */
+	int is_pos;			/* same, counted from the end of a trailer */
+	bool pipe, own_fd, walked, has_tracing;
+	uint64_t data_end;		/* file mode; UINT64_MAX in pipe mode */
+	uint64_t file_size;		/* file mode */
+	uint64_t first_time, last_time;
+	uint64_t nr_unknown_id;		/* samples whose id no attr has */
+	struct kx_queue q;
+	kvmexit_event_fn fn;
+	void *arg;
+	int stop;			/* the callback's non-zero return */
+};
+
+static inline uint64_t ld64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t ld32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+fail(struct kvmexit_capture *cap, int err, const char *fmt, ...)
+{
+	char msg[KX_ERRMSG_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return kx_error(cap->errmsg, err, "%s: %s", cap->path, msg);
+}
+
+/* ------------------------------------------------------------ input */
+
+static int rd_init(struct kx_rd *rd, int fd)
+{
+	struct stat st;
+
+	rd->fd = fd;
+	rd->seekable = !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+		       lseek(fd, 0, SEEK_CUR) == 0;
+	rd->buf = malloc(KX_RD_BUF);
+	rd->limit = UINT64_MAX;
+	if (rd->seekable)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return rd->buf ? 0 : -ENOMEM;
+}
+
+/* Makes n bytes (n <= KX_RD_BUF) available at buf[head]. */
+static int rd_fill(struct kx_rd *rd, size_t n)
+{
+	if (rd->head + n > KX_RD_BUF) {
+		memmove(rd->buf, rd->buf + rd->head, rd->tail - rd->head);
+		rd->tail -= rd->head;
+		rd->head = 0;
+	}
+	while (rd->tail - rd->head < n) {
+		ssize_t r = read(rd->fd, rd->buf + rd->tail, KX_RD_BUF - rd->tail);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -KVMEXIT_ETRUNC;
+		rd->tail += r;
+	}
+	return 0;
+}
+
+static inline int rd_peek(struct kx_rd *rd, size_t n, const unsigned char **p)
+{
+	if (n > KX_RD_BUF)
+		return -KVMEXIT_EFORMAT;
+	if (rd->off + n > rd->limit || rd->off + n < rd->off)
+		return -KVMEXIT_ETRUNC;
+	if (rd->tail - rd->head < n) {
+		int err = rd_fill(rd, n);
+
+		if (err)
+			return err;
+	}
+	*p = rd->buf + rd->head;
+	return 0;
+}
+
+static inline void rd_consume(struct kx_rd *rd, size_t n)
+{
+	rd->head += n;
+	rd->off += n;
+}
+
+/* True at a clean end of input (no byte left before the limit or EOF). */
+static bool rd_at_end(struct kx_rd *rd)
+{
+	if (rd->off >= rd->limit)
+		return true;
+	if (rd->tail > rd->head || rd->limit != UINT64_MAX)
+		return false;	/* a limited range must reach its limit */
+	return rd_fill(rd, 1) == -KVMEXIT_ETRUNC;
+}
+
+static int rd_seek(struct kx_rd *rd, uint64_t off, uint64_t limit)
+{
+	if (!rd->seekable || off > INT64_MAX)
+		return -ESPIPE;
+	if (lseek(rd->fd, (off_t)off, SEEK_SET) < 0)
+		return -errno;
+	rd->head = rd->tail = 0;
+	rd->off = off;
+	rd->limit = limit;
+	return 0;
+}
+
+uint64_t kx_rd_offset(const struct kx_rd *rd)
+{
+	return rd->off;
+}
+
+int kx_rd_read(struct kx_rd *rd, void *dst, size_t n)
+{
+	unsigned char *d = dst;
+
+	while (n) {
+		size_t chunk = n < KX_RD_BUF / 2 ? n : KX_RD_BUF / 2;
+		const unsigned char *p;
+		int err = rd_peek(rd, chunk, &p);
+
+		if (err)
+			return err;
+		memcpy(d, p, chunk);
+		rd_consume(rd, chunk);
+		d += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+int kx_rd_skip(struct kx_rd *rd, uint64_t n)
+{
+	size_t avail = rd->tail - rd->head;
+
+	if (rd->off + n > rd->limit || rd->off + n < rd->off)
+		return -KVMEXIT_ETRUNC;
+	if (n <= avail) {
+		rd_consume(rd, n);
+		return 0;
+	}
+	if (rd->seekable)
+		return rd_seek(rd, rd->off + n, rd->limit);
+	while (n) {
+		size_t chunk = n < KX_RD_BUF / 2 ? n : KX_RD_BUF / 2;
+		const unsigned char *p;
+		int err = rd_peek(rd, chunk, &p);
+
+		if (err)
+			return err;
+		rd_consume(rd, chunk);
+		n -= chunk;
+	}
+	return 0;
+}
+
+/* Reads [off, off + size) of a file-mode capture into a new buffer. */
+static int read_at(struct kvmexit_capture *cap, uint64_t off, uint64_t size,
+		   unsigned char **out, const char *what)
+{
+	unsigned char *buf;
+	int err;
+
+	if (off > cap->file_size || size > cap->file_size - off)
+		return fail(cap, -KVMEXIT_ETRUNC,
+			    "%s at offset 0x%llx, 0x%llx bytes, lies past the end of the file (0x%llx bytes)",
+			    what, (unsigned long long)off, (unsigned long long)size,
+			    (unsigned long long)cap->file_size);
+	if (size > KX_MAX_FEATURE)
+		return fail(cap, -KVMEXIT_EFORMAT, "%s at offset 0x%llx is too large (0x%llx bytes)",
+			    what, (unsigned long long)off, (unsigned long long)size);
+	buf = malloc(size ? size : 1);
+	if (!buf)
+		return -ENOMEM;
+	err = rd_seek(&cap->rd, off, off + size);
+	if (!err)
+		err = kx_rd_read(&cap->rd, buf, size);
+	if (err) {
+		free(buf);
+		return fail(cap, err, "reading %s at offset 0x%llx: %s", what,
+			    (unsigned long long)off, kvmexit_strerror(err));
+	}
+	*out = buf;
+	return 0;
+}
+
+/* ------------------------------------------------------------ attrs */
+
+/* perf's id position of a sample: __evsel__calc_id_pos(). */
+static int calc_id_pos(uint64_t st)
+{
+	int idx = 0;
+
+	if (st & PERF_SAMPLE_IDENTIFIER)
+		return 0;
+	if (!(st & PERF_SAMPLE_ID))
+		return -1;
+	idx += !!(st & PERF_SAMPLE_IP);
+	idx += !!(st & PERF_SAMPLE_TID);
+	idx += !!(st & PERF_SAMPLE_TIME);
+	idx += !!(st & PERF_SAMPLE_ADDR);
+	return idx;
+}
+
+/* Position from the end of the sample_id trailer: __evsel__calc_is_pos(). */
+static int calc_is_pos(uint64_t st)
+{
+	int idx = 1;
+
+	if (st & PERF_SAMPLE_IDENTIFIER)
+		return 1;
+	if (!(st & PERF_SAMPLE_ID))
+		return -1;
+	idx += !!(st & PERF_SAMPLE_CPU);
+	idx += !!(st & PERF_SAMPLE_STREAM_ID);
+	return idx;
+}
+
+/* Copies an on-disk attr of size bytes (its own size field may differ). */
+static int attr_add(struct kvmexit_capture *cap, const unsigned char *p, size_t size,
+		    uint64_t off)
+{
+	struct kx_attr *a;
+	size_t n = size < sizeof(a->attr) ? size : sizeof(a->attr);
+
+	if (cap->nr_attrs == KX_MAX_ATTRS)
+		return fail(cap, -KVMEXIT_EFORMAT, "attr at offset 0x%llx: more than %u attrs",
+			    (unsigned long long)off, KX_MAX_ATTRS);
+	if (size < PERF_ATTR_SIZE_VER0)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "attr at offset 0x%llx has size %zu, smaller than the first version's 64",
+			    (unsigned long long)off, size);
+	a = realloc(cap->attrs, (cap->nr_attrs + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	cap->attrs = a;
+	a = &cap->attrs[cap->nr_attrs];
+	memset(a, 0, sizeof(*a));
+	memcpy(&a->attr, p, n);
+	/* Fields beyond its own size are not its (size 0: the first version). */
+	if (a->attr.size >= PERF_ATTR_SIZE_VER0 && a->attr.size < n)
+		memset((char *)&a->attr + a->attr.size, 0, sizeof(a->attr) - a->attr.size);
+	cap->nr_attrs++;
+	return 0;
+}
+
+static int ids_add(struct kvmexit_capture *cap, const unsigned char *p, size_t nr,
+		   uint32_t attr)
+{
+	struct kx_id *v;
+
+	if (nr > KX_MAX_IDS - cap->nr_ids)
+		return fail(cap, -KVMEXIT_EFORMAT, "more than %u sample ids", KX_MAX_IDS);
+	if (!nr)
+		return 0;
+	v = realloc(cap->ids, (cap->nr_ids + nr) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	cap->ids = v;
+	for (size_t i = 0; i < nr; i++)
+		v[cap->nr_ids++] = (struct kx_id){ .id = ld64(p + 8 * i), .attr = attr };
+	cap->ids_sorted = false;
+	return 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	const struct kx_id *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct kx_attr *attr_by_id(struct kvmexit_capture *cap, uint64_t id)
+{
+	size_t lo = 0, hi;
+
+	if (!cap->ids_sorted) {
+		qsort(cap->ids, cap->nr_ids, sizeof(*cap->ids), id_cmp);
+		cap->ids_sorted = true;
+	}
+	hi = cap->nr_ids;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cap->ids[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < cap->nr_ids && cap->ids[lo].id == id)
+		return &cap->attrs[cap->ids[lo].attr];
+	return NULL;
+}
+
+/* Every attr must put the id at the same place, as perf requires. */
+static int attrs_check(struct kvmexit_capture *cap)
+{
+	if (!cap->nr_attrs)
+		return 0;
+	cap->id_pos = calc_id_pos(cap->attrs[0].attr.sample_type);
+	cap->is_pos = calc_is_pos(cap->attrs[0].attr.sample_type);
+	if (cap->nr_attrs == 1)
+		return 0;
+	for (size_t i = 1; i < cap->nr_attrs; i++) {
+		uint64_t st = cap->attrs[i].attr.sample_type;
+
+		if (calc_id_pos(st) != cap->id_pos || calc_is_pos(st) != cap->is_pos)
+			return fail(cap, -KVMEXIT_EFORMAT,
+				    "attrs 0 and %zu place the sample id differently (sample_type 0x%llx and 0x%llx)",
+				    i, (unsigned long long)cap->attrs[0].attr.sample_type,
+				    (unsigned long long)st);
+	}
+	if (cap->id_pos < 0)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "%zu attrs but samples carry no id (neither PERF_SAMPLE_ID nor IDENTIFIER)",
+			    cap->nr_attrs);
+	return 0;
+}
+
+static void attrs_resolve(struct kvmexit_capture *cap)
+{
+	if (!cap->formats)
+		return;
+	for (size_t i = 0; i < cap->nr_attrs; i++) {
+		struct kx_attr *a = &cap->attrs[i];
+
+		if (a->resolved)
+			continue;
+		a->resolved = true;
+		if (a->attr.type == PERF_TYPE_TRACEPOINT)
+			a->layout = kx_formats_layout(cap->formats, a->attr.config);
+	}
+}
+
+static bool attrs_need_formats(const struct kvmexit_capture *cap)
+{
+	for (size_t i = 0; i < cap->nr_attrs; i++)
+		if (cap->attrs[i].attr.type == PERF_TYPE_TRACEPOINT)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------ features */
+
+static void copy_text(char *dst, size_t size, const unsigned char *src, size_t len)
+{
+	len = strnlen((const char *)src, len);
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* perf's do_write_string(): u32 len, then len bytes (NUL padded). */
+static int feat_string(const unsigned char *p, size_t len, size_t *pos,
+		       const unsigned char **s, size_t *slen)
+{
+	uint32_t n;
+
+	if (len - *pos < 4)
+		return -KVMEXIT_EFORMAT;
+	n = ld32(p + *pos);
+	if (n > len - *pos - 4)
+		return -KVMEXIT_EFORMAT;
+	*s = p + *pos + 4;
+	*slen = n;
+	*pos += 4 + (size_t)n;
+	return 0;
+}
+
+static int feat_cmdline(struct kvmexit_meta *m, const unsigned char *p, size_t len)
+{
+	size_t pos = 4, used = 0;
+	uint32_t nr;
+
+	if (len < 4)
+		return -KVMEXIT_EFORMAT;
+	nr = ld32(p);
+	m->cmdline[0] = '\0';
+	for (uint32_t i = 0; i < nr; i++) {
+		const unsigned char *s;
+		size_t n;
+
+		if (feat_string(p, len, &pos, &s, &n))
+			return -KVMEXIT_EFORMAT;
+		n = strnlen((const char *)s, n);
+		if (used && used + 1 < sizeof(m->cmdline))
+			m->cmdline[used++] = ' ';
+		if (n > sizeof(m->cmdline) - 1 - used)
+			n = sizeof(m->cmdline) - 1 - used;
+		memcpy(m->cmdline + used, s, n);
+		used += n;
+		m->cmdline[used] = '\0';
+	}
+	return 0;
+}
+
+static int feature_process(struct kvmexit_capture *cap, unsigned feat,
+			   const unsigned char *p, size_t len, uint64_t off)
+{
+	struct kvmexit_meta *m = &cap->meta;
+	const unsigned char *s;
+	size_t pos = 0, n;
+	int err = 0;
+
+	switch (feat) {
+	case FEAT_HOSTNAME:
+	case FEAT_OSRELEASE:
+	case FEAT_ARCH:
+	case FEAT_CPUDESC:
+	case FEAT_CPUID:
+		err = feat_string(p, len, &pos, &s, &n);
+		if (err)
+			break;
+		if (feat == FEAT_HOSTNAME)
+			copy_text(m->hostname, sizeof(m->hostname), s, n);
+		else if (feat == FEAT_OSRELEASE)
+			copy_text(m->osrelease, sizeof(m->osrelease), s, n);
+		else if (feat == FEAT_ARCH)
+			copy_text(m->arch, sizeof(m->arch), s, n);
+		else if (feat == FEAT_CPUDESC)
+			copy_text(m->cpu_desc, sizeof(m->cpu_desc), s, n);
+		else
+			copy_text(m->cpuid, sizeof(m->cpuid), s, n);
+		break;
+	case FEAT_NRCPUS:
+		if (len < 8)
+			err = -KVMEXIT_EFORMAT;
+		else
+			m->nr_cpus = ld32(p);	/* available; online follows */
+		break;
+	case FEAT_CMDLINE:
+		err = feat_cmdline(m, p, len);
+		break;
+	case FEAT_SAMPLE_TIME:
+		if (len < 16) {
+			err = -KVMEXIT_EFORMAT;
+		} else {
+			m->start_ns = ld64(p);
+			m->end_ns = ld64(p + 8);
+		}
+		break;
+	case KX_FEAT_KVMEXIT:
+		err = kx_meta_decode((const char *)p, len, m, &cap->counts);
+		if (err == -ENOMEM)
+			return err;
+		break;
+	default:
+		break;
+	}
+	if (err)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "feature section %u at offset 0x%llx (%zu bytes) is malformed",
+			    feat, (unsigned long long)off, len);
+	return 0;
+}
+
+static bool feature_wanted(unsigned feat)
+{
+	switch (feat) {
+	case FEAT_HOSTNAME: case FEAT_OSRELEASE: case FEAT_ARCH: case FEAT_NRCPUS:
+	case FEAT_CPUDESC: case FEAT_CPUID: case FEAT_CMDLINE: case FEAT_SAMPLE_TIME:
+	case KX_FEAT_KVMEXIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int tracing_read(struct kvmexit_capture *cap, uint64_t size)
+{
+	uint64_t off = cap->rd.off;
+	struct kx_formats *f = NULL;
+	char msg[KX_ERRMSG_SIZE];
+	int err;
+
+	if (cap->has_tracing)
+		return fail(cap, -KVMEXIT_EFORMAT, "second tracing data at offset 0x%llx",
+			    (unsigned long long)off);
+	err = kx_tracedata_read(&cap->rd, size, &f, msg);
+	if (err)
+		return fail(cap, err, "%s", msg);
+	cap->formats = f;
+	cap->has_tracing = true;
+	attrs_resolve(cap);
+	return 0;
+}
+
+static void meta_finish(struct kvmexit_capture *cap)
+{
+	struct kvmexit_meta *m = &cap->meta;
+
+	if (!m->vendor[0] && m->cpuid[0])
+		copy_text(m->vendor, sizeof(m->vendor), (const unsigned char *)m->cpuid,
+			  strcspn(m->cpuid, ","));
+	if (m->isa == KVMEXIT_ISA_UNKNOWN)
+		m->isa = kx_isa_from_vendor(m->vendor);
+}
+
+/* ------------------------------------------------------------ file mode */
+
+struct file_header {
+	uint64_t magic, size, attr_size;
+	struct { uint64_t offset, size; } attrs, data, event_types;
+	uint64_t features[4];
+};
+
+static int file_attrs(struct kvmexit_capture *cap, const struct file_header *h)
+{
+	uint64_t nr, entry = h->attr_size;
+	unsigned char *buf = NULL;
+	int err;
+
+	if (entry < PERF_ATTR_SIZE_VER0 + 16 || entry > KX_MAX_ATTR_SIZE)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "the header's attr_size is %llu (expected 80 to %u)",
+			    (unsigned long long)entry, KX_MAX_ATTR_SIZE);
+	if (h->attrs.size % entry)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "the attrs section (%llu bytes) is not a multiple of attr_size %llu",
+			    (unsigned long long)h->attrs.size, (unsigned long long)entry);
+	nr = h->attrs.size / entry;
+	if (nr > KX_MAX_ATTRS)
+		return fail(cap, -KVMEXIT_EFORMAT, "%llu attrs (at most %u)",
+			    (unsigned long long)nr, KX_MAX_ATTRS);
+	err = read_at(cap, h->attrs.offset, h->attrs.size, &buf, "the attrs section");
+	for (uint64_t i = 0; !err && i < nr; i++) {
+		const unsigned char *p = buf + i * entry;
+		uint64_t ids_off = ld64(p + entry - 16), ids_size = ld64(p + entry - 8);
+		unsigned char *ids = NULL;
+
+		err = attr_add(cap, p, entry - 16, h->attrs.offset + i * entry);
+		if (!err && ids_size % 8)
+			err = fail(cap, -KVMEXIT_EFORMAT,
+				   "attr %llu: its ids section has %llu bytes, not a multiple of 8",
+				   (unsigned long long)i, (unsigned long long)ids_size);
+		if (!err && ids_size > (uint64_t)KX_MAX_IDS * 8)
+			err = fail(cap, -KVMEXIT_EFORMAT, "attr %llu: more than %u ids",
+				   (unsigned long long)i, KX_MAX_IDS);
+		if (!err)
+			err = read_at(cap, ids_off, ids_size, &ids, "an attr's ids");
+		if (!err)
+			err = ids_add(cap, ids, ids_size / 8, (uint32_t)i);
+		free(ids);
+	}
+	free(buf);
+	return err;
+}
+
+static int file_features(struct kvmexit_capture *cap, const struct file_header *h)
+{
+	unsigned nr = 0, k = 0;
+	unsigned char *table = NULL;
+	int err;
+
+	for (unsigned b = 0; b < FEAT_BITS; b++)
+		nr += (h->features[b / 64] >> (b % 64)) & 1;
+	if (!nr)
+		return 0;
+	err = read_at(cap, cap->data_end, (uint64_t)nr * 16, &table, "the feature table");
+	for (unsigned b = 0; !err && b < FEAT_BITS; b++) {
+		uint64_t off, size;
+		unsigned char *p = NULL;
+
+		if (!((h->features[b / 64] >> (b % 64)) & 1))
+			continue;
+		off = ld64(table + 16 * k);
+		size = ld64(table + 16 * k + 8);
+		k++;
+		if (off > cap->file_size || size > cap->file_size - off) {
+			err = fail(cap, -KVMEXIT_ETRUNC,
+				   "feature section %u at offset 0x%llx, 0x%llx bytes, lies past the end of the file (0x%llx bytes)",
+				   b, (unsigned long long)off, (unsigned long long)size,
+				   (unsigned long long)cap->file_size);
+		} else if (b == FEAT_TRACING_DATA) {
+			err = rd_seek(&cap->rd, off, off + size);
+			if (!err)
+				err = tracing_read(cap, size);
+		} else if (feature_wanted(b)) {
+			err = read_at(cap, off, size, &p, "a feature section");
+			if (!err)
+				err = feature_process(cap, b, p, size, off);
+			free(p);
+		}
+	}
+	free(table);
+	return err;
+}
+
+static int file_open(struct kvmexit_capture *cap, const unsigned char *first16)
+{
+	struct file_header h;
+	struct stat st;
+	int err;
+
+	if (!cap->rd.seekable)
+		return fail(cap, -ESPIPE,
+			    "a file-mode perf.data cannot be read from a pipe: give its path, or record with -o -");
+	if (fstat(cap->rd.fd, &st))
+		return fail(cap, -errno, "fstat: %s", strerror(errno));
+	cap->file_size = (uint64_t)st.st_size;
+	memcpy(&h, first16, 16);
+	if (h.size != FILE_HEADER_SIZE)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "the header says its size is %llu; a perf.data header is 104 bytes (file mode) or 16 (pipe mode)",
+			    (unsigned long long)h.size);
+	err = kx_rd_read(&cap->rd, (unsigned char *)&h + 16, sizeof(h) - 16);
+	if (err)
+		return fail(cap, err, "the file ends inside its header (%llu bytes)",
+			    (unsigned long long)cap->file_size);
+	if (h.data.offset > cap->file_size || h.data.size > cap->file_size - h.data.offset)
+		return fail(cap, -KVMEXIT_ETRUNC,
+			    "truncated: data section ends at 0x%llx but the file has 0x%llx bytes",
+			    (unsigned long long)(h.data.offset + h.data.size),
+			    (unsigned long long)cap->file_size);
+	cap->data_end = h.data.offset + h.data.size;
+	err = file_attrs(cap, &h);
+	if (!err)
+		err = attrs_check(cap);
+	if (!err)
+		err = file_features(cap, &h);
+	if (err)
+		return err;
+	if (attrs_need_formats(cap) && !cap->formats)
+		return fail(cap, -KVMEXIT_EFORMAT, h.data.size == 0 ?
+			    "no data and no tracing data: was perf record stopped before it could finish the file?" :
+			    "the capture has tracepoint events but no tracing data (HEADER_TRACING_DATA) to decode them");
+	err = rd_seek(&cap->rd, h.data.offset, cap->data_end);
+	if (err)
+		return fail(cap, err, "seeking to the data section: %s", kvmexit_strerror(err));
+	return 0;
+}
+
+/* ------------------------------------------------------------ ordering */
+
+static int deliver(struct kvmexit_capture *cap, const struct kvmexit_event *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = cap->fn(&v[i], cap->arg);
+
+		if (r) {
+			cap->stop = r;
+			return r;
+		}
+	}
+	return 0;
+}
+
+static size_t run_end(const struct kvmexit_event *v, size_t i, size_t n)
+{
+	for (i++; i < n && v[i].time >= v[i - 1].time; i++)
+		;
+	return i;
+}
+
+static void merge(const struct kvmexit_event *a, size_t na, const struct kvmexit_event *b,
+		  size_t nb, struct kvmexit_event *out)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na && j < nb)
+		*out++ = b[j].time < a[i].time ? b[j++] : a[i++];
+	memcpy(out, a + i, (na - i) * sizeof(*a));
+	memcpy(out + (na - i), b + j, (nb - j) * sizeof(*b));
+}
+
+/* Stable natural merge sort by time: a round is a few sorted runs (CPUs). */
+static void queue_sort(struct kx_queue *q)
+{
+	struct kvmexit_event *src = q->v, *dst = q->tmp;
+	size_t runs;
+
+	if (q->sorted || q->nr < 2)
+		goto done;
+	do {
+		runs = 0;
+		for (size_t i = 0; i < q->nr;) {
+			size_t m = run_end(src, i, q->nr);
+			size_t e = m < q->nr ? run_end(src, m, q->nr) : q->nr;
+
+			merge(src + i, m - i, src + m, e - m, dst + i);
+			runs++;
+			i = e;
+		}
+		struct kvmexit_event *t = src;
+
+		src = dst;
+		dst = t;
+	} while (runs > 1);
+	q->v = src;
+	q->tmp = dst;
+done:
+	q->sorted = true;
+}
+
+/* Delivers the first n queued events (sorted) and keeps the rest. */
+static int queue_pop(struct kvmexit_capture *cap, size_t n)
+{
+	struct kx_queue *q = &cap->q;
+	int r = deliver(cap, q->v, n);
+
+	memmove(q->v, q->v + n, (q->nr - n) * sizeof(*q->v));
+	q->nr -= n;
+	return r;
+}
+
+static int queue_flush_to(struct kvmexit_capture *cap, uint64_t limit)
+{
+	struct kx_queue *q = &cap->q;
+	size_t lo = 0, hi;
+
+	queue_sort(q);
+	hi = q->nr;
+	while (lo < hi) {		/* first event later than limit */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (q->v[mid].time <= limit)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return queue_pop(cap, lo);
+}
+
+static int queue_round(struct kvmexit_capture *cap)
+{
+	int r = queue_flush_to(cap, cap->q.next_flush);
+
+	cap->q.next_flush = cap->q.max_time;
+	return r;
+}
+
+static int queue_grow(struct kvmexit_capture *cap)
+{
+	struct kx_queue *q = &cap->q;
+	size_t n = q->alloc ? q->alloc * 2 : 4096;
+	struct kvmexit_event *v, *t;
+
+	if (n > KX_QUEUE_MAX)
+		n = KX_QUEUE_MAX;
+	v = realloc(q->v, n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	q->v = v;
+	t = realloc(q->tmp, n * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	q->tmp = t;
+	q->alloc = n;
+	return 0;
+}
+
+static int queue_push(struct kvmexit_capture *cap, const struct kvmexit_event *ev)
+{
+	struct kx_queue *q = &cap->q;
+
+	if (q->nr == q->alloc) {
+		if (q->alloc < KX_QUEUE_MAX) {
+			int err = queue_grow(cap);
+
+			if (err)
+				return fail(cap, err, "queueing events: %s", kvmexit_strerror(err));
+		} else {
+			/* Full: deliver the older half, as perf's OE_FLUSH__HALF. */
+			queue_sort(q);
+			if (queue_pop(cap, q->nr / 2))
+				return cap->stop;
+		}
+	}
+	if (q->nr && ev->time < q->v[q->nr - 1].time)
+		q->sorted = false;
+	q->v[q->nr++] = *ev;
+	if (ev->time > q->max_time)
+		q->max_time = ev->time;
+	return 0;
+}
+
+/* ------------------------------------------------------------ records */
+
+struct sample_id {
+	int32_t pid, tid;
+	uint32_t cpu;
+	uint64_t time;
+	bool has_time;
+};
+
+/*
+ * The sample_id_all trailer of a non-sample record: p holds n u64 words, of
+ * which the first fixed are the record's own.  Read from the end: TID,
+ * TIME, ID, STREAM_ID, CPU, IDENTIFIER are its fields in order.
+ */
+static void parse_sample_id(struct kvmexit_capture *cap, const unsigned char *p, size_t n,
+			    size_t fixed, struct sample_id *sid)
+{
+	const struct kx_attr *a = NULL;
+	size_t avail = n - fixed, k = 0;	/* trailer words, words used */
+	uint64_t st;
+
+	*sid = (struct sample_id){ .pid = -1, .tid = -1, .cpu = UINT32_MAX };
+	if (cap->nr_attrs == 1)
+		a = &cap->attrs[0];
+	else if (cap->is_pos > 0 && (size_t)cap->is_pos <= avail)
+		a = attr_by_id(cap, ld64(p + 8 * (n - cap->is_pos)));
+	if (!a || !a->attr.sample_id_all)
+		return;
+	st = a->attr.sample_type;
+	k = !!(st & PERF_SAMPLE_IDENTIFIER) + !!(st & PERF_SAMPLE_CPU) +
+	    !!(st & PERF_SAMPLE_STREAM_ID) + !!(st & PERF_SAMPLE_ID) +
+	    !!(st & PERF_SAMPLE_TIME) + !!(st & PERF_SAMPLE_TID);
+	if (k > avail)
+		return;
+	p += 8 * (n - k);	/* the trailer, in order */
+	if (st & PERF_SAMPLE_TID) {
+		sid->pid = (int32_t)ld32(p);
+		sid->tid = (int32_t)ld32(p + 4);
+		p += 8;
+	}
+	if (st & PERF_SAMPLE_TIME) {
+		sid->time = ld64(p);
+		sid->has_time = true;
+		p += 8;
+	}
+	p += 8 * (!!(st & PERF_SAMPLE_ID) + !!(st & PERF_SAMPLE_STREAM_ID));
+	if (st & PERF_SAMPLE_CPU)
+		sid->cpu = ld32(p);
+}
+
+static int record_lost(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
+		       uint32_t type, uint64_t off)
+{
+	size_t fixed = type == PERF_RECORD_LOST ? 2 : 1;	/* u64 words after the header */
+	struct kvmexit_event ev = { .type = KVMEXIT_EV_LOST };
+	struct sample_id sid;
+
+	if (size < 8 + 8 * fixed)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "lost record at offset 0x%llx has size %zu, too small",
+			    (unsigned long long)off, size);
+	ev.lost.count = ld64(rec + 8 + 8 * (fixed - 1));
+	parse_sample_id(cap, rec + 8, (size - 8) / 8, fixed, &sid);
+	ev.time = sid.has_time ? sid.time : cap->q.max_time;
+	ev.pid = sid.pid;
+	ev.tid = sid.tid;
+	ev.cpu = sid.cpu;
+	cap->meta.lost += ev.lost.count;
+	return queue_push(cap, &ev);
+}
+
+/* Words of a PERF_SAMPLE_READ block at p[i], or 0 when it does not fit. */
+static size_t read_words(uint64_t rf, const unsigned char *p, size_t i, size_t n)
+{
+	size_t per = 1 + !!(rf & PERF_FORMAT_ID) + !!(rf & (1u << 4) /* LOST */);
+	size_t head = !!(rf & PERF_FORMAT_TOTAL_TIME_ENABLED) +
+		      !!(rf & PERF_FORMAT_TOTAL_TIME_RUNNING);
+	uint64_t nr;
+
+	if (!(rf & PERF_FORMAT_GROUP))
+		return head + per;
+	if (i >= n)
+		return 0;
+	nr = ld64(p + 8 * i);
+	if (nr > (n - i) / per)
+		return 0;
+	return 1 + head + (size_t)nr * per;
+}
+
+static int sample_bad(struct kvmexit_capture *cap, uint64_t off, const char *what)
+{
+	return fail(cap, -KVMEXIT_EFORMAT, "sample at offset 0x%llx: %s",
+		    (unsigned long long)off, what);
+}
+
+static int record_sample(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
+			 uint64_t off)
+{
+	const unsigned char *p = rec + 8;
+	size_t n = (size - 8) / 8, i = 0;
+	struct kvmexit_event ev = { 0 };
+	struct kx_attr *a;
+	uint64_t st;
+	uint32_t raw_size;
+
+	if (cap->nr_attrs == 1) {
+		a = &cap->attrs[0];
+	} else if (cap->nr_attrs == 0) {
+		return sample_bad(cap, off, "a sample before any attr");
+	} else {
+		if ((size_t)cap->id_pos >= n)
+			return sample_bad(cap, off, "too short to hold its id");
+		a = attr_by_id(cap, ld64(p + 8 * cap->id_pos));
+		if (!a) {
+			cap->nr_unknown_id++;
+			return 0;
+		}
+	}
+	a->nr_samples++;
+	st = a->attr.sample_type;
+	ev.pid = ev.tid = -1;
+	ev.cpu = UINT32_MAX;
+	i += !!(st & PERF_SAMPLE_IDENTIFIER) + !!(st & PERF_SAMPLE_IP);
+	if (st & PERF_SAMPLE_TID) {
+		if (i >= n)
+			return sample_bad(cap, off, "too short for its sample_type");
+		ev.pid = (int32_t)ld32(p + 8 * i);
+		ev.tid = (int32_t)ld32(p + 8 * i + 4);
+		i++;
+	}
+	if (st & PERF_SAMPLE_TIME) {
+		if (i >= n)
+			return sample_bad(cap, off, "too short for its sample_type");
+		ev.time = ld64(p + 8 * i++);
+		if (!cap->first_time || ev.time < cap->first_time)
+			cap->first_time = ev.time;
+		if (ev.time > cap->last_time)
+			cap->last_time = ev.time;
+	}
+	i += !!(st & PERF_SAMPLE_ADDR) + !!(st & PERF_SAMPLE_ID) + !!(st & PERF_SAMPLE_STREAM_ID);
+	if (st & PERF_SAMPLE_CPU) {
+		if (i >= n)
+			return sample_bad(cap, off, "too short for its sample_type");
+		ev.cpu = ld32(p + 8 * i++);
+	}
+	i += !!(st & PERF_SAMPLE_PERIOD);
+	if (!a->layout || !(st & PERF_SAMPLE_RAW))
+		return 0;
+	if (st & PERF_SAMPLE_READ) {
+		size_t w = read_words(a->attr.read_format, p, i, n);
+
+		if (!w)
+			return sample_bad(cap, off, "its read values do not fit in the record");
+		i += w;
+	}
+	if (st & PERF_SAMPLE_CALLCHAIN) {
+		uint64_t nr;
+
+		if (i >= n)
+			return sample_bad(cap, off, "too short for its sample_type");
+		nr = ld64(p + 8 * i++);
+		if (nr > n - i)
+			return sample_bad(cap, off, "its callchain does not fit in the record");
+		i += nr;
+	}
+	if (i >= n)
+		return sample_bad(cap, off, "too short for its sample_type");
+	raw_size = ld32(p + 8 * i);
+	if (raw_size > size - 8 - 8 * i - 4)
+		return sample_bad(cap, off, "its raw data does not fit in the record");
+	if (kx_layout_decode(a->layout, p + 8 * i + 4, raw_size, &ev))
+		return sample_bad(cap, off, "its raw data is shorter than its format says");
+	if (ev.type == KVMEXIT_EV_EXIT && ev.exit.isa == KVMEXIT_ISA_UNKNOWN)
+		ev.exit.isa = cap->meta.isa;
+	return queue_push(cap, &ev);
+}
+
+static int record_attr(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
+		       uint64_t off)
+{
+	uint32_t asize;
+	int err;
+
+	if (size < 8 + PERF_ATTR_SIZE_VER0)
+		return fail(cap, -KVMEXIT_EFORMAT, "attr record at offset 0x%llx is too small (%zu)",
+			    (unsigned long long)off, size);
+	asize = ld32(rec + 8 + 4);
+	if (asize < PERF_ATTR_SIZE_VER0 || asize > size - 8)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "attr record at offset 0x%llx: attr size %u does not fit in the record (%zu)",
+			    (unsigned long long)off, asize, size);
+	err = attr_add(cap, rec + 8, asize, off);
+	if (!err)
+		err = ids_add(cap, rec + 8 + asize, (size - 8 - asize) / 8,
+			      (uint32_t)(cap->nr_attrs - 1));
+	if (!err)
+		err = attrs_check(cap);
+	attrs_resolve(cap);
+	return err;
+}
+
+/* Handles one record; *skip receives the bytes following it that belong to it. */
+static int record_process(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
+			  uint64_t off, uint64_t *skip, uint64_t *tracing)
+{
+	uint32_t type = ld32(rec);
+
+	switch (type) {
+	case PERF_RECORD_SAMPLE:
+		return record_sample(cap, rec, size, off);
+	case PERF_RECORD_LOST:
+	case PERF_RECORD_LOST_SAMPLES:
+		return record_lost(cap, rec, size, type, off);
+	case REC_FINISHED_ROUND:
+		return queue_round(cap);
+	case REC_HEADER_ATTR:
+		return record_attr(cap, rec, size, off);
+	case REC_HEADER_FEATURE:
+		if (size < 16)
+			return fail(cap, -KVMEXIT_EFORMAT, "feature record at offset 0x%llx is too small",
+				    (unsigned long long)off);
+		if (ld64(rec + 8) < FEAT_BITS && feature_wanted((unsigned)ld64(rec + 8)))
+			return feature_process(cap, (unsigned)ld64(rec + 8), rec + 16, size - 16,
+					       off + 16);
+		return 0;
+	case REC_HEADER_TRACING_DATA:
+		if (size < 12)
+			return fail(cap, -KVMEXIT_EFORMAT,
+				    "tracing data record at offset 0x%llx is too small",
+				    (unsigned long long)off);
+		*tracing = ld32(rec + 8);
+		return 0;
+	case REC_AUXTRACE:
+		if (size < 16)
+			return fail(cap, -KVMEXIT_EFORMAT, "auxtrace record at offset 0x%llx is too small",
+				    (unsigned long long)off);
+		*skip = ld64(rec + 8);
+		return 0;
+	case REC_COMPRESSED:
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "compressed record at offset 0x%llx: compressed captures (perf record -z) are not supported; record without -z or convert with perf inject",
+			    (unsigned long long)off);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Reads and handles one record.  Returns 1 at a clean end of input (or,
+ * with stop_at_kernel, before the first kernel record), 0 to go on, or a
+ * negative error.
+ */
+static int record_next(struct kvmexit_capture *cap, bool stop_at_kernel)
+{
+	struct kx_rd *rd = &cap->rd;
+	const unsigned char *rec;
+	uint64_t off = rd->off, skip = 0, tracing = UINT64_MAX;
+	uint16_t size;
+	uint32_t type;
+	int err;
+
+	if (rd_at_end(rd))
+		return 1;
+	err = rd_peek(rd, 8, &rec);
+	if (err == -KVMEXIT_ETRUNC)
+		return fail(cap, err, "truncated: a record header at offset 0x%llx is cut short (the %s ends at 0x%llx)",
+			    (unsigned long long)off, cap->pipe ? "input" : "data section",
+			    (unsigned long long)(cap->pipe ? off : cap->data_end));
+	if (err)
+		return fail(cap, err, "reading at offset 0x%llx: %s", (unsigned long long)off,
+			    kvmexit_strerror(err));
+	type = ld32(rec);
+	memcpy(&size, rec + 6, 2);
+	if (size < 8)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "record at offset 0x%llx has size %u, smaller than its header",
+			    (unsigned long long)off, size);
+	if (stop_at_kernel && type < REC_USER_TYPE_START)
+		return 1;
+	err = rd_peek(rd, size, &rec);
+	if (err == -KVMEXIT_ETRUNC)
+		return fail(cap, err, "truncated: record at offset 0x%llx has size %u, past the end of the %s",
+			    (unsigned long long)off, size, cap->pipe ? "input" : "data section");
+	if (err)
+		return fail(cap, err, "reading at offset 0x%llx: %s", (unsigned long long)off,
+			    kvmexit_strerror(err));
+	err = record_process(cap, rec, size, off, &skip, &tracing);
+	rd_consume(rd, size);
+	if (err)
+		return err;
+	if (skip && (err = kx_rd_skip(rd, skip)))
+		return fail(cap, err, "truncated: the auxtrace data after offset 0x%llx (%llu bytes) is cut short",
+			    (unsigned long long)off, (unsigned long long)skip);
+	if (tracing != UINT64_MAX && (err = tracing_read(cap, tracing)))
+		return err;
+	if (stop_at_kernel && type == REC_FINISHED_INIT)
+		return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ public API */
+
+static int pipe_open(struct kvmexit_capture *cap)
+{
+	int r;
+
+	cap->pipe = true;
+	cap->data_end = UINT64_MAX;
+	while (!(r = record_next(cap, true)))
+		;
+	return r < 0 ? r : 0;
+}
+
+static int capture_open(struct kvmexit_capture *cap, const char *path)
+{
+	const unsigned char *p;
+	uint64_t magic, size;
+	int fd = 0, err;
+
+	snprintf(cap->path, sizeof(cap->path), "%s", strcmp(path, "-") ? path : "<stdin>");
+	if (strcmp(path, "-")) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail(cap, -errno, "cannot open: %s", strerror(errno));
+		cap->own_fd = true;
+	}
+	err = rd_init(&cap->rd, fd);
+	if (err)
+		return fail(cap, err, "%s", kvmexit_strerror(err));
+	err = rd_peek(&cap->rd, 16, &p);
+	if (err == -KVMEXIT_ETRUNC)
+		return fail(cap, err, "too short for a perf.data header (16 bytes at least)");
+	if (err)
+		return fail(cap, err, "reading the header: %s", kvmexit_strerror(err));
+	magic = ld64(p);
+	size = ld64(p + 8);
+	if (magic == PERF_MAGIC2_SWAPPED)
+		return fail(cap, -KVMEXIT_EFORMAT, "a big-endian perf.data: not supported");
+	if (magic != PERF_MAGIC2)
+		return fail(cap, -KVMEXIT_EFORMAT,
+			    "not a perf.data file (no PERFILE2 magic at offset 0; perf's older PERFFILE format is not supported)");
+	if (size == PIPE_HEADER_SIZE) {
+		rd_consume(&cap->rd, 16);
+		err = pipe_open(cap);
+	} else {
+		unsigned char first[16];
+
+		memcpy(first, p, 16);
+		rd_consume(&cap->rd, 16);
+		err = file_open(cap, first);
+	}
+	if (!err)
+		meta_finish(cap);
+	return err;
+}
+
+KVMEXIT_API int kvmexit_capture_open(const char *path, struct kvmexit_capture **out,
+				     char *errbuf, size_t errlen)
+{
+	struct kvmexit_capture *cap;
+	int err;
+
+	if (!path || !out)
+		return -EINVAL;
+	cap = calloc(1, sizeof(*cap));
+	if (!cap) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	cap->id_pos = cap->is_pos = -1;
+	cap->rd.fd = -1;
+	err = capture_open(cap, path);
+	if (err) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s", cap->errmsg[0] ? cap->errmsg :
+				 kvmexit_strerror(err));
+		kvmexit_capture_close(cap);
+		return err;
+	}
+	*out = cap;
+	return 0;
+}
+
+KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_event_fn fn,
+					 void *arg)
+{
+	int err, r = 0;
+
+	if (!cap || !fn)
+		return -EINVAL;
+	if (cap->walked)
+		return fail(cap, -EINVAL, "the capture was already walked (for_each runs once)");
+	cap->walked = true;
+	cap->fn = fn;
+	cap->arg = arg;
+	while (!(err = record_next(cap, false)) && !cap->stop)
+		;
+	if (cap->stop)
+		return cap->stop;
+	/* At the end, or on an error: deliver what came before, then report. */
+	r = queue_flush_to(cap, UINT64_MAX);
+	if (!cap->meta.start_ns)
+		cap->meta.start_ns = cap->first_time;
+	if (!cap->meta.end_ns)
+		cap->meta.end_ns = cap->last_time;
+	meta_finish(cap);
+	if (r)
+		return r;
+	return err < 0 ? err : 0;
+}
+
+KVMEXIT_API const struct kvmexit_meta *kvmexit_capture_meta(const struct kvmexit_capture *cap)
+{
+	return &cap->meta;
+}
+
+KVMEXIT_API size_t kvmexit_capture_counts(const struct kvmexit_capture *cap,
+					  const struct kvmexit_count **counts)
+{
+	*counts = cap->counts.v;
+	return cap->counts.nr;
+}
+
+KVMEXIT_API const char *kvmexit_capture_errmsg(const struct kvmexit_capture *cap)
+{
+	return cap->errmsg;
+}
+
+KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap)
+{
+	if (!cap)
+		return;
+	if (cap->own_fd && cap->rd.fd >= 0)
+		close(cap->rd.fd);
+	free(cap->rd.buf);
+	kx_formats_free(cap->formats);
+	kx_counts_release(&cap->counts);
+	free(cap->attrs);
+	free(cap->ids);
+	free(cap->q.v);
+	free(cap->q.tmp);
+	free(cap);
+}
+
+uint64_t kx_capture_nr_samples(const struct kvmexit_capture *cap, const char *sys,
+			       const char *name)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < cap->nr_attrs; i++) {
+		const struct kx_attr *a = &cap->attrs[i];
+		const char *s = NULL, *nm;
+
+		if (a->attr.type != PERF_TYPE_TRACEPOINT || !cap->formats)
+			continue;
+		nm = kx_formats_name(cap->formats, a->attr.config, &s);
+		if (nm && s && !strcmp(nm, name) && !strcmp(s, sys))
+			n += a->nr_samples;
+	}
+	return n;
+}

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <check.h>
+int main(void) { return 0; }
