@@ -143,7 +143,14 @@ int kx_formats_add(struct kx_formats *f, const char *sys, const char *text,
 					"two formats have the tracepoint ID %d", ev->id);
 	if (f->nr == KX_FORMATS_MAX_LAYOUTS)
 		return kx_error(errmsg, -KVMEXIT_EFORMAT, "too many kvm event formats");
-	return layout_build(ev, kind, &f->layouts[f->nr++], errmsg) ? -KVMEXIT_EFORMAT : 0;
+	if (layout_build(ev, kind, &f->layouts[f->nr], errmsg))
+		return -KVMEXIT_EFORMAT;
+	if (!f->layouts[f->nr].min_size)
+		return kx_error(errmsg, -KVMEXIT_EFORMAT,
+				"format of kvm:%s (ID %d) has none of the fields kvmexit reads",
+				ev->name, ev->id);
+	f->nr++;
+	return 0;
 }
 
 const struct kx_layout *kx_formats_layout(const struct kx_formats *f, uint64_t id)
