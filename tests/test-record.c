@@ -201,6 +201,22 @@ static int tally_event(const struct kvmexit_event *ev, void *arg)
 	return 0;
 }
 
+/* Our reader's event counts per type; returns the for_each result. */
+static int reader_count(const char *capture, struct tally *t, struct kvmexit_meta *meta)
+{
+	struct kvmexit_capture *cap;
+	char err[512];
+	int ret;
+
+	ret = kvmexit_capture_open(capture, &cap, err, sizeof(err));
+	ck_assert_msg(ret == 0, "%s", err);
+	ret = kvmexit_capture_for_each(cap, tally_event, t);
+	if (meta)
+		*meta = *kvmexit_capture_meta(cap);
+	kvmexit_capture_close(cap);
+	return ret;
+}
+
 static char *tmp_capture(const char *tag)
 {
 	static char path[PATH_MAX];
@@ -279,6 +295,20 @@ START_TEST(test_live_library_ioport)
 	ck_assert(m->end_ns > m->start_ns && m->start_epoch_ns > 0);
 	ck_assert_uint_eq(m->lost, 0);
 	kvmexit_recorder_free(rec);
+	{
+		struct tally r = { 0 };
+		struct kvmexit_meta rm;
+
+		ck_assert_int_eq(reader_count(out, &r, &rm), 0);
+		ck_assert_uint_eq(r.pio_port_ok, GUEST_N);
+		ck_assert_uint_eq(r.ue_io, GUEST_N);
+		ck_assert_uint_eq(r.ue_hlt, 1);
+		ck_assert_uint_eq(r.by_type[KVMEXIT_EV_LOST], 0);
+		ck_assert(rm.has_kvmexit && !rm.counts_only);
+		ck_assert_uint_eq(rm.lost, 0);
+		ck_assert(rm.end_ns > rm.start_ns);
+		ck_assert(rm.vendor[0]);
+	}
 	if (have_perf()) {
 		ck_assert_int_eq(perf_script_count(out, "kvm:kvm_pio"), GUEST_N);
 		ck_assert_int_eq(perf_script_count(out, "kvm:kvm_userspace_exit"), GUEST_N + 1);
@@ -401,6 +431,13 @@ START_TEST(test_live_sigint)
 		 * before kvm_pio), so a few more kvm_pio may get in at the end.
 		 */
 		ck_assert_msg(ue <= pio && ue >= pio - 20, "pio %ld userspace_exit %ld", pio, ue);
+		{
+			struct tally r = { 0 };
+
+			ck_assert_int_eq(reader_count(out, &r, NULL), 0);
+			ck_assert_uint_eq(r.by_type[KVMEXIT_EV_PIO], pio);
+			ck_assert_uint_eq(r.by_type[KVMEXIT_EV_USERSPACE_EXIT], ue);
+		}
 	}
 	unlink(out);
 }
@@ -432,7 +469,15 @@ START_TEST(test_live_count_mode)
 	ck_assert_uint_eq(st.events, 0);
 	ck_assert(kvmexit_recorder_meta(rec)->end_ns > 0);
 	kvmexit_recorder_free(rec);
-	ck_assert_int_eq(access(out, R_OK), 0);
+	{
+		struct kvmexit_capture *cap;
+		const struct kvmexit_count *rc;
+
+		ck_assert_msg(kvmexit_capture_open(out, &cap, err, sizeof(err)) == 0, "%s", err);
+		ck_assert(kvmexit_capture_meta(cap)->counts_only);
+		ck_assert_uint_eq(kvmexit_capture_counts(cap, &rc), 0);
+		kvmexit_capture_close(cap);
+	}
 	if (have_perf())
 		ck_assert_int_eq(perf_script_count(out, "kvm:kvm_exit"), 0);
 	unlink(out);
