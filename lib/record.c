@@ -116,6 +116,7 @@ struct kvmexit_recorder {
 	size_t nr_alive;
 
 	pid_t child;
+	int child_pidfd;		/* readable once the command exited */
 	int go_fd, err_fd;		/* release the child; its exec error */
 	bool child_exited;
 	int child_status;
@@ -512,6 +513,7 @@ static int setup_child(struct kvmexit_recorder *rec)
 	}
 	close(go[0]);
 	close(ep[1]);
+	rec->child_pidfd = (int)syscall(SYS_pidfd_open, rec->child, 0);
 	rec->go_fd = go[1];
 	rec->err_fd = ep[0];
 	rec->st.child_pid = rec->child;
@@ -818,7 +820,7 @@ KVMEXIT_API int kvmexit_recorder_new(const struct kvmexit_record_opts *opts,
 	if (!rec)
 		return -ENOMEM;
 	copy_opts(&rec->opts, opts);
-	rec->go_fd = rec->err_fd = -1;
+	rec->go_fd = rec->err_fd = rec->child_pidfd = -1;
 	libperf_init(NULL);
 	err = recorder_setup(rec);
 	if (err) {
@@ -972,10 +974,13 @@ static void finish(struct kvmexit_recorder *rec)
 	rec->st.running = false;
 }
 
+/* Counting mode sleeps until the tick, a signal, or the command's exit. */
 static int wait_tick(struct kvmexit_recorder *rec, int ms)
 {
 	if (rec->cset) {
-		poll(NULL, 0, ms);	/* a signal ends it early */
+		struct pollfd p = { .fd = rec->child_pidfd, .events = POLLIN };
+
+		poll(&p, 1, ms);	/* fd -1 is ignored: then a plain sleep */
 		return 0;
 	}
 	perf_evlist__poll(rec->evlist, ms);
@@ -1075,6 +1080,8 @@ KVMEXIT_API void kvmexit_recorder_free(struct kvmexit_recorder *rec)
 	for (size_t i = 0; i < rec->nr_pids; i++)
 		if (rec->pidfds[i] >= 0)
 			close(rec->pidfds[i]);
+	if (rec->child_pidfd >= 0)
+		close(rec->child_pidfd);
 	free(rec->pids);
 	free(rec->pidfds);
 	kx_counter_set_free(rec->cset);

@@ -387,6 +387,62 @@ START_TEST(test_live_kvm_exit_system_wide)
 }
 END_TEST
 
+static pid_t start_guest(const char *n, const char *port)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		execl(guest, guest, n, port, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * -p: only the target's events, while another guest runs; the recording
+ * ends by itself when the target exits.
+ */
+START_TEST(test_live_pid_filter)
+{
+	int32_t pid;
+	char err[512];
+	struct tally t = { 0 };
+	struct kvmexit_record_opts o = {
+		.sz = sizeof(o), .target = KVMEXIT_TARGET_PIDS, .pids = &pid, .nr_pids = 1,
+		.fn = tally_event, .fn_arg = &t,
+	};
+	struct kvmexit_recorder *rec;
+	struct kvmexit_record_stats st;
+	pid_t other;
+	int status;
+
+	pid = start_guest("200000", "0x80");
+	usleep(100000);
+	ck_assert_int_eq(kvmexit_record_events_parse("ioport", &o.events), 0);
+	ck_assert_msg(kvmexit_recorder_new(&o, &rec, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(kvmexit_recorder_run(rec, 100), 1);
+	other = start_guest("1000", "0x81");
+	ck_assert_int_eq(waitpid(other, &status, 0), other);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(kvmexit_recorder_run(rec, 30000), 0);	/* ended: target exited */
+	kvmexit_recorder_stats(rec, &st);
+	kvmexit_recorder_free(rec);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_uint_eq(t.pio_bad, 0);		/* nothing of port 0x81 */
+	ck_assert_uint_gt(t.pio_port_ok, 1000);
+	ck_assert_uint_eq(t.ue_hlt, 1);
+	/* kvm_userspace_exit is enabled just before kvm_pio */
+	ck_assert_msg(t.ue_io >= t.pio_port_ok && t.ue_io <= t.pio_port_ok + 20,
+		      "pio %lu userspace_exit %lu", (unsigned long)t.pio_port_ok,
+		      (unsigned long)t.ue_io);
+	ck_assert_uint_eq(st.lost, 0);
+}
+END_TEST
+
 START_TEST(test_live_pid_not_found)
 {
 	char msg[4096];
@@ -578,6 +634,7 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, test_live_library_ioport);
 	tcase_add_test(tc, test_live_tool_ioport);
 	tcase_add_test(tc, test_live_kvm_exit_system_wide);
+	tcase_add_test(tc, test_live_pid_filter);
 	tcase_add_test(tc, test_live_pid_not_found);
 	tcase_add_test(tc, test_live_sigint);
 	tcase_add_test(tc, test_live_count_mode);

@@ -139,6 +139,8 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 		status_line(&st, o->count, true);
 	if (ret < 0)
 		fprintf(stderr, "kvmexit record: %s\n", kvmexit_recorder_errmsg(recorder));
+	if (ret < 0 && !st.events)
+		quiet = true;		/* failed before recording: nothing to sum up */
 	if (!quiet) {
 		if (o->count)
 			fprintf(stderr, "kvmexit record: %" PRIu64 " exits counted in %.3f s%s%s\n",
@@ -152,7 +154,7 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 			fprintf(stderr, "kvmexit record: the kernel dropped %" PRIu64 " records: "
 				"give more ring pages (-m) or use --count\n", st.lost);
 	}
-	if (st.child_exited && WIFEXITED(st.child_status) && WEXITSTATUS(st.child_status) &&
+	if (ret >= 0 && st.child_exited && WIFEXITED(st.child_status) && WEXITSTATUS(st.child_status) &&
 	    !quiet)
 		fprintf(stderr, "kvmexit record: %s exited with status %d\n", o->argv[0],
 			WEXITSTATUS(st.child_status));
