@@ -119,15 +119,131 @@ static int kvm_event_kind(const struct tep_event *ev)
 	return -1;
 }
 
+static bool skip_lit(const char **p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n))
+		return false;
+	*p += n;
+	return true;
+}
+
+static bool skip_span(const char **p, const char *end, const char *accept, size_t max)
+{
+	const char *s = *p;
+
+	while (*p < end && **p && strchr(accept, **p))
+		(*p)++;
+	return *p > s && (size_t)(*p - s) <= max;
+}
+
+#define DIGITS "0123456789"
+#define IDENT "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+
+/* "\tfield:DECL;\toffset:N;\tsize:N;[\tsigned:N;]" with a plain C declaration. */
+static bool field_line_valid(const char **p, const char *end)
+{
+	const char *semi, *open;
+
+	if (!skip_lit(p, end, "\tfield:"))
+		return false;
+	semi = memchr(*p, ';', end - *p);
+	if (!semi || semi == *p || semi - *p > 256)
+		return false;
+	for (const char *c = *p; c < semi; c++)
+		if (!strchr(IDENT " *[]", *c))
+			return false;
+	open = memchr(*p, '[', semi - *p);
+	if (open) {		/* one array suffix: [N] or [] */
+		const char *q = open + 1;
+
+		skip_span(&q, semi, DIGITS, 10);
+		if (q >= semi || *q != ']' || memchr(q + 1, '[', semi - q - 1) ||
+		    memchr(*p, ']', open - *p))
+			return false;
+	} else if (memchr(*p, ']', semi - *p)) {
+		return false;
+	}
+	*p = semi;
+	if (!skip_lit(p, end, ";\toffset:") || !skip_span(p, end, DIGITS, 9) ||
+	    !skip_lit(p, end, ";\tsize:") || !skip_span(p, end, DIGITS, 9) ||
+	    !skip_lit(p, end, ";"))
+		return false;
+	if (skip_lit(p, end, "\tsigned:") &&
+	    (!skip_span(p, end, DIGITS, 1) || !skip_lit(p, end, ";")))
+		return false;
+	return *p < end && **p == '\n' && (++*p, true);
+}
+
+/*
+ * The grammar the kernel prints, strictly: "name: N\nID: N\nformat:\n",
+ * then field lines and empty lines.  Anything else never reaches
+ * libtraceevent, whose parser leaks or worse on some malformed input.
+ */
+static bool format_valid(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	if (!skip_lit(&p, end, "name: ") || !skip_span(&p, end, IDENT, 128) ||
+	    !skip_lit(&p, end, "\nID: ") || !skip_span(&p, end, DIGITS, 9) ||
+	    !skip_lit(&p, end, "\nformat:\n"))
+		return false;
+	while (p < end) {
+		if (*p == '\n')
+			p++;
+		else if (!field_line_valid(&p, end))
+			return false;
+	}
+	return true;
+}
+
+/* A copy of a format text whose print fmt is "" (and without any NUL). */
+static char *strip_print_fmt(const char *text, size_t len, size_t *out_len)
+{
+	static const char empty[] = "\nprint fmt: \"\"\n";
+	size_t n = strnlen(text, len);
+	char *copy;
+
+	for (size_t i = 0; i + 11 <= n; i++) {
+		if (text[i] == '\n' && !memcmp(text + i + 1, "print fmt:", 10)) {
+			n = i;
+			break;
+		}
+	}
+	copy = malloc(n + sizeof(empty));
+	if (!copy)
+		return NULL;
+	memcpy(copy, text, n);
+	memcpy(copy + n, empty, sizeof(empty));
+	*out_len = n + sizeof(empty) - 1;
+	return copy;
+}
+
 int kx_formats_add(struct kx_formats *f, const char *sys, const char *text,
 		   size_t len, char *errmsg)
 {
 	struct tep_event *ev = NULL;
 	enum tep_errno terr;
-	char buf[128];
+	char buf[128], *copy;
 	int kind;
 
-	terr = tep_parse_format(f->tep, &ev, text, len, sys);
+	/*
+	 * Only the fields matter: the print fmt is replaced by an empty one.
+	 * That keeps libtraceevent's expression parser, which does not
+	 * survive every malformed input, away from file contents, and saves
+	 * parsing kvm_exit's long reason tables.
+	 */
+	copy = strip_print_fmt(text, len, &len);
+	if (!copy)
+		return kx_error(errmsg, -ENOMEM, "out of memory parsing a format");
+	if (!format_valid(copy, len - strlen("print fmt: \"\"\n"))) {
+		free(copy);
+		return kx_error(errmsg, -KVMEXIT_EFORMAT,
+				"a format of system %s is not of the form the kernel writes", sys);
+	}
+	terr = tep_parse_format(f->tep, &ev, copy, len, sys);
+	free(copy);
 	if (terr || !ev) {
 		if (tep_strerror(f->tep, terr, buf, sizeof(buf)))
 			snprintf(buf, sizeof(buf), "error %d", (int)terr);

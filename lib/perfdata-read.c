@@ -869,8 +869,11 @@ done:
 static int queue_pop(struct kvmexit_capture *cap, size_t n)
 {
 	struct kx_queue *q = &cap->q;
-	int r = deliver(cap, q->v, n);
+	int r;
 
+	if (!n)
+		return 0;
+	r = deliver(cap, q->v, n);
 	memmove(q->v, q->v + n, (q->nr - n) * sizeof(*q->v));
 	q->nr -= n;
 	return r;

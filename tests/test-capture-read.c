@@ -3,7 +3,8 @@
  * Tests of the perf.data reader (lib/perfdata-read.c, tracedata.c, format.c).
  *
  *  - stock captures made by perf here, at test time: a child of this program
- *    calls getppid() N times (syscalls:sys_enter_getppid), or runs a tiny
+ *    calls getpgid() N times (syscalls:sys_enter_getpgid: sanitizers call
+ *    getppid but not getpgid), or runs a tiny
  *    real-mode /dev/kvm guest doing N `out` instructions (kvm:kvm_pio and
  *    kvm:kvm_userspace_exit); file and pipe mode; counts must equal N and
  *    what `perf script` reports.  Skipped visibly without perf, permission,
@@ -17,7 +18,7 @@
  *  - every truncation and many byte flips of small captures: an error or a
  *    partial result, never a crash (CI runs this under ASan and UBSan).
  *
- * This program re-executes itself as the workload: --getppid N, --guest N.
+ * This program re-executes itself as the workload: --getpgid N, --guest N.
  */
 #include <check.h>
 #include <errno.h>
@@ -44,10 +45,10 @@ static const char *perf_path;
 
 /* ------------------------------------------------------------ workloads */
 
-static int workload_getppid(long n)
+static int workload_getpgid(long n)
 {
 	for (long i = 0; i < n; i++)
-		syscall(SYS_getppid);
+		syscall(SYS_getpgid, 0);
 	return 0;
 }
 
@@ -248,44 +249,44 @@ static uint64_t samples_of(const char *path, const char *sys, const char *name)
 
 /* ------------------------------------------------------------ stock captures */
 
-#define N_GETPPID 1234
+#define N_GETPGID 1234
 
-static void check_getppid(bool pipe)
+static void check_getpgid(bool pipe)
 {
-	const char *ev[] = { "syscalls:sys_enter_getppid", NULL };
-	char *out = tmp_path(pipe ? "getppid.pipe.data" : "getppid.data");
+	const char *ev[] = { "syscalls:sys_enter_getpgid", NULL };
+	char *out = tmp_path(pipe ? "getpgid.pipe.data" : "getpgid.data");
 
-	ck_assert_int_eq(perf_record(ev, pipe, out, "--getppid", N_GETPPID), 0);
-	ck_assert_int_eq(perf_script_count(out, "syscalls:sys_enter_getppid"), N_GETPPID);
-	ck_assert_uint_eq(samples_of(out, "syscalls", "sys_enter_getppid"), N_GETPPID);
+	ck_assert_int_eq(perf_record(ev, pipe, out, "--getpgid", N_GETPGID), 0);
+	ck_assert_int_eq(perf_script_count(out, "syscalls:sys_enter_getpgid"), N_GETPGID);
+	ck_assert_uint_eq(samples_of(out, "syscalls", "sys_enter_getpgid"), N_GETPGID);
 	ck_assert_uint_eq(samples_of(out, "syscalls", "sys_enter_getpid"), 0);
 }
 
-START_TEST(test_stock_getppid_file)
+START_TEST(test_stock_getpgid_file)
 {
-	check_getppid(false);
+	check_getpgid(false);
 }
 END_TEST
 
-START_TEST(test_stock_getppid_pipe)
+START_TEST(test_stock_getpgid_pipe)
 {
-	check_getppid(true);
+	check_getpgid(true);
 }
 END_TEST
 
 /* The pipe capture read from standard input. */
-START_TEST(test_stock_getppid_stdin)
+START_TEST(test_stock_getpgid_stdin)
 {
-	const char *ev[] = { "syscalls:sys_enter_getppid", NULL };
+	const char *ev[] = { "syscalls:sys_enter_getpgid", NULL };
 	char *out = tmp_path("stdin.pipe.data");
 	int fd;
 
-	ck_assert_int_eq(perf_record(ev, true, out, "--getppid", 77), 0);
+	ck_assert_int_eq(perf_record(ev, true, out, "--getpgid", 77), 0);
 	fd = open(out, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(dup2(fd, 0), 0);
 	close(fd);
-	ck_assert_uint_eq(samples_of("-", "syscalls", "sys_enter_getppid"), 77);
+	ck_assert_uint_eq(samples_of("-", "syscalls", "sys_enter_getpgid"), 77);
 }
 END_TEST
 
@@ -1258,7 +1259,7 @@ END_TEST
 
 static const char *probe_perf(void)
 {
-	const char *ev[] = { "syscalls:sys_enter_getppid", NULL };
+	const char *ev[] = { "syscalls:sys_enter_getpgid", NULL };
 	static char reason[256];
 	struct stat st;
 
@@ -1267,9 +1268,9 @@ static const char *probe_perf(void)
 		perf_path = "/usr/bin/perf";
 	if (stat(perf_path, &st))
 		return "perf not found (set PERF)";
-	if (perf_record(ev, false, tmp_path("probe.data"), "--getppid", 1)) {
+	if (perf_record(ev, false, tmp_path("probe.data"), "--getpgid", 1)) {
 		snprintf(reason, sizeof(reason),
-			 "perf record -e syscalls:sys_enter_getppid fails here (perf_event_open not allowed, or no tracefs)");
+			 "perf record -e syscalls:sys_enter_getpgid fails here (perf_event_open not allowed, or no tracefs)");
 		return reason;
 	}
 	return NULL;
@@ -1317,9 +1318,9 @@ static Suite *capture_read_suite(void)
 	}
 	tc = tcase_create("stock");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_stock_getppid_file);
-	tcase_add_test(tc, test_stock_getppid_pipe);
-	tcase_add_test(tc, test_stock_getppid_stdin);
+	tcase_add_test(tc, test_stock_getpgid_file);
+	tcase_add_test(tc, test_stock_getpgid_pipe);
+	tcase_add_test(tc, test_stock_getpgid_stdin);
 	suite_add_tcase(s, tc);
 	why = probe_kvm();
 	if (why) {
@@ -1349,8 +1350,8 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int failed;
 
-	if (argc == 3 && !strcmp(argv[1], "--getppid"))
-		return workload_getppid(atol(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "--getpgid"))
+		return workload_getpgid(atol(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "--guest"))
 		return workload_guest((unsigned)atoi(argv[2]));
 	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
