@@ -42,6 +42,14 @@
 
 #include "internal.h"
 
+/*
+ * libperf 6.1's perf_evsel__delete() frees neither the sample ids that
+ * perf_evlist__mmap() allocates nor the evsel's references to the maps
+ * (perf's own evsel__exit() releases them); perf_evsel__free_id() is in
+ * libperf.a but not in its public headers.
+ */
+void perf_evsel__free_id(struct perf_evsel *evsel);
+
 #define REC_DEFAULT_PAGES	128
 #define REC_TICK_MS		100
 #define REC_MAX_FIELDS		8
@@ -1066,8 +1074,15 @@ KVMEXIT_API void kvmexit_recorder_free(struct kvmexit_recorder *rec)
 	if (rec->state != REC_DONE)
 		finish(rec);
 	if (rec->evlist) {
+		struct perf_evsel *evsel;
+
 		perf_evlist__munmap(rec->evlist);
 		perf_evlist__close(rec->evlist);
+		perf_evlist__for_each_evsel(rec->evlist, evsel) {
+			perf_evsel__free_id(evsel);
+			perf_cpu_map__put(perf_evsel__cpus(evsel));
+			perf_thread_map__put(perf_evsel__threads(evsel));
+		}
 		perf_evlist__delete(rec->evlist);	/* deletes the evsels */
 	} else {
 		for (size_t i = 0; i < rec->nr_ev; i++)
