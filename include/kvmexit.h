@@ -790,6 +790,120 @@ KVMEXIT_API const char *kvmexit_writer_errmsg(const struct kvmexit_writer *w);
 /* Recording live (lib/record.c, lib/count.c, lib/tracefs.c).          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A recorder opens the kvm tracepoints with perf_event_open (through
+ * libperf), drains their per-CPU rings, decodes every event for an optional
+ * callback and writes a perf.data capture that stock perf reads.  Needs
+ * root, CAP_PERFMON or a low /proc/sys/kernel/perf_event_paranoid.
+ *
+ *	struct kvmexit_record_opts o = { .sz = sizeof(o), .output = "x.data" };
+ *	struct kvmexit_recorder *rec;
+ *	char err[256];
+ *	if (kvmexit_recorder_new(&o, &rec, err, sizeof(err)) < 0)
+ *		... err says what failed and what to do ...
+ *	while (kvmexit_recorder_run(rec, 1000) > 0)
+ *		... once a second: kvmexit_recorder_stats() ...
+ *	kvmexit_recorder_free(rec);
+ */
+struct kvmexit_recorder;
+
+/* Bits of kvmexit_record_opts.events. */
+#define KVMEXIT_EVENT_BIT(type)		(1u << (type))
+#define KVMEXIT_EVENTS_DEFAULT		(KVMEXIT_EVENT_BIT(KVMEXIT_EV_EXIT) | \
+					 KVMEXIT_EVENT_BIT(KVMEXIT_EV_ENTRY))
+
+/*
+ * Parses an event set list, comma separated, into event bits: "default"
+ * (kvm_exit, kvm_entry), "ioport" (+ kvm_pio, kvm_userspace_exit), "mmio"
+ * (+ kvm_mmio, kvm_userspace_exit), "msr" (+ kvm_msr, kvm_userspace_exit),
+ * "all", or event names with or without "kvm:"/"kvm_" ("kvm:kvm_pio", "pio").
+ * kvm_exit and kvm_entry are always included.  Returns 0 or -EINVAL.
+ */
+KVMEXIT_API int kvmexit_record_events_parse(const char *text, uint32_t *events);
+
+enum kvmexit_record_target {
+	KVMEXIT_TARGET_SYSTEM = 0,	/* every CPU, every process */
+	KVMEXIT_TARGET_PIDS,		/* these processes, all their threads */
+	KVMEXIT_TARGET_COMMAND,		/* start argv, record it until it exits */
+};
+
+struct kvmexit_record_opts {
+	size_t sz;			/* sizeof(struct kvmexit_record_opts) */
+	enum kvmexit_record_target target;
+	const int32_t *pids;		/* KVMEXIT_TARGET_PIDS: nr_pids of them */
+	size_t nr_pids;
+	char *const *argv;		/* KVMEXIT_TARGET_COMMAND: NULL-terminated */
+	uint32_t events;		/* KVMEXIT_EVENT_BIT()s; 0: default */
+	const char *output;		/* capture to write; NULL: no file */
+	bool overwrite;			/* replace an existing output file */
+	uint32_t mmap_pages;		/* ring pages per CPU, power of 2; 0: 128 */
+	uint64_t duration_ns;		/* stop after this long; 0: when stopped */
+	bool count;			/* counting mode: kernel counters per exit
+					 * reason and CPU, no samples, no callback */
+	kvmexit_event_fn fn;		/* called for every decoded event, */
+	void *fn_arg;			/* also for KVMEXIT_EV_LOST; non-zero stops */
+	const char *tracefs;		/* NULL: find (or mount) tracefs */
+	const char *cmdline;		/* stored in the capture's metadata */
+};
+
+/*
+ * Opens the events (disabled), the rings and the output, and for
+ * KVMEXIT_TARGET_COMMAND forks the command, which waits to exec until the
+ * first kvmexit_recorder_run().  On failure returns a negative errno and a
+ * message in errbuf (what failed and what to do).
+ */
+KVMEXIT_API int kvmexit_recorder_new(const struct kvmexit_record_opts *opts,
+				     struct kvmexit_recorder **out,
+				     char *errbuf, size_t errlen);
+
+/*
+ * Records: the first call enables the events (and starts the command).
+ * Returns 1 when @timeout_ms (>= 0) passed while still recording, 0 once the
+ * recording has ended (stopped, duration reached, command or every target
+ * process exited, or the callback returned non-zero) and the capture is
+ * complete, or a negative errno (kvmexit_recorder_errmsg() says more; the
+ * capture is still finished as far as it can be).  @timeout_ms < 0: until
+ * the end.
+ */
+KVMEXIT_API int kvmexit_recorder_run(struct kvmexit_recorder *rec, int timeout_ms);
+
+/*
+ * Asks a running recorder to end; async-signal-safe (a signal handler may
+ * call it).  kvmexit_recorder_run() then drains the rings, finishes the
+ * capture and returns 0 within about 100 ms.
+ */
+KVMEXIT_API void kvmexit_recorder_stop(struct kvmexit_recorder *rec);
+
+struct kvmexit_record_stats {
+	uint64_t events;		/* events decoded (kept, after -p filter) */
+	uint64_t by_type[KVMEXIT_EV__MAX]; /* per enum kvmexit_event_type */
+	uint64_t lost;			/* records the kernel dropped */
+	uint64_t bytes;			/* capture size so far */
+	uint64_t elapsed_ns;		/* since the events were enabled */
+	bool running;
+	int32_t child_pid;		/* the command's pid, or 0 */
+	bool child_exited;
+	int child_status;		/* wait status once child_exited */
+};
+KVMEXIT_API void kvmexit_recorder_stats(const struct kvmexit_recorder *rec,
+					struct kvmexit_record_stats *stats);
+
+/* The host facts recorded (vendor, kvm parameters, times, lost). */
+KVMEXIT_API const struct kvmexit_meta *
+kvmexit_recorder_meta(const struct kvmexit_recorder *rec);
+
+/*
+ * Counting mode, after the end: the counts per exit reason and CPU (only
+ * non-zero ones).  Returns how many.
+ */
+KVMEXIT_API size_t kvmexit_recorder_counts(const struct kvmexit_recorder *rec,
+					   const struct kvmexit_count **counts);
+
+KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec);
+
+/* Ends the recording if needed (a started command gets SIGTERM) and frees. */
+KVMEXIT_API void kvmexit_recorder_free(struct kvmexit_recorder *rec);
+
 #ifdef __cplusplus
 }
 #endif

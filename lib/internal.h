@@ -252,4 +252,71 @@ int kx_counts_table_read_file(FILE *f, const char *name, struct kvmexit_profile 
  */
 bool kx_counts_table_sniff(const void *head, size_t len);
 
+/* record */
+/* tracefs.c: where the kernel's kvm tracepoints and kvm's settings live. */
+
+/* The kvm events kvmexit records, by enum kvmexit_event_type (not LOST). */
+const char *kx_event_name(enum kvmexit_event_type type);
+
+/*
+ * Finds tracefs: @hint if not NULL (used as given), else /sys/kernel/tracing,
+ * else /sys/kernel/debug/tracing, else mounts tracefs at /sys/kernel/tracing.
+ * Writes the directory into @path.  Returns 0 or a negative errno, with a
+ * message in @errmsg (KX_ERRMSG_SIZE).
+ */
+int kx_tracefs_find(const char *hint, char *path, size_t size, char *errmsg);
+
+/* The id in TRACEFS/events/kvm/EVENT/id.  Returns 0, -ENOENT or -errno. */
+int kx_tracefs_event_id(const char *tracefs, const char *event, uint64_t *id);
+
+/*
+ * The format text in TRACEFS/events/kvm/EVENT/format, malloc'd and NUL
+ * terminated.  Returns 0 or a negative errno.
+ */
+int kx_tracefs_event_format(const char *tracefs, const char *event,
+			    char **text, size_t *len);
+
+/*
+ * Host facts under @root ("/" on a live system, a fixture directory in
+ * tests): vendor, cpuid, model name and nr_cpus from ROOT/proc/cpuinfo,
+ * osrelease and hostname from ROOT/proc/sys/kernel/, the kvm vendor module
+ * (kvm_intel, kvm_amd, else another loaded kvm_* module) and its parameters
+ * from ROOT/sys/module/MODULE/parameters/.  Fills what it finds, leaves the
+ * rest as it was; returns 0 or -ENOMEM.
+ */
+int kx_host_meta(const char *root, struct kvmexit_meta *meta);
+
+/* ROOT/proc/sys/kernel/perf_event_paranoid, or INT_MIN when unreadable. */
+int kx_perf_paranoid(const char *root);
+
+/* count.c: one counting event per (tracepoint, filter) per CPU. */
+struct kx_counter_set;
+
+struct kx_counter_spec {
+	uint64_t tp_id;			/* tracepoint id */
+	char filter[128];		/* tracepoint filter, "" for none */
+};
+
+/*
+ * Filters on kvm_exit's exit_reason, one per reason in the table of @isa;
+ * @reasons receives the code of each.  Both malloc'd; returns the count or
+ * a negative errno.
+ */
+int kx_count_exit_specs(uint64_t exit_tp_id, enum kvmexit_isa isa,
+			struct kx_counter_spec **specs, uint32_t **reasons);
+
+/*
+ * Opens one counter per spec on every CPU of @cpus, following task @pid
+ * and its children (inherit) or, with @pid -1, every task.  Disabled until
+ * kx_counter_set_enable(), or until @pid execs when @on_exec.
+ */
+int kx_counter_set_open(const struct kx_counter_spec *specs, size_t nr_specs,
+			const int *cpus, size_t nr_cpus, int pid, bool on_exec,
+			struct kx_counter_set **out, char *errmsg);
+int kx_counter_set_enable(struct kx_counter_set *set);
+int kx_counter_set_disable(struct kx_counter_set *set);
+/* The value of spec @i on CPU index @c. */
+int kx_counter_set_read(const struct kx_counter_set *set, size_t i, size_t c, uint64_t *value);
+void kx_counter_set_free(struct kx_counter_set *set);
+
 #endif /* KVMEXIT_INTERNAL_H */

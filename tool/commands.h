@@ -10,6 +10,7 @@ int cmd_reasons(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 /* record */
+int cmd_record(int argc, char **argv);
 
 /* diff */
 int cmd_diff(int argc, char **argv);

@@ -13,6 +13,7 @@ struct command {
 
 static const struct command commands[] = {
 	/* record */
+	{ "record", cmd_record, "record kvm events into a perf.data capture" },
 
 	/* report */
 	{ "report", cmd_report, "per-reason counts and exit-handling times of a capture" },
