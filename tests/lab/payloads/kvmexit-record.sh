@@ -1,55 +1,86 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=dash
 # Lab payload: kvmexit's own recorder in the lab VM (driver: run-kvmexit).
-# With kvm_amd npt=1, then npt=0, it runs
-#   kvmexit record -q -o CAPTURE -- kvmexit-guest ARGS
-# with tracefs (kvm_exit and kvm_pio) recording at the same time, and emits
-#   npt.data            the npt=1 capture     npt1-rec.summary  guest summary
-#   shadow.data         the npt=0 capture     npt0-rec.summary
-#   npt{1,0}-rec.counts count-exits of the tracefs text (the reference)
-#   npt{1,0}-rec.record.log  kvmexit record's stderr
-#   modes.txt           npt read back per mode
-# The host then checks the counts (check-npt-shadow), and runs kvmexit
-# report and kvmexit-diff on the two captures.
+# With kvm_amd npt=1, then npt=0, it runs the same deterministic guest
+#   kvmexit record -q -o CAPTURE -- kvmexit-guest ARGS          (size 1)
+#   kvmexit record -q -o CAPTURE -- kvmexit-guest ARGS2         (size 2)
+# with tracefs (kvm_exit and kvm_pio) recording each run as well, then
+#   kvmexit record --count -q -o CAPTURE -- kvmexit-guest ARGS  (size 1 again)
+# and emits
+#   npt.data, shadow.data              size 1, npt=1 and npt=0 (sampled)
+#   npt-big.data, shadow-big.data      size 2
+#   npt-count.data, shadow-count.data  size 1, --count (in-kernel counters)
+#   npt{1,0}-{rec,big}.summary   kvmexit-guest's summary (the exact work done)
+#   npt{1,0}-{rec,big}.counts    count-exits of the tracefs text (reference)
+#   npt{1,0}-cnt.guest           the --count run's guest summary
+#   npt{1,0}-*.record.log        kvmexit record's stderr
+#   modes.txt                    npt and tdp_mmu read back per mode
+# The host checks all of them (check-kvmexit).
 #
 # Parameters (/lab/env):
-#   LAB_GUEST_ARGS   kvmexit-guest's options
+#   LAB_GUEST_ARGS   size 1 guest options (also the shipped examples)
+#   LAB_GUEST_ARGS2  size 2 guest options ("none": no size 2 runs)
+#   LAB_COUNT        0: no --count runs
 #   LD_LIBRARY_PATH  where libkvmexit.so.0 (and libperf, ...) were put
 . /lab/lib.sh
 
-args=${LAB_GUEST_ARGS:---memory 4 --pages 200 --passes 2 --cr3-interval 50 --cpuid 50 --ioports 50}
+args=${LAB_GUEST_ARGS:---memory 4 --pages 200 --passes 2 --cr3-interval 20 --cpuid 50 --ioports 50}
+args2=${LAB_GUEST_ARGS2:---memory 8 --pages 1000 --passes 3 --cr3-interval 100 --cpuid 20 --ioports 30}
 fail=0
-echo "payload start at $(lab_uptime) s; guest: kvmexit-guest $args"
+echo "payload start at $(lab_uptime) s"
+echo "size 1: kvmexit-guest $args"
+echo "size 2: kvmexit-guest $args2"
 if ! kvmexit --version; then
 	echo "kvmexit does not run in the VM (missing library? LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-})"
 	exit 1
 fi
 
+# record BASE CAPTURE TRACE(0|1) KVMEXIT-RECORD-OPTIONS -- GUEST-ARGS...
+record()
+{
+	local base=$1 capture=$2 trace=$3 opts=$4 rc t0 t1 f
+
+	shift 4
+	if [ "$trace" = 1 ]; then
+		lab_trace_start kvm_exit kvm_pio || { fail=1; return 1; }
+	fi
+	t0=$(lab_uptime)
+	# shellcheck disable=SC2086 # $opts is a word list
+	kvmexit record $opts -q -o "$capture" -- kvmexit-guest "$@" \
+		> "$base.summary" 2> "$base.record.log"
+	rc=$?
+	t1=$(lab_uptime)
+	if [ "$trace" = 1 ]; then
+		lab_trace_stop "$base.trace"
+		/lab/count-exits "$base.trace" > "$base.counts"
+	else
+		mv "$base.summary" "$base.guest"
+	fi
+	echo "$base: kvmexit record $opts exit $rc, $t0 s .. $t1 s," \
+	     "$(wc -c < "$capture" 2>/dev/null || echo no) bytes"
+	sed "s/^/$base: record: /" "$base.record.log"
+	[ $rc -eq 0 ] || fail=1
+	for f in "$capture" "$base.summary" "$base.guest" "$base.counts" "$base.record.log"; do
+		[ -e "$f" ] && lab_emit "$f"
+	done
+	rm -f "$capture" "$base".*
+}
+
 for npt in 1 0; do
 	m=npt$npt
-	capture=npt.data
-	[ $npt = 1 ] || capture=shadow.data
+	cap=npt
+	[ $npt = 1 ] || cap=shadow
 	if ! lab_kvm_load npt=$npt; then
 		echo "$m: loading kvm_amd npt=$npt failed"; fail=1; continue
 	fi
 	echo "$m npt=$(cat /sys/module/kvm_amd/parameters/npt)" \
 	     "tdp_mmu=$(cat /sys/module/kvm/parameters/tdp_mmu)" >> modes.txt
-	lab_trace_start kvm_exit kvm_pio || { fail=1; continue; }
-	t0=$(lab_uptime)
-	# shellcheck disable=SC2086 # $args is a word list
-	kvmexit record -q -o "$capture" -- kvmexit-guest $args \
-		> "$m-rec.summary" 2> "$m-rec.record.log"
-	rc=$?
-	t1=$(lab_uptime)
-	lab_trace_stop "$m-rec.trace"
-	echo "$m: kvmexit record exit $rc, $t0 s .. $t1 s, $(wc -c < "$capture" 2>/dev/null || echo no) bytes"
-	sed "s/^/$m: record: /" "$m-rec.record.log"
-	[ $rc -eq 0 ] || fail=1
-	/lab/count-exits "$m-rec.trace" > "$m-rec.counts"
-	for f in "$capture" "$m-rec.summary" "$m-rec.counts" "$m-rec.record.log"; do
-		[ -e "$f" ] && lab_emit "$f"
-	done
-	rm -f "$capture" "$m"-rec.*
+	# shellcheck disable=SC2086 # $args and $args2 are word lists
+	record "$m-rec" "$cap.data" 1 "" $args
+	# shellcheck disable=SC2086
+	[ "$args2" = none ] || record "$m-big" "$cap-big.data" 1 "" $args2
+	# shellcheck disable=SC2086
+	[ "${LAB_COUNT:-1}" = 0 ] || record "$m-cnt" "$cap-count.data" 0 --count $args
 	lab_kvm_unload
 done
 lab_emit modes.txt
