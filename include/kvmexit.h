@@ -218,13 +218,24 @@ struct kvmexit_event {
  *  VMX DR_ACCESS       exit qualification: mov-to-drN, mov-from-drN
  *  VMX IO_INSTRUCTION  in/out and port: in:0x70, out:0x3f8
  *  VMX EPT_VIOLATION   access: read, write, fetch (+ "-notpresent")
- *  SVM npf             error code: read, write, fetch (+ "-notpresent",
+ *  SVM npf, PF excp    error code: read, write, fetch (+ "-notpresent",
  *                      + "-rsvd" for reserved-bit faults, KVM's MMIO path)
  *  SVM io              in/out and port, as for VMX (same keys)
  *  SVM msr             rdmsr, wrmsr
  * kvmexit_detail_name() prints a key no decoder makes as "0x%x".
  */
 KVMEXIT_API uint32_t kvmexit_exit_detail(const struct kvmexit_exit *exit);
+
+/*
+ * The category of an exit with a detail key: the reason's own category,
+ * except that page-fault intercepts (VMX EXCEPTION_NMI/#PF, SVM PF excp)
+ * and CR3 reads and writes (VMX CR_ACCESS mov-to/from-cr3, SVM
+ * read_cr3/write_cr3) count as paging: KVM takes them for shadow paging.
+ * Reports and diffs group by this, so both put an exit in the same place.
+ */
+KVMEXIT_API enum kvmexit_category kvmexit_detail_category(enum kvmexit_isa isa,
+							  uint32_t exit_reason,
+							  uint32_t detail);
 KVMEXIT_API int kvmexit_detail_name(enum kvmexit_isa isa, uint32_t exit_reason,
 				    uint32_t detail, char *buf, size_t size);
 
@@ -565,15 +576,17 @@ struct kvmexit_diff_contrib {
 struct kvmexit_diff_category {
 	uint64_t count_a, count_b;
 	double scaled_b, delta;
+	double p_value;			/* the same test as the rows' */
+	bool significant;
 };
 
 /*
  * The shadow-paging signature.  Counts are per side; *_b_scaled are B's
  * after normalisation.  pf counts #PF intercepts (VMX EXCEPTION_NMI whose
  * detail is #PF, or all of EXCEPTION_NMI when pf_exact is false because
- * the input has no details; SVM "PF excp"); cr3 counts CR3 writes (VMX
- * CR_ACCESS mov-to-cr3, or all of CR_ACCESS when cr3_exact is false; SVM
- * write_cr3); tdp_faults counts EPT_VIOLATION + EPT_MISCONFIG or SVM npf.
+ * the input has no details; SVM "PF excp"); cr3 counts CR3 reads and writes
+ * (VMX CR_ACCESS mov-to-cr3 and mov-from-cr3, or all of CR_ACCESS when
+ * cr3_exact is false; SVM read_cr3 and write_cr3); tdp_faults counts EPT_VIOLATION + EPT_MISCONFIG or SVM npf.
  */
 struct kvmexit_diff_paging {
 	/*

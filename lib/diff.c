@@ -181,15 +181,6 @@ static bool detail_is(enum kvmexit_isa isa, uint32_t reason, uint32_t detail, co
 	return !strcmp(buf, name);
 }
 
-static bool is_cr3(enum kvmexit_isa isa, uint32_t reason, uint32_t detail)
-{
-	if (isa == KVMEXIT_ISA_SVM)
-		return reason == SVM_READ_CR3 || reason == SVM_WRITE_CR3;
-	return isa == KVMEXIT_ISA_VMX && reason == VMX_CR_ACCESS &&
-	       (detail_is(isa, reason, detail, "mov-to-cr3") ||
-		detail_is(isa, reason, detail, "mov-from-cr3"));
-}
-
 static bool is_pf(enum kvmexit_isa isa, uint32_t reason, uint32_t detail)
 {
 	if (isa == KVMEXIT_ISA_SVM)
@@ -198,16 +189,6 @@ static bool is_pf(enum kvmexit_isa isa, uint32_t reason, uint32_t detail)
 	       detail_is(isa, reason, detail, "#PF");
 }
 
-/* The reason's category; #PF intercepts and CR3 accesses count as paging. */
-static enum kvmexit_category row_category(enum kvmexit_isa isa, uint32_t reason,
-					  uint32_t detail)
-{
-	const struct kvmexit_reason *r = kvmexit_reason_lookup(isa, reason);
-
-	if (is_pf(isa, reason, detail) || is_cr3(isa, reason, detail))
-		return KVMEXIT_CAT_PAGING;
-	return r ? r->category : KVMEXIT_CAT_OTHER;
-}
 
 struct paging_counts {
 	uint64_t pf, cr3, invlpg, invpcid, tdp;
@@ -235,6 +216,9 @@ static void count_paging(const struct side *s, struct paging_counts *pc)
 				   detail_is(st->isa, r, st->detail, "mov-to-cr3")) {
 				pc->cr3 += st->count;
 				pc->cr3_write_exact += st->count;
+			} else if (r == VMX_CR_ACCESS &&
+				   detail_is(st->isa, r, st->detail, "mov-from-cr3")) {
+				pc->cr3 += st->count;
 			} else if (r == VMX_INVLPG) {
 				pc->invlpg += st->count;
 			} else if (r == VMX_INVPCID) {
@@ -248,7 +232,9 @@ static void count_paging(const struct side *s, struct paging_counts *pc)
 			else if (r == SVM_WRITE_CR3) {
 				pc->cr3 += st->count;
 				pc->cr3_write_exact += st->count;
-			} else if (r == SVM_INVLPG)
+			} else if (r == SVM_READ_CR3)
+				pc->cr3 += st->count;
+			else if (r == SVM_INVLPG)
 				pc->invlpg += st->count;
 			else if (r == SVM_INVPCID)
 				pc->invpcid += st->count;
@@ -397,7 +383,7 @@ static int side_entries(const struct side *s, enum kvmexit_group group, struct e
 		if (group == KVMEXIT_GROUP_REASON) {
 			e.detail = 0;
 		} else if (group == KVMEXIT_GROUP_CATEGORY) {
-			e.reason = row_category(st->isa, st->reason, st->detail);
+			e.reason = kvmexit_detail_category(st->isa, st->reason, st->detail);
 			e.isa = KVMEXIT_ISA_UNKNOWN;
 			e.detail = 0;
 		}
@@ -434,8 +420,8 @@ static void fill_row(struct kvmexit_diff_row *r, const struct entry *ea, const s
 	};
 	r->category = group == KVMEXIT_GROUP_CATEGORY ?
 		(enum kvmexit_category)key->reason :
-		group == KVMEXIT_GROUP_DETAIL ? row_category(key->isa, key->reason, key->detail) :
-		row_category(key->isa, key->reason, 0);
+		group == KVMEXIT_GROUP_DETAIL ? kvmexit_detail_category(key->isa, key->reason, key->detail) :
+		kvmexit_detail_category(key->isa, key->reason, 0);
 	r->scaled_b = (double)r->count_b * sum->scale;
 	r->delta = r->scaled_b - (double)r->count_a;
 	r->ratio = r->count_a ? r->scaled_b / (double)r->count_a : 0;
@@ -639,6 +625,8 @@ static int summarize_categories(struct kvmexit_diff *d, const struct side *a,
 
 		c->scaled_b = (double)c->count_b * s->scale;
 		c->delta = c->scaled_b - (double)c->count_a;
+		c->p_value = kvmexit_diff_poisson_test(c->count_a, c->count_b, a->unit, b->unit);
+		c->significant = c->p_value < s->alpha;
 	}
 	return 0;
 }

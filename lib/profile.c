@@ -620,16 +620,15 @@ struct acc {
 static void row_key(enum kvmexit_group g, const struct cell *c, uint64_t *k1, uint64_t *k2)
 {
 	enum kvmexit_isa isa = (enum kvmexit_isa)(c->k1 >> 32);
-	const struct kvmexit_reason *r;
 
 	*k1 = c->k1;
 	*k2 = 0;
 	switch (g) {
 	case KVMEXIT_GROUP_REASON:
 		break;
-	case KVMEXIT_GROUP_CATEGORY:
-		r = kvmexit_reason_lookup(isa, (uint32_t)c->k1);
-		*k1 = key_reason(isa, r ? r->category : KVMEXIT_CAT_OTHER);
+	case KVMEXIT_GROUP_CATEGORY:	/* detail cells: k2 is the detail */
+		*k1 = key_reason(isa, kvmexit_detail_category(isa, (uint32_t)c->k1,
+							      (uint32_t)c->k2));
 		break;
 	default:
 		*k2 = c->k2;

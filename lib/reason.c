@@ -592,7 +592,7 @@ KVMEXIT_API int kvmexit_vmx_flags_str(uint32_t exit_reason, char *buf,
  *   SVM io               VALID | IN | port               (IN bit 17 set for
  *                        in/ins, port in bits 15:0)
  *   VMX EPT_VIOLATION,
- *   SVM npf              VALID | RSVD | PRESENT | access (access 1 read,
+ *   SVM npf, PF excp     VALID | RSVD | PRESENT | access (access 1 read,
  *                        2 write, 3 fetch, 0 none; PRESENT bit 4, RSVD
  *                        bit 5, the latter for SVM only)
  *   SVM msr              VALID | 0 (rdmsr) or VALID | 1 (wrmsr)
@@ -812,12 +812,37 @@ KVMEXIT_API uint32_t kvmexit_exit_detail(const struct kvmexit_exit *e)
 		case SVM_IOIO:
 			return io_key(e->info1 & IOIO_IN, e->info1 >> 16);
 		case SVM_NPF:
+		case SVM_EXCP_PF:	/* the #PF error code: the same bits */
 			return npf_key(e->info1);
 		case SVM_MSR:
 			return DETAIL_VALID | (e->info1 ? 1 : 0);
 		}
 	}
 	return 0;
+}
+
+#define SVM_READ_CR3	0x003
+#define SVM_WRITE_CR3	0x013
+#define CR_KEY_ACCESS(k)	(((k) >> 4) & 3u)
+#define CR_KEY_CR(k)		((k) & 0xfu)
+
+KVMEXIT_API enum kvmexit_category kvmexit_detail_category(enum kvmexit_isa isa,
+							  uint32_t exit_reason,
+							  uint32_t detail)
+{
+	uint32_t code = reason_code(isa, exit_reason);
+	const struct kvmexit_reason *r = kvmexit_reason_lookup(isa, code);
+	bool valid = detail & DETAIL_VALID;
+
+	if (isa == KVMEXIT_ISA_VMX && valid && code == VMX_EXCEPTION_NMI &&
+	    INTR_INFO_TYPE(detail) == INTR_TYPE_HW_EXC && INTR_INFO_VECTOR(detail) == 14)
+		return KVMEXIT_CAT_PAGING;
+	if (isa == KVMEXIT_ISA_VMX && valid && code == VMX_CR_ACCESS &&
+	    CR_KEY_ACCESS(detail) <= 1 && CR_KEY_CR(detail) == 3)
+		return KVMEXIT_CAT_PAGING;
+	if (isa == KVMEXIT_ISA_SVM && (code == SVM_READ_CR3 || code == SVM_WRITE_CR3))
+		return KVMEXIT_CAT_PAGING;
+	return r ? r->category : KVMEXIT_CAT_OTHER;
 }
 
 /* Writes the name of a key; returns false when the reason has no keys. */
@@ -848,6 +873,7 @@ static bool name_key(struct out *o, enum kvmexit_isa isa, uint32_t code,
 			name_io(o, key);
 			return true;
 		case SVM_NPF:
+		case SVM_EXCP_PF:
 			name_mem(o, key);
 			return true;
 		case SVM_MSR:

@@ -697,7 +697,8 @@ START_TEST(test_detail_other)
 	static const struct detail_case cases[] = {
 		{ SVM, 0x7c, 0, 0, 0, 0, "rdmsr", "rdmsr" },
 		{ SVM, 0x7c, 1, 0, 0, 0, "wrmsr", "wrmsr" },
-		{ SVM, 0x4e, 2, 0xdead000, 0, 0, "", "#PF error 0x2 addr 0xdead000" },
+		{ SVM, 0x4e, 2, 0xdead000, 0, 0, "write-notpresent", "#PF error 0x2 addr 0xdead000" },
+		{ SVM, 0x4e, 0x11, 0xdead000, 0, 0, "fetch", "#PF error 0x11 addr 0xdead000" },
 		{ SVM, 0x78, 0, 0, 0, 0, "", "" },
 		{ VMX, 12, 0x1234, 0, 0, 0, "", "" },
 		{ VMX, 49, 0, 0, 0, 0, "", "" },

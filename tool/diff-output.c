@@ -141,7 +141,7 @@ static bool line_categories(const struct kvmexit_diff_summary *s, char *out)
 	size_t len;
 
 	for (int c = 0; c < KVMEXIT_CAT__MAX; c++)
-		if (fabs(s->categories[c].delta) >= 0.5)
+		if (fabs(s->categories[c].delta) >= 0.5 && s->categories[c].significant)
 			order[n++] = c;
 	if (!n)
 		return false;
