@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * pio-guest N [PORT] - a /dev/kvm guest that performs exactly N port writes
- * (`out %al,%dx` to PORT, default 0x80) and then hlt.
+ * (`out %al,%dx` to PORT, default 0x8a) and then hlt.
  *
  * One vCPU in 64-bit long mode, 2 MiB of memory identity mapped by one
  * 2 MiB page.  Every `out` returns to this program as KVM_EXIT_IO (one
@@ -164,7 +164,7 @@ static int self_test(void)
 int main(int argc, char **argv)
 {
 	uint64_t n;
-	unsigned long port = 0x80;
+	unsigned long port = 0x8a;	/* a port no other test guest uses */
 	int64_t seen;
 	char *end;
 

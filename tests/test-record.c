@@ -28,7 +28,7 @@
 #include "internal.h"
 
 #define GUEST_N		1000
-#define GUEST_PORT	0x80
+#define GUEST_PORT	0x8a	/* pio-guest's default */
 
 static char builddir[PATH_MAX];
 static char guest[PATH_MAX + 32];
@@ -419,12 +419,12 @@ START_TEST(test_live_pid_filter)
 	pid_t other;
 	int status;
 
-	pid = start_guest("200000", "0x80");
+	pid = start_guest("200000", "0x8a");
 	usleep(100000);
 	ck_assert_int_eq(kvmexit_record_events_parse("ioport", &o.events), 0);
 	ck_assert_msg(kvmexit_recorder_new(&o, &rec, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(kvmexit_recorder_run(rec, 100), 1);
-	other = start_guest("1000", "0x81");
+	other = start_guest("1000", "0x8b");
 	ck_assert_int_eq(waitpid(other, &status, 0), other);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_int_eq(kvmexit_recorder_run(rec, 30000), 0);	/* ended: target exited */
@@ -432,7 +432,7 @@ START_TEST(test_live_pid_filter)
 	kvmexit_recorder_free(rec);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	ck_assert_uint_eq(t.pio_bad, 0);		/* nothing of port 0x81 */
+	ck_assert_uint_eq(t.pio_bad, 0);		/* nothing of port 0x8b */
 	ck_assert_uint_gt(t.pio_port_ok, 1000);
 	ck_assert_uint_eq(t.ue_hlt, 1);
 	/* kvm_userspace_exit is enabled just before kvm_pio */
@@ -589,10 +589,14 @@ START_TEST(test_live_counter_filter)
 		}
 	}
 	kx_counter_set_free(set);
-	/* system-wide: another guest would add to these; none runs in the tests */
+	/*
+	 * The counters are system-wide: the filtered ones see only this test's
+	 * port; the unfiltered one also counts any other guest running now
+	 * (make -j runs other suites' guests on port 0x80).
+	 */
 	ck_assert_uint_eq(sum[0], GUEST_N);
 	ck_assert_uint_eq(sum[1], 0);
-	ck_assert_uint_eq(sum[2], GUEST_N);
+	ck_assert_uint_ge(sum[2], GUEST_N);
 }
 END_TEST
 

@@ -325,13 +325,19 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 	else
 		printf("kvm        unknown (no kvmexit metadata in the capture)\n");
 	printf("duration   %s\n", t->duration_ns ? out_ns(t->duration_ns, dur, sizeof(dur)) : "unknown");
-	printf("events     %" PRIu64 ": %" PRIu64 " exits (%" PRIu64 " timed), %" PRIu64
-	       " entries, %" PRIu64 " other\n", t->events, t->exits, t->timed, t->entries,
-	       t->other_events);
-	printf("lost       %" PRIu64 " records; %" PRIu64 " pairs dropped, %" PRIu64
-	       " exits without entry\n", t->lost, t->dropped_pairs, t->unpaired);
-	printf("vcpus      %" PRIu32 " in %" PRIu32 " process%s\n", t->nr_vcpus, t->nr_pids,
-	       t->nr_pids == 1 ? "" : "es");
+	if (m->counts_only) {
+		printf("exits      %" PRIu64 ", counted in the kernel (no samples, no times)\n",
+		       t->exits);
+	} else {
+		printf("events     %" PRIu64 ": %" PRIu64 " exits, %" PRIu64 " entries, %" PRIu64
+		       " other\n", t->events, t->exits, t->entries, t->other_events);
+		printf("timed      %" PRIu64 " of %" PRIu64 " exits; %" PRIu64
+		       " had no kvm_entry after them, %" PRIu64 " were dropped around lost records\n",
+		       t->timed, t->exits, t->exits - t->timed - t->dropped_pairs, t->dropped_pairs);
+		printf("vcpus      %" PRIu32 " in %" PRIu32 " process%s\n", t->nr_vcpus,
+		       t->nr_pids, t->nr_pids == 1 ? "" : "es");
+	}
+	printf("lost       %" PRIu64 " records\n", t->lost);
 	if (r->pid >= 0 || r->vcpu >= 0 || r->reason) {
 		printf("filter    ");
 		if (r->pid >= 0)
@@ -495,6 +501,27 @@ static int print_table(const struct report *r, const struct row *rows, size_t n)
 
 /* -------------------------------------------------------------- CSV */
 
+/* The time columns; empty, not 0, where no exit of the row was timed. */
+static void csv_times(struct out_table *t, const struct row *w)
+{
+	const struct kvmexit_stat *st = w->st;
+	const uint64_t v[] = { st->time_total, st->time_min, w->avg, st->time_p50,
+			       st->time_p99, st->time_max };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		if (!st->timed)
+			out_table_cell(t, "%s", "");
+		else
+			out_table_cell(t, "%" PRIu64, v[i]);
+		if (i == 0) {
+			if (!st->timed)
+				out_table_cell(t, "%s", "");
+			else
+				out_table_cell(t, "%.6f", w->time_share);
+		}
+	}
+}
+
 static int print_csv(const struct report *r, const struct row *rows, size_t n)
 {
 	static const char *const cols[] = {
@@ -531,13 +558,7 @@ static int print_csv(const struct report *r, const struct row *rows, size_t n)
 		else
 			out_table_cell(t, "%.3f", w->rate);
 		out_table_cell(t, "%" PRIu64, st->timed);
-		out_table_cell(t, "%" PRIu64, st->time_total);
-		out_table_cell(t, "%.6f", w->time_share);
-		out_table_cell(t, "%" PRIu64, st->time_min);
-		out_table_cell(t, "%" PRIu64, w->avg);
-		out_table_cell(t, "%" PRIu64, st->time_p50);
-		out_table_cell(t, "%" PRIu64, st->time_p99);
-		out_table_cell(t, "%" PRIu64, st->time_max);
+		csv_times(t, w);
 	}
 	ok = out_table_ok(t);
 	if (ok)
