@@ -340,16 +340,18 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap);
 struct kvmexit_profile;
 
 /*
- * Filters and options; NULL means the defaults (no filter, no RIPs).  Note
- * that pid and vcpu must be set to -1 for "all": a zeroed struct filters
- * on pid 0 and vCPU 0.  Filters apply to exits (and to the entries that
- * time them); exit-handling times are paired before filtering, so a
- * filter never misattributes a time.
+ * Filters and options.  NULL, or a zeroed struct with sz set, means the
+ * defaults: no filter, no RIPs.  Each filter is off unless its has_* flag
+ * is set.  Filters apply to exits (and to the entries that time them);
+ * exit-handling times are paired before filtering, so a filter never
+ * misattributes a time.
  */
 struct kvmexit_profile_opts {
 	size_t sz;			/* sizeof(struct kvmexit_profile_opts) */
-	int32_t pid;			/* only this VMM process; -1: all */
-	int32_t vcpu;			/* only this vCPU id; -1: all */
+	bool has_pid;			/* only the VMM process: */
+	int32_t pid;			/*   this pid (>= 0) */
+	bool has_vcpu;			/* only the vCPU: */
+	int32_t vcpu;			/*   this vcpu_id (>= 0) */
 	bool has_reason;		/* only this reason: */
 	enum kvmexit_isa reason_isa;	/*   (UNKNOWN: the code in any ISA) */
 	uint32_t reason;		/*   VMX basic reason or SVM code */
