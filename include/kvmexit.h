@@ -341,7 +341,9 @@ struct kvmexit_count {
 KVMEXIT_API size_t kvmexit_capture_counts(const struct kvmexit_capture *cap,
 					  const struct kvmexit_count **counts);
 
+/* The message of the capture's last error (what, where, what to do), or "". */
 KVMEXIT_API const char *kvmexit_capture_errmsg(const struct kvmexit_capture *cap);
+/* Closes the input and frees the capture; NULL is allowed. */
 KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap);
 
 /* ------------------------------------------------------------------ */
@@ -351,16 +353,18 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap);
 struct kvmexit_profile;
 
 /*
- * Filters and options; NULL means the defaults (no filter, no RIPs).  Note
- * that pid and vcpu must be set to -1 for "all": a zeroed struct filters
- * on pid 0 and vCPU 0.  Filters apply to exits (and to the entries that
- * time them); exit-handling times are paired before filtering, so a
- * filter never misattributes a time.
+ * Filters and options.  NULL, or a zeroed struct with sz set, means the
+ * defaults: no filter, no RIPs.  Each filter is off unless its has_* flag
+ * is set.  Filters apply to exits (and to the entries that time them);
+ * exit-handling times are paired before filtering, so a filter never
+ * misattributes a time.
  */
 struct kvmexit_profile_opts {
 	size_t sz;			/* sizeof(struct kvmexit_profile_opts) */
-	int32_t pid;			/* only this VMM process; -1: all */
-	int32_t vcpu;			/* only this vCPU id; -1: all */
+	bool has_pid;			/* only the VMM process: */
+	int32_t pid;			/*   this pid (>= 0) */
+	bool has_vcpu;			/* only the vCPU: */
+	int32_t vcpu;			/*   this vcpu_id (>= 0) */
 	bool has_reason;		/* only this reason: */
 	enum kvmexit_isa reason_isa;	/*   (UNKNOWN: the code in any ISA) */
 	uint32_t reason;		/*   VMX basic reason or SVM code */
@@ -373,20 +377,30 @@ struct kvmexit_profile_opts {
 	const char *reason_name;
 };
 
+/*
+ * An empty profile.  Returns 0, -EINVAL (opts->sz below sizeof(size_t), or
+ * has_pid/has_vcpu with a negative id) or -ENOMEM.
+ */
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 				    struct kvmexit_profile **out);
+/* Frees a profile; NULL is allowed. */
 KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *prof);
 
 /* Feeds one event (any type); events must come in time order per thread. */
 KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *prof,
 					  const struct kvmexit_event *ev);
 
-/* Adds counted exits without times (count tables, --count captures). */
+/*
+ * Adds counted exits without times (count tables, --count captures).
+ * KVMEXIT_ISA_UNKNOWN means the meta's ISA.  -EOPNOTSUPP when the profile
+ * filters on a pid or vCPU (counts have neither), -EINVAL for a bad ISA.
+ */
 KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *prof,
 					  enum kvmexit_isa isa,
 					  uint32_t exit_reason, uint32_t detail,
 					  uint64_t count);
 
+/* Sets (copies) and gets the metadata that goes with the exits. */
 KVMEXIT_API void kvmexit_profile_set_meta(struct kvmexit_profile *prof,
 					  const struct kvmexit_meta *meta);
 KVMEXIT_API const struct kvmexit_meta *
@@ -417,6 +431,7 @@ struct kvmexit_profile_totals {
 	uint32_t nr_vcpus, nr_pids;
 	enum kvmexit_isa isa;		/* KVMEXIT_ISA_UNKNOWN when mixed/none */
 };
+/* Fills *out with the profile's totals. */
 KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *prof,
 					struct kvmexit_profile_totals *out);
 
@@ -453,6 +468,7 @@ struct kvmexit_stat {
 KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *prof,
 				      enum kvmexit_group group,
 				      struct kvmexit_stat **rows);
+/* Frees the rows of kvmexit_profile_stats(); NULL is allowed. */
 KVMEXIT_API void kvmexit_stats_free(struct kvmexit_stat *rows);
 
 struct kvmexit_rip {
@@ -480,9 +496,13 @@ struct kvmexit_symbols;
 KVMEXIT_API int kvmexit_symbols_open(const char *path,
 				     struct kvmexit_symbols **out,
 				     char *errbuf, size_t errlen);
-/* Writes "func+0x1a" into buf; returns its length, or -ENOENT. */
+/*
+ * Writes "func+0x1a" into buf; returns the length it wanted (as snprintf),
+ * or -ENOENT when no symbol contains @addr.
+ */
 KVMEXIT_API int kvmexit_symbols_lookup(const struct kvmexit_symbols *syms,
 				       uint64_t addr, char *buf, size_t size);
+/* Frees a symbol table; NULL is allowed. */
 KVMEXIT_API void kvmexit_symbols_free(struct kvmexit_symbols *syms);
 
 /* ------------------------------------------------------------------ */
@@ -659,13 +679,16 @@ KVMEXIT_API int kvmexit_diff_new(const struct kvmexit_profile *a,
 				 const struct kvmexit_diff_opts *opts,
 				 struct kvmexit_diff **out,
 				 char *errbuf, size_t errlen);
+/* Frees a diff and everything read from it; NULL is allowed. */
 KVMEXIT_API void kvmexit_diff_free(struct kvmexit_diff *diff);
 
 /* Rows after sort, min_count and top; valid until kvmexit_diff_free(). */
 KVMEXIT_API size_t kvmexit_diff_rows(const struct kvmexit_diff *diff,
 				     const struct kvmexit_diff_row **rows);
+/* Totals, scale, top contributors, categories, the paging signature. */
 KVMEXIT_API const struct kvmexit_diff_summary *
 kvmexit_diff_summary(const struct kvmexit_diff *diff);
+/* What makes the comparison doubtful; returns how many. */
 KVMEXIT_API size_t kvmexit_diff_warnings(const struct kvmexit_diff *diff,
 					 const struct kvmexit_diff_warning **warnings);
 
@@ -898,6 +921,7 @@ struct kvmexit_record_stats {
 	bool child_exited;
 	int child_status;		/* wait status once child_exited */
 };
+/* A snapshot of the counters; callable while recording. */
 KVMEXIT_API void kvmexit_recorder_stats(const struct kvmexit_recorder *rec,
 					struct kvmexit_record_stats *stats);
 
@@ -912,6 +936,7 @@ kvmexit_recorder_meta(const struct kvmexit_recorder *rec);
 KVMEXIT_API size_t kvmexit_recorder_counts(const struct kvmexit_recorder *rec,
 					   const struct kvmexit_count **counts);
 
+/* The message of the recorder's last error, or "". */
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec);
 
 /* Ends the recording if needed (a started command gets SIGTERM) and frees. */

@@ -244,7 +244,7 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 {
 	struct kvmexit_profile *p;
 
-	if (!out || (opts && opts->sz < offsetof(struct kvmexit_profile_opts, pid)))
+	if (!out || (opts && opts->sz < sizeof(opts->sz)))
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -256,6 +256,15 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 		memcpy(&p->opts, opts, n);
 		p->opts.sz = sizeof(p->opts);
 	}
+	/* Internally a filter is on when its id is >= 0. */
+	if ((p->opts.has_pid && p->opts.pid < 0) || (p->opts.has_vcpu && p->opts.vcpu < 0)) {
+		free(p);
+		return -EINVAL;
+	}
+	if (!p->opts.has_pid)
+		p->opts.pid = -1;
+	if (!p->opts.has_vcpu)
+		p->opts.vcpu = -1;
 	if (p->opts.reason_name) {
 		p->reason_name = strdup(p->opts.reason_name);
 		if (!p->reason_name) {

@@ -1,12 +1,25 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Every command's --help and its man page list the same long options.
+# Every command's --help and the OPTIONS section of its man page list the
+# same options, long (--output) and short (-o).
 src="${top_srcdir:-.}"
 bld="${top_builddir:-.}"
 
-# Long options a --help text or a roff page names, one per line, sorted.
-help_opts() { "$@" --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
-man_opts() { sed 's/\\-/-/g; s/\\f[BIRP]//g' "$1" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
+# Options a text names, one per line, sorted: long ones, and short ones
+# ("-o") standing alone: after a blank, '[', '|' or ',' and
+# before one of those, ']' or the end of the line.
+opts_of() {
+	sed 's/$/ /' | grep -oE -- '--[a-z][a-z0-9-]*|(^|[][ |,])-[a-zA-Z0-9][][ |,]' |
+		sed 's/^[][ |,]//; s/[][ |,]$//' | sort -u
+}
+help_opts() { "$@" --help 2>&1 | opts_of; }
+# The OPTIONS section only: examples and prose elsewhere name other
+# programs' options (perf script -i, modprobe -r).
+man_opts() {
+	sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\(em/ /g' "$1" |
+		awk '/^\.SH/ { on = ($2 == "OPTIONS") } on' |
+		sed 's/^\.[A-Z][A-Z]* *//; s/"//g' | opts_of
+}
 
 # command (as run)|man page
 pairs="kvmexit|kvmexit.1"

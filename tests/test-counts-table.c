@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-static const struct kvmexit_profile_opts all = { .sz = sizeof(all), .pid = -1, .vcpu = -1 };
+static const struct kvmexit_profile_opts all = { .sz = sizeof(all) };
 
 /* Reads @text as a table named "counts.csv" into a new profile. */
 static int read_text(const char *text, struct kvmexit_profile **prof, struct kvmexit_meta *m,

@@ -25,7 +25,7 @@ struct cnt {
 #define V(r, n) { KVMEXIT_ISA_VMX, (r), 0, (n) }
 #define S(r, n) { KVMEXIT_ISA_SVM, (r), 0, (n) }
 
-static const struct kvmexit_profile_opts all = { .sz = sizeof(all), .pid = -1, .vcpu = -1 };
+static const struct kvmexit_profile_opts all = { .sz = sizeof(all) };
 
 /* A profile of counts; vendor/param name=value labels it; dur_s > 0 gives a span. */
 static struct kvmexit_profile *mk(const struct cnt *c, size_t n, const char *vendor,

@@ -15,9 +15,8 @@ enum { HLT = 12, CPUID = 10, EXC = 0, CR = 28, EPT = 48, IO = 30 };
 
 static struct kvmexit_profile *prof;
 
-static const struct kvmexit_profile_opts all = {
-	.sz = sizeof(all), .pid = -1, .vcpu = -1,
-};
+/* A zeroed opts (sz set) filters nothing. */
+static const struct kvmexit_profile_opts all = { .sz = sizeof(all) };
 
 static void exit_ev(uint64_t t, int pid, int tid, unsigned int cpu, unsigned int vcpu,
 		    uint32_t reason, uint32_t intr_info, uint64_t info1, uint64_t rip)
@@ -412,6 +411,7 @@ START_TEST(test_filter_pid)
 {
 	struct kvmexit_profile_opts o = all;
 
+	o.has_pid = true;
 	o.pid = 2;
 	setup_opts(&o);
 	filter_stream();
@@ -425,6 +425,7 @@ START_TEST(test_filter_vcpu)
 	struct kvmexit_profile_totals t;
 	struct kvmexit_stat *rows;
 
+	o.has_vcpu = true;
 	o.vcpu = 0;
 	setup_opts(&o);
 	filter_stream();
@@ -574,6 +575,7 @@ START_TEST(test_add_count_filters)
 {
 	struct kvmexit_profile_opts o = all;
 
+	o.has_pid = true;
 	o.pid = 7;
 	setup_opts(&o);
 	ck_assert_int_eq(kvmexit_profile_add_count(prof, KVMEXIT_ISA_VMX, HLT, 0, 5),
@@ -630,7 +632,13 @@ START_TEST(test_opts)
 	struct kvmexit_profile *p = NULL;
 	struct kvmexit_stat *rows;
 
+	struct kvmexit_profile_opts bad = { .sz = sizeof(bad), .has_vcpu = true, .vcpu = -1 };
+
 	ck_assert_int_eq(kvmexit_profile_new(&small, &p), -EINVAL);
+	/* has_pid/has_vcpu need an id >= 0. */
+	ck_assert_int_eq(kvmexit_profile_new(&bad, &p), -EINVAL);
+	bad = (struct kvmexit_profile_opts){ .sz = sizeof(bad), .has_pid = true, .pid = -1 };
+	ck_assert_int_eq(kvmexit_profile_new(&bad, &p), -EINVAL);
 	/* NULL opts: no filters. */
 	ck_assert_int_eq(kvmexit_profile_new(NULL, &p), 0);
 	kvmexit_profile_free(prof);

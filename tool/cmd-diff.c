@@ -238,7 +238,7 @@ static int parse_args(struct diff_args *a, int argc, char **argv)
 
 static int load(const struct diff_args *a, const char *path, struct loaded *out)
 {
-	struct kvmexit_profile_opts popts = { .sz = sizeof(popts), .pid = -1, .vcpu = -1 };
+	struct kvmexit_profile_opts popts = { .sz = sizeof(popts) };
 	char errbuf[512] = "";
 	int err;
 

@@ -719,7 +719,8 @@ static int print_json(const struct report *r, const struct row *rows, size_t n)
 static int load(struct report *r)
 {
 	struct kvmexit_profile_opts o = {
-		.sz = sizeof(o), .pid = r->pid, .vcpu = r->vcpu, .top_rips = r->top_rips,
+		.sz = sizeof(o), .has_pid = r->pid >= 0, .pid = r->pid,
+		.has_vcpu = r->vcpu >= 0, .vcpu = r->vcpu, .top_rips = r->top_rips,
 		.reason_name = r->reason,
 	};
 	char err[512];
