@@ -768,6 +768,12 @@ static int file_features(struct kvmexit_capture *cap, const struct file_header *
 		off = ld64(table + 16 * k);
 		size = ld64(table + 16 * k + 8);
 		k++;
+		/*
+		 * Only sections read are checked, as perf does: a capture
+		 * never closed carries a bit 0 entry that is really data.
+		 */
+		if (b != FEAT_TRACING_DATA && !feature_wanted(b))
+			continue;
 		if (off > cap->file_size || size > cap->file_size - off) {
 			err = fail(cap, -KVMEXIT_ETRUNC,
 				   "feature section %u at offset 0x%llx, 0x%llx bytes, lies past the end of the file (0x%llx bytes)",
