@@ -1078,7 +1078,9 @@ static int record_lost(struct kvmexit_capture *cap, const unsigned char *rec, si
 	ev.pid = sid.pid;
 	ev.tid = sid.tid;
 	ev.cpu = sid.cpu;
-	cap->meta.lost += ev.lost.count;
+	/* kvmexit's section has the recorder's own total: not added twice */
+	if (!cap->meta.has_kvmexit)
+		cap->meta.lost += ev.lost.count;
 	return queue_push(cap, &ev);
 }
 

@@ -711,11 +711,21 @@ START_TEST(test_read_round_trip)
 	ck_assert_uint_eq(m.nr_cpus, 8);
 	ck_assert(m.has_kvmexit);
 	ck_assert_int_eq(m.isa, g->isa);
-	/*
-	 * m.lost: the reader adds the LOST records (checked above) to the
-	 * section's value, so it is not checked here; the section's own
-	 * value is checked in test_meta_round_trip.
-	 */
+	/* m.lost: the section's value, the LOST records not added again */
+	ck_assert_uint_eq(m.lost, g->lost_every ? g->pairs / g->lost_every * 5 : 0);
+	{
+		/* a profile counts the LOST records: the same total */
+		struct kvmexit_profile *prof;
+		struct kvmexit_profile_totals t;
+		char err[512];
+
+		ck_assert_msg(kvmexit_profile_load(path, NULL, &prof, err, sizeof(err)) == 0,
+			      "%s", err);
+		kvmexit_profile_totals(prof, &t);
+		ck_assert_uint_eq(t.lost, m.lost);
+		ck_assert_uint_eq(kvmexit_profile_meta(prof)->lost, m.lost);
+		kvmexit_profile_free(prof);
+	}
 	ck_assert_str_eq(kvmexit_meta_param(&m, "nested"), "N");
 	free(c.v);
 	unlink(path);
