@@ -831,10 +831,14 @@ KVMEXIT_API int kvmexit_recorder_new(const struct kvmexit_record_opts *opts,
 	libperf_init(NULL);
 	err = recorder_setup(rec);
 	if (err) {
+		bool created = rec->w != NULL;	/* a capture of nothing: removed */
+
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "%s", rec->errmsg[0] ? rec->errmsg :
 				 kvmexit_strerror(err));
 		kvmexit_recorder_free(rec);
+		if (created)
+			unlink(opts->output);
 		return err;
 	}
 	*out = rec;
