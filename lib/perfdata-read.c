@@ -817,7 +817,7 @@ static int file_open(struct kvmexit_capture *cap, const unsigned char *first16)
 			    (unsigned long long)cap->file_size);
 	if (h.data.offset > cap->file_size || h.data.size > cap->file_size - h.data.offset)
 		return fail(cap, -KVMEXIT_ETRUNC,
-			    "truncated: data section ends at 0x%llx but the file has 0x%llx bytes",
+			    "truncated: the data section ends at 0x%llx but the file has only 0x%llx bytes: it was cut short (copy it again, or record again)",
 			    (unsigned long long)(h.data.offset + h.data.size),
 			    (unsigned long long)cap->file_size);
 	cap->data_end = h.data.offset + h.data.size;
