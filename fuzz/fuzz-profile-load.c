@@ -3,7 +3,6 @@
  * libFuzzer target: everything kvmexit_profile_load() accepts -- count
  * tables (CSV/TSV text) and captures -- into a profile and its rows.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <unistd.h>
 

@@ -141,6 +141,20 @@ static bool skip_span(const char **p, const char *end, const char *accept, size_
 #define DIGITS "0123456789"
 #define IDENT "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
+/*
+ * A type and a name: "TYPE NAME" (libtraceevent leaks on a declaration of
+ * one word), the name an identifier, the type not starting with a blank.
+ */
+static bool decl_has_name(const char *p, const char *end)
+{
+	const char *name = end;
+
+	while (name > p && strchr(IDENT, name[-1]))
+		name--;
+	return name < end && name > p && (name[-1] == ' ' || name[-1] == '*') &&
+	       strchr(IDENT, *p) && !strchr(DIGITS, *name);
+}
+
 /* "\tfield:DECL;\toffset:N;\tsize:N;[\tsigned:N;]" with a plain C declaration. */
 static bool field_line_valid(const char **p, const char *end)
 {
@@ -165,6 +179,8 @@ static bool field_line_valid(const char **p, const char *end)
 	} else if (memchr(*p, ']', semi - *p)) {
 		return false;
 	}
+	if (!decl_has_name(*p, open ? open : semi))
+		return false;
 	*p = semi;
 	if (!skip_lit(p, end, ";\toffset:") || !skip_span(p, end, DIGITS, 9) ||
 	    !skip_lit(p, end, ";\tsize:") || !skip_span(p, end, DIGITS, 9) ||

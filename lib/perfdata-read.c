@@ -768,6 +768,12 @@ static int file_features(struct kvmexit_capture *cap, const struct file_header *
 		off = ld64(table + 16 * k);
 		size = ld64(table + 16 * k + 8);
 		k++;
+		/*
+		 * Only sections read are checked, as perf does: a capture
+		 * never closed carries a bit 0 entry that is really data.
+		 */
+		if (b != FEAT_TRACING_DATA && !feature_wanted(b))
+			continue;
 		if (off > cap->file_size || size > cap->file_size - off) {
 			err = fail(cap, -KVMEXIT_ETRUNC,
 				   "feature section %u at offset 0x%llx, 0x%llx bytes, lies past the end of the file (0x%llx bytes)",
@@ -811,7 +817,7 @@ static int file_open(struct kvmexit_capture *cap, const unsigned char *first16)
 			    (unsigned long long)cap->file_size);
 	if (h.data.offset > cap->file_size || h.data.size > cap->file_size - h.data.offset)
 		return fail(cap, -KVMEXIT_ETRUNC,
-			    "truncated: data section ends at 0x%llx but the file has 0x%llx bytes",
+			    "truncated: the data section ends at 0x%llx but the file has only 0x%llx bytes: it was cut short (copy it again, or record again)",
 			    (unsigned long long)(h.data.offset + h.data.size),
 			    (unsigned long long)cap->file_size);
 	cap->data_end = h.data.offset + h.data.size;
@@ -1072,7 +1078,9 @@ static int record_lost(struct kvmexit_capture *cap, const unsigned char *rec, si
 	ev.pid = sid.pid;
 	ev.tid = sid.tid;
 	ev.cpu = sid.cpu;
-	cap->meta.lost += ev.lost.count;
+	/* kvmexit's section has the recorder's own total: not added twice */
+	if (!cap->meta.has_kvmexit)
+		cap->meta.lost += ev.lost.count;
 	return queue_push(cap, &ev);
 }
 

@@ -335,10 +335,9 @@ static void writer_failed(struct kvmexit_recorder *rec, int err)
 {
 	if (!err || rec->err)
 		return;
-	rec->err = kx_error(rec->errmsg, err, "writing %s failed: %s%s", rec->opts.output,
-			    kvmexit_writer_errmsg(rec->w),
-			    err == -ENOSPC ? " (the capture holds every round before the disk "
-					     "filled: free space and record again)" : "");
+	/* the writer's message names the file, the offset and what is kept */
+	rec->err = kx_error(rec->errmsg, err, "%s%s", kvmexit_writer_errmsg(rec->w),
+			    err == -ENOSPC ? ": free space and record again" : "");
 }
 
 static inline void write_record(struct kvmexit_recorder *rec, const union perf_event *event)
@@ -832,10 +831,14 @@ KVMEXIT_API int kvmexit_recorder_new(const struct kvmexit_record_opts *opts,
 	libperf_init(NULL);
 	err = recorder_setup(rec);
 	if (err) {
+		bool created = rec->w != NULL;	/* a capture of nothing: removed */
+
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "%s", rec->errmsg[0] ? rec->errmsg :
 				 kvmexit_strerror(err));
 		kvmexit_recorder_free(rec);
+		if (created)
+			unlink(opts->output);
 		return err;
 	}
 	*out = rec;

@@ -190,7 +190,7 @@ else
 	not_ok "truncated capture: exit 1, message names the file" "rc=$rc" "$(cat "$tmp/err")"
 fi
 "$kx" report "$tmp/missing.data" >/dev/null 2>"$tmp/err"; rc=$?
-check "missing file: exit 1" "1" "$rc"
+check "missing file: a usage error, exit 2 (the issue: missing files exit 2)" "2" "$rc"
 "$kx" report --pid 1 "$tmp/count.data" >/dev/null 2>"$tmp/err"; rc=$?
 check "--pid on a counting capture: exit 1" "1" "$rc"
 "$kx" report >/dev/null 2>&1; rc=$?

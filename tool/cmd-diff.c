@@ -185,13 +185,11 @@ static int parse_opt(struct diff_args *a, int c, const char *arg)
 			return bad_usage(a->prog, "--color takes auto, always or never, not '%s'", arg);
 		return 0;
 	case OPT_CSV:
-		a->format = FMT_CSV;
-		return 0;
 	case OPT_JSON:
-		a->format = FMT_JSON;
-		return 0;
 	case OPT_MARKDOWN:
-		a->format = FMT_MARKDOWN;
+		if (a->format != FMT_TABLE)
+			return bad_usage(a->prog, "give one of --csv, --json and --markdown");
+		a->format = c == OPT_CSV ? FMT_CSV : c == OPT_JSON ? FMT_JSON : FMT_MARKDOWN;
 		return 0;
 	case OPT_SVG:
 		a->svg = arg;

@@ -42,10 +42,12 @@ static void usage(FILE *out)
 }
 
 static struct kvmexit_recorder *recorder;
+static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
 	(void)sig;
+	stop_requested = 1;
 	if (recorder)
 		kvmexit_recorder_stop(recorder);
 }
@@ -121,15 +123,21 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 	bool status = !quiet && isatty(2);
 	int ret;
 
-	/* Before the child is forked: it must not inherit ignored signals. */
+	/*
+	 * Caught from the start, even when inherited as ignored (a background
+	 * job of a script), so a signal during the setup is not lost; the
+	 * command gets the default back at exec.
+	 */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	ret = kvmexit_recorder_new(o, &recorder, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "kvmexit record: %s\n", err);
 		return 1;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (stop_requested)
+		kvmexit_recorder_stop(recorder);
 	while ((ret = kvmexit_recorder_run(recorder, status ? 1000 : -1)) > 0) {
 		kvmexit_recorder_stats(recorder, &st);
 		status_line(&st, o->count, false);

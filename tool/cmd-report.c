@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kvmexit.h"
 #include "commands.h"
@@ -190,10 +191,10 @@ static int parse_args(struct report *r, int argc, char **argv)
 			r->symbols_path = optarg;
 			break;
 		case OPT_CSV:
-			r->format = FMT_CSV;
-			break;
 		case OPT_JSON:
-			r->format = FMT_JSON;
+			if (r->format != FMT_TABLE)
+				return usage_error("give one of --csv and --json");
+			r->format = c == OPT_CSV ? FMT_CSV : FMT_JSON;
 			break;
 		case 'h':
 			usage(stdout);
@@ -208,6 +209,11 @@ static int parse_args(struct report *r, int argc, char **argv)
 		return usage_error("%s", optind >= argc ? "no input FILE given" :
 				   "more than one input FILE given");
 	r->path = argv[optind];
+	/* a missing input is a mistake on the command line */
+	if (strcmp(r->path, "-") && access(r->path, F_OK) && errno == ENOENT)
+		return usage_error("%s: no such file", r->path);
+	if (r->symbols_path && access(r->symbols_path, F_OK) && errno == ENOENT)
+		return usage_error("%s: no such file (-g)", r->symbols_path);
 	return -1;
 }
 

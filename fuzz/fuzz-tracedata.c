@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer target: the HEADER_TRACING_DATA walker (lib/tracedata.c),
+ * called directly on the input as the blob: kx_tracedata_read() over the
+ * reader's own buffered input (a memfd), then every format it built.
+ * It needs struct kx_rd, private to lib/perfdata-read.c, so it includes
+ * that file (fuzz/run leaves it out of this target's link: FUZZ_OWN_SOURCES
+ * below).  Seeds: fuzz/seeds/fuzz-tracedata/, blobs cut from captures.
+ *
+ * FUZZ_OWN_SOURCES: perfdata-read.c
+ */
+#include "../lib/perfdata-read.c"
+
+#include <stdint.h>
+#include "fuzz-input.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct kx_rd rd = { 0 };
+	struct kx_formats *formats = NULL;
+	char path[64], msg[KX_ERRMSG_SIZE];
+	int fd = fuzz_input_fd(data, size, path, sizeof(path));
+
+	if (fd < 0)
+		return 0;
+	if (lseek(fd, 0, SEEK_SET) == 0 && rd_init(&rd, fd) == 0 &&
+	    kx_tracedata_read(&rd, size, &formats, msg) == 0) {
+		/* and decode the input as raw data of every kvm event found */
+		for (uint64_t id = 0; id < 4096; id++) {
+			const struct kx_layout *lay = kx_formats_layout(formats, id);
+			const char *sys;
+			struct kvmexit_event ev;
+
+			kx_formats_name(formats, id, &sys);
+			if (lay)
+				kx_layout_decode(lay, data, size, &ev);
+		}
+		kx_formats_free(formats);
+	}
+	free(rd.buf);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Hardening regressions: every input the fuzzers (fuzz/run) found to
+ * crash, leak or hang the library, kept in tests/data/regress/, must now
+ * give a clean error (an exact code and a message saying what and where).
+ * Run under ASan+UBSan (configure --enable-sanitizers) a leak fails here.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kvmexit.h"
+#include "internal.h"
+
+#define REGRESS TESTS_DATADIR "/regress/"
+
+struct regress {
+	const char *file;
+	int open_err;		/* kvmexit_capture_open()'s result */
+	const char *msg;	/* in its message */
+};
+
+static const struct regress captures[] = {
+	/*
+	 * fuzz-capture: a pipe capture whose kvm_exit format has the field
+	 * line "field:u32kvm_exitode;" (one word: no name); libtraceevent
+	 * 1.7.1 leaked the word.  Such formats are refused before it.
+	 */
+	{ "leak-one-word-field.pipe.data", -KVMEXIT_EFORMAT,
+	  "is not of the form the kernel writes" },
+};
+
+static int count(const struct kvmexit_event *ev, void *arg)
+{
+	(void)ev;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+START_TEST(test_regress_capture)
+{
+	const struct regress *r = &captures[_i];
+	struct kvmexit_capture *cap = NULL;
+	char path[512], err[KX_ERRMSG_SIZE] = "";
+	size_t n = 0;
+	int ret;
+
+	snprintf(path, sizeof(path), REGRESS "%s", r->file);
+	ret = kvmexit_capture_open(path, &cap, err, sizeof(err));
+	if (ret == 0) {
+		ret = kvmexit_capture_for_each(cap, count, &n);
+		snprintf(err, sizeof(err), "%s", kvmexit_capture_errmsg(cap));
+		kvmexit_capture_close(cap);
+	}
+	ck_assert_msg(ret == r->open_err, "%s: %d (%s), want %d", r->file, ret, err, r->open_err);
+	ck_assert_msg(strstr(err, r->msg), "%s: message '%s' lacks '%s'", r->file, err, r->msg);
+	ck_assert_msg(strstr(err, path), "%s: message '%s' does not name the file", r->file, err);
+}
+END_TEST
+
+/* The format behind leak-one-word-field, and its neighbours. */
+START_TEST(test_format_one_word_field)
+{
+	static const char head[] = "name: probe\nID: 1400\nformat:\n"
+		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n";
+	static const struct {
+		const char *line;
+		int ret;
+	} lines[] = {
+		{ "\tfield:u32infa;\toffset:8;\tsize:4;\tsigned:0;\n", -KVMEXIT_EFORMAT },
+		{ "\tfield: u32 rw;\toffset:8;\tsize:4;\tsigned:0;\n", -KVMEXIT_EFORMAT },
+		{ "\tfield:u32 4rw;\toffset:8;\tsize:4;\tsigned:0;\n", -KVMEXIT_EFORMAT },
+		{ "\tfield:char[16];\toffset:8;\tsize:16;\tsigned:0;\n", -KVMEXIT_EFORMAT },
+		{ "\tfield:u32 rw;\toffset:8;\tsize:4;\tsigned:0;\n", 0 },
+		{ "\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:0;\n", 0 },
+		{ "\tfield:__data_loc char[] name;\toffset:8;\tsize:4;\tsigned:0;\n", 0 },
+		{ "\tfield:const char * msg;\toffset:8;\tsize:8;\tsigned:0;\n", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct kx_formats *f;
+		char text[512], err[KX_ERRMSG_SIZE] = "";
+		int ret;
+
+		snprintf(text, sizeof(text), "%s%sprint fmt: \"\"\n", head, lines[i].line);
+		ck_assert_int_eq(kx_formats_new(8, &f), 0);
+		ret = kx_formats_add(f, "test", text, strlen(text), err);
+		ck_assert_msg(ret == lines[i].ret, "%s: %d (%s)", lines[i].line, ret, err);
+		if (ret)
+			ck_assert_str_eq(err, "a format of system test is not of the form the kernel writes");
+		kx_formats_free(f);
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("hardening");
+	TCase *tc = tcase_create("regress");
+
+	tcase_add_loop_test(tc, test_regress_capture, 0, sizeof(captures) / sizeof(captures[0]));
+	tcase_add_test(tc, test_format_one_word_field);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
