@@ -80,8 +80,11 @@ no_capture "tracefs kvm events ENOENT"
 expect "write ENOSPC after 300000 bytes" 1 \
 	"kvmexit record: writing $tmp/out.data at byte [0-9]+: No space left on device; the capture keeps the rounds written before \\([0-9]+ bytes of data\\): free space and record again" \
 	FAULT_ENOSPC_PATH="$tmp/out.data" FAULT_ENOSPC_AFTER=300000 -- -e ioport -- "$guest" 20000
+# How many rounds fit before the fault depends on how busy the machine is
+# (a round is one drain of the rings): zero complete rounds is possible,
+# an unreadable capture is not.
 ev=$("$kx" report --json "$tmp/out.data" 2>"$tmp/err" | sed -n 's/^ *"events": \([0-9]*\),*$/\1/p' | head -n 1)
-if [ -z "$ev" ] || [ "$ev" -eq 0 ]; then
+if [ -z "$ev" ]; then
 	not_ok "the capture of a full disk reads" "$(head -n 1 "$tmp/err")"
 elif [ -n "$perf" ] && [ "$("$perf" script -i "$tmp/out.data" 2>/dev/null | grep -c ' kvm:kvm_')" != "$ev" ]; then
 	not_ok "the capture of a full disk: perf script agrees" "report: $ev events"
