@@ -209,15 +209,24 @@ struct rips {
 
 enum { C_DETAIL, C_VCPU, C_PID, C__MAX };
 
-/* A vCPU thread: its pending exit, and the cells of its last exit. */
+/* The cells of one (reason, detail, pid, vCPU) a thread has seen. */
+struct tcell {
+	uint64_t k1;
+	uint32_t detail;
+	int32_t pid, vcpu;
+	uint32_t cell[C__MAX];
+};
+
+#define TCELLS_BITS 5
+#define TCELLS (1u << TCELLS_BITS)	/* a thread's cache of cells */
+
+/* A vCPU thread: its pending exit, and the cells of its recent exits. */
 struct thread {
 	bool pending;			/* cell[] is an exit awaiting its entry */
-	bool cached;			/* last_* and cell[] are valid */
+	uint32_t tc_valid;		/* bit i: tc[i] is valid */
 	uint64_t exit_time;
-	uint64_t last_k1;
-	uint32_t last_detail;
-	int32_t last_pid, last_vcpu;
 	uint32_t cell[C__MAX];
+	struct tcell tc[TCELLS];	/* direct mapped by tcell_slot() */
 };
 
 struct kvmexit_profile {
@@ -406,29 +415,37 @@ static int rip_count(struct kvmexit_profile *p, uint32_t rips, uint64_t rip, uin
 	return 0;
 }
 
-/* Finds (or makes) the three cells of an exit into th->cell[]. */
-static int exit_cells(struct kvmexit_profile *p, struct thread *th, uint64_t k1,
-		      uint32_t detail, int32_t pid, int32_t vcpu)
+static inline unsigned int tcell_slot(uint64_t k1, uint32_t detail)
+{
+	uint32_t h = ((uint32_t)k1 ^ (uint32_t)(k1 >> 32)) * 0x9e3779b1u + detail * 0x85ebca6bu;
+
+	return h >> (32 - TCELLS_BITS);
+}
+
+/* Finds (or makes) the three cells of an exit into the thread's cache slot. */
+static int exit_cells(struct kvmexit_profile *p, struct thread *th, unsigned int slot,
+		      uint64_t k1, uint32_t detail, int32_t pid, int32_t vcpu)
 {
 	struct cells *c = p->cells;
+	struct tcell *t = &th->tc[slot];
 	bool made;
 	int err;
 
-	th->cached = false;
-	err = cells_get(&c[C_DETAIL], k1, detail, &th->cell[C_DETAIL], &made);
+	th->tc_valid &= ~(1u << slot);
+	err = cells_get(&c[C_DETAIL], k1, detail, &t->cell[C_DETAIL], &made);
 	if (!err && made && p->opts.top_rips)
-		err = rips_get(p, k1, &c[C_DETAIL].v[th->cell[C_DETAIL]].rips);
+		err = rips_get(p, k1, &c[C_DETAIL].v[t->cell[C_DETAIL]].rips);
 	if (!err)
-		err = cells_get(&c[C_VCPU], k1, key_pid_vcpu(pid, vcpu), &th->cell[C_VCPU], &made);
+		err = cells_get(&c[C_VCPU], k1, key_pid_vcpu(pid, vcpu), &t->cell[C_VCPU], &made);
 	if (!err)
-		err = cells_get(&c[C_PID], k1, (uint32_t)pid, &th->cell[C_PID], &made);
+		err = cells_get(&c[C_PID], k1, (uint32_t)pid, &t->cell[C_PID], &made);
 	if (err)
 		return err;
-	th->cached = true;
-	th->last_k1 = k1;
-	th->last_detail = detail;
-	th->last_pid = pid;
-	th->last_vcpu = vcpu;
+	th->tc_valid |= 1u << slot;
+	t->k1 = k1;
+	t->detail = detail;
+	t->pid = pid;
+	t->vcpu = vcpu;
 	return 0;
 }
 
@@ -436,6 +453,8 @@ static int add_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	struct kvmexit_exit x = ev->exit;
 	struct thread *th;
+	struct tcell *t;
+	unsigned int slot;
 	uint32_t reason, detail;
 	uint64_t k1;
 	int err;
@@ -453,14 +472,18 @@ static int add_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 		return 0;
 	detail = kvmexit_exit_detail(&x);
 	k1 = key_reason(x.isa, reason);
-	if (!th->cached || th->last_k1 != k1 || th->last_detail != detail ||
-	    th->last_pid != ev->pid || th->last_vcpu != (int32_t)ev->vcpu) {
-		err = exit_cells(p, th, k1, detail, ev->pid, (int32_t)ev->vcpu);
+	slot = tcell_slot(k1, detail);
+	t = &th->tc[slot];
+	if (!(th->tc_valid & (1u << slot)) || t->k1 != k1 || t->detail != detail ||
+	    t->pid != ev->pid || t->vcpu != (int32_t)ev->vcpu) {
+		err = exit_cells(p, th, slot, k1, detail, ev->pid, (int32_t)ev->vcpu);
 		if (err)
 			return err;
 	}
-	for (int i = 0; i < C__MAX; i++)
-		p->cells[i].v[th->cell[i]].count++;
+	for (int i = 0; i < C__MAX; i++) {
+		th->cell[i] = t->cell[i];
+		p->cells[i].v[t->cell[i]].count++;
+	}
 	th->pending = true;
 	th->exit_time = ev->time;
 	p->t.exits++;
@@ -552,11 +575,11 @@ KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
 	reason = isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(exit_reason) : exit_reason;
 	if (!reason_wanted(p, isa, reason) || !count)
 		return 0;
-	err = exit_cells(p, &th, key_reason(isa, reason), detail, -1, -1);
+	err = exit_cells(p, &th, 0, key_reason(isa, reason), detail, -1, -1);
 	if (err)
 		return err;
 	for (int i = 0; i < C__MAX; i++)
-		p->cells[i].v[th.cell[i]].count += count;
+		p->cells[i].v[th.tc[0].cell[i]].count += count;
 	p->t.exits += count;
 	p->isa_mask |= 1u << (isa & 3);
 	return 0;
