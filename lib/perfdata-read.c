@@ -71,6 +71,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1505,18 +1506,11 @@ KVMEXIT_API int kvmexit_capture_open(const char *path, struct kvmexit_capture **
 	return 0;
 }
 
-KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_event_fn fn,
-					 void *arg)
+/* The whole walk: every record, then what is still queued. */
+static int capture_walk(struct kvmexit_capture *cap)
 {
-	int err, r = 0;
+	int err, r;
 
-	if (!cap || !fn)
-		return -EINVAL;
-	if (cap->walked)
-		return fail(cap, -EINVAL, "the capture was already walked (for_each runs once)");
-	cap->walked = true;
-	cap->fn = fn;
-	cap->arg = arg;
 	while (!(err = samples_buffered(cap)) && !cap->stop &&
 	       !(err = record_next(cap, false)) && !cap->stop)
 		;
@@ -1532,6 +1526,173 @@ KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_ev
 	if (r)
 		return r;
 	return err < 0 ? err : 0;
+}
+
+static int walk_start(struct kvmexit_capture *cap, kvmexit_event_fn fn, void *arg)
+{
+	if (!cap || !fn)
+		return -EINVAL;
+	if (cap->walked)
+		return fail(cap, -EINVAL, "the capture was already walked (for_each runs once)");
+	cap->walked = true;
+	cap->fn = fn;
+	cap->arg = arg;
+	return 0;
+}
+
+KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_event_fn fn,
+					 void *arg)
+{
+	int err = walk_start(cap, fn, arg);
+
+	return err ? err : capture_walk(cap);
+}
+
+/*
+ * The walk on two threads: a reader thread reads, decodes and orders the
+ * events (capture_walk()) and hands them over in batches; the calling
+ * thread runs fn on them, in the same order as kvmexit_capture_for_each().
+ * Memory: KX_BATCHES batches of KX_BATCH events (1.2 MiB).
+ */
+#define KX_BATCH	4096
+#define KX_BATCHES	4
+
+struct kx_pipe {
+	struct kvmexit_capture *cap;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct kvmexit_event *ev[KX_BATCHES];
+	size_t n[KX_BATCHES];
+	uint64_t rd, wr;		/* batches handed over: [rd, wr) */
+	size_t cur;			/* events in batch wr, being filled */
+	bool done, cancel;
+	int err;			/* the reader's result */
+};
+
+/* The reader's callback: into the batch being filled. */
+static int pipe_emit(const struct kvmexit_event *ev, void *arg)
+{
+	struct kx_pipe *pp = arg;
+
+	if (!pp->cur) {			/* wait for a free batch */
+		pthread_mutex_lock(&pp->lock);
+		while (pp->wr - pp->rd == KX_BATCHES && !pp->cancel)
+			pthread_cond_wait(&pp->cond, &pp->lock);
+		pthread_mutex_unlock(&pp->lock);
+		if (pp->cancel)
+			return 1;
+	}
+	pp->ev[pp->wr % KX_BATCHES][pp->cur++] = *ev;
+	if (pp->cur == KX_BATCH) {
+		pthread_mutex_lock(&pp->lock);
+		pp->n[pp->wr % KX_BATCHES] = pp->cur;
+		pp->wr++;
+		pp->cur = 0;
+		pthread_cond_broadcast(&pp->cond);
+		pthread_mutex_unlock(&pp->lock);
+	}
+	return 0;
+}
+
+static void *pipe_reader(void *arg)
+{
+	struct kx_pipe *pp = arg;
+	int err = capture_walk(pp->cap);
+
+	pthread_mutex_lock(&pp->lock);
+	if (pp->cur) {
+		pp->n[pp->wr % KX_BATCHES] = pp->cur;
+		pp->wr++;
+		pp->cur = 0;
+	}
+	pp->err = err;
+	pp->done = true;
+	pthread_cond_broadcast(&pp->cond);
+	pthread_mutex_unlock(&pp->lock);
+	return NULL;
+}
+
+/* Runs fn on the batches as they come; the first non-zero return stops. */
+static int pipe_deliver(struct kx_pipe *pp, kvmexit_event_fn fn, void *arg)
+{
+	for (;;) {
+		const struct kvmexit_event *ev;
+		size_t n;
+
+		pthread_mutex_lock(&pp->lock);
+		while (pp->rd == pp->wr && !pp->done)
+			pthread_cond_wait(&pp->cond, &pp->lock);
+		if (pp->rd == pp->wr) {
+			pthread_mutex_unlock(&pp->lock);
+			return 0;
+		}
+		ev = pp->ev[pp->rd % KX_BATCHES];
+		n = pp->n[pp->rd % KX_BATCHES];
+		pthread_mutex_unlock(&pp->lock);
+		for (size_t i = 0; i < n; i++) {
+			int r = fn(&ev[i], arg);
+
+			if (r) {
+				pthread_mutex_lock(&pp->lock);
+				pp->cancel = true;
+				pthread_cond_broadcast(&pp->cond);
+				pthread_mutex_unlock(&pp->lock);
+				return r;
+			}
+		}
+		pthread_mutex_lock(&pp->lock);
+		pp->rd++;
+		pthread_cond_broadcast(&pp->cond);
+		pthread_mutex_unlock(&pp->lock);
+	}
+}
+
+int kx_capture_for_each_threaded(struct kvmexit_capture *cap, kvmexit_event_fn fn, void *arg)
+{
+	struct kx_pipe pp = { .cap = cap };
+	pthread_t reader;
+	int err, r;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return kvmexit_capture_for_each(cap, fn, arg);
+	err = walk_start(cap, pipe_emit, &pp);
+	if (err)
+		return err;
+	for (int i = 0; i < KX_BATCHES; i++) {
+		pp.ev[i] = malloc(KX_BATCH * sizeof(*pp.ev[i]));
+		if (!pp.ev[i])
+			err = -ENOMEM;
+	}
+	if (!err && pthread_mutex_init(&pp.lock, NULL))
+		err = -ENOMEM;
+	if (!err && pthread_cond_init(&pp.cond, NULL)) {
+		pthread_mutex_destroy(&pp.lock);
+		err = -ENOMEM;
+	}
+	if (!err && pthread_create(&reader, NULL, pipe_reader, &pp)) {
+		pthread_cond_destroy(&pp.cond);
+		pthread_mutex_destroy(&pp.lock);
+		err = -EAGAIN;
+	}
+	if (err) {
+		/* No thread: the same walk on this one. */
+		for (int i = 0; i < KX_BATCHES; i++)
+			free(pp.ev[i]);
+		cap->fn = fn;
+		cap->arg = arg;
+		return capture_walk(cap);
+	}
+	r = pipe_deliver(&pp, fn, arg);
+	pthread_join(reader, NULL);
+	pthread_cond_destroy(&pp.cond);
+	pthread_mutex_destroy(&pp.lock);
+	for (int i = 0; i < KX_BATCHES; i++)
+		free(pp.ev[i]);
+	if (r) {
+		cap->stop = r;
+		return r;
+	}
+	return pp.err;
 }
 
 KVMEXIT_API const struct kvmexit_meta *kvmexit_capture_meta(const struct kvmexit_capture *cap)
