@@ -184,15 +184,23 @@ static void cells_release(struct cells *c)
 	*c = (struct cells){ 0 };
 }
 
-static int cell_time(struct cell *c, uint64_t dt)
+/* Times one exit of dt ns into c; bucket is kx_hist_index(dt). */
+static int cell_time(struct cell *c, uint64_t dt, unsigned int bucket)
 {
-	if (!c->hist) {
+	uint64_t **g;
+
+	if (__builtin_expect(!c->hist, 0)) {
 		c->hist = calloc(1, sizeof(*c->hist));
 		if (!c->hist)
 			return -ENOMEM;
 	}
-	if (kx_hist_add(c->hist, dt))
-		return -ENOMEM;
+	g = &c->hist->group[bucket >> KX_HIST_SUB_BITS];
+	if (__builtin_expect(!*g, 0)) {
+		*g = calloc(KX_HIST_SUB, sizeof(**g));
+		if (!*g)
+			return -ENOMEM;
+	}
+	(*g)[bucket & (KX_HIST_SUB - 1)]++;
 	if (!c->timed || dt < c->min)
 		c->min = dt;
 	if (dt > c->max)
@@ -245,6 +253,7 @@ struct kvmexit_profile {
 	struct kvmexit_profile_totals t;
 	uint64_t lost_events;
 	bool seen_time;
+	bool filtered;			/* any of opts.pid, vcpu, reason */
 	unsigned int isa_mask;
 };
 
@@ -273,6 +282,8 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 		}
 		p->opts.reason_name = p->reason_name;
 	}
+	p->filtered = p->opts.pid >= 0 || p->opts.vcpu >= 0 || p->opts.has_reason ||
+		      p->reason_name;
 	*out = p;
 	return 0;
 }
@@ -368,9 +379,11 @@ static bool reason_wanted(struct kvmexit_profile *p, enum kvmexit_isa isa, uint3
 	return want == reason;
 }
 
-static bool exit_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev,
-			enum kvmexit_isa isa, uint32_t reason)
+static inline bool exit_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+				enum kvmexit_isa isa, uint32_t reason)
 {
+	if (!p->filtered)
+		return true;
 	if (p->opts.pid >= 0 && ev->pid != p->opts.pid)
 		return false;
 	if (p->opts.vcpu >= 0 && ev->vcpu != (uint32_t)p->opts.vcpu)
@@ -496,6 +509,7 @@ static int add_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 static int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	struct thread *th = thread_find(p, ev->tid);
+	unsigned int bucket;
 	uint64_t dt;
 	int err = 0;
 
@@ -507,8 +521,9 @@ static int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 	if (ev->time < th->exit_time)
 		return 0;	/* out of order: untimed rather than wrong */
 	dt = ev->time - th->exit_time;
+	bucket = kx_hist_index(dt);
 	for (int i = 0; i < C__MAX && !err; i++)
-		err = cell_time(&p->cells[i].v[th->cell[i]], dt);
+		err = cell_time(&p->cells[i].v[th->cell[i]], dt, bucket);
 	p->t.timed++;
 	p->t.time_total_ns += dt;
 	return err;
