@@ -6,6 +6,8 @@
 # standard output in $BENCH_TMP/NAME.out and sets BENCH_WALL, BENCH_USER,
 # BENCH_SYS (seconds) and BENCH_RSS (peak resident set, KiB).  bench_best N
 # NAME COMMAND... runs it N times and keeps the run with the least wall time.
+# BENCH_NICE=N runs the timed commands under nice -n N (as root, a negative
+# N keeps other load on a shared machine from skewing the wall times).
 # Page cache: bench_cold FILE... drops the page cache (root only) so the
 # next run reads its input from the disk; bench_warm FILE... reads the files
 # once so they are cached.
@@ -36,6 +38,7 @@ bench_need_root() {
 
 bench_run() {	# bench_run NAME COMMAND...
 	local name=$1; shift
+	${BENCH_NICE:+nice -n "$BENCH_NICE"} \
 	/usr/bin/time -f '%e %U %S %M' -o "$BENCH_TMP/$name.time" "$@" \
 		>"$BENCH_TMP/$name.out" 2>"$BENCH_TMP/$name.err" || {
 		echo "bench: $name failed: $*" >&2

@@ -49,11 +49,15 @@
  * order, as perf does.  Only kvm events and lost records are queued, decoded
  * (72 bytes each); other samples are counted and dropped at once.
  *
- * Speed.  Per sample: a walk of the sample fields, a cached id lookup, a
- * few loads at offsets resolved once per format (lib/format.c), no
- * allocation, no string work.  Sorting moves 16-byte keys, not events.
- * Measured on a synthetic capture of 10M kvm_exit+kvm_entry pairs (2.3 GB,
- * 2 CPUs, page cache warm, a counting callback): 0.45 s, 8 MiB peak RSS.
+ * Speed.  Per sample: the sample fields at word positions computed once per
+ * attr (when no variable-size field comes before RAW), a cached id lookup,
+ * a few loads at offsets resolved once per format (lib/format.c), no
+ * allocation, no string work.  Events are decoded into a ring and never
+ * copied while queued; sorting moves 16-byte keys, and a round that came
+ * in time order is not sorted at all.  kx_capture_for_each_threaded() runs
+ * all of this on a second thread, the callbacks on the caller's.  Measured
+ * on a synthetic capture of 10M kvm_exit+kvm_entry pairs (2.24 GB, page
+ * cache warm), `kvmexit report`: see BENCHMARKS.md.
  *
  * Errors and partial input.  Headers, attrs and feature sections must be
  * complete and valid: any problem fails kvmexit_capture_open() with a
@@ -1160,7 +1164,8 @@ static int sample_bad(struct kvmexit_capture *cap, uint64_t off, const char *wha
 		    (unsigned long long)off, what);
 }
 
-static int record_sample(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
+static inline __attribute__((always_inline)) int
+record_sample(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
 			 uint64_t off)
 {
 	const unsigned char *p = rec + 8, *raw;
