@@ -6,18 +6,20 @@
  * The exit-handling time of an exit runs from its kvm_exit to the next
  * kvm_entry of the same thread (a vCPU thread runs one vCPU, and may
  * migrate between CPUs).  Each thread has one pending-exit slot:
- *  - kvm_exit counts the exit in three cells (reason+detail, pid+vCPU+reason,
- *    pid+reason) and makes it the thread's pending exit; a pending exit
- *    still there (exit, exit, entry) stays counted but untimed ("unpaired");
- *  - kvm_entry times the pending exit into the same three cells;
+ *  - kvm_exit counts the exit in two cells (reason+detail, pid+vCPU+reason)
+ *    and makes it the thread's pending exit; a pending exit still there
+ *    (exit, exit, entry) stays counted but untimed ("unpaired");
+ *  - kvm_entry times the pending exit into the same two cells;
  *  - a lost-records record drops every pending exit ("dropped pairs"):
  *    the records lost may be any thread's entry, whichever CPU reported
  *    the loss, since vCPU threads migrate between CPUs.
- * Reason and category rows are sums of reason+detail cells, made when asked.
+ * Reason and category rows are sums of reason+detail cells, process rows
+ * sums of pid+vCPU+reason cells, made when asked.
  *
  * Hot path: a few open-addressing lookups on integer keys, with each
- * thread remembering the cells of its last exit (exits repeat); no
- * allocation but the amortised growth of tables and histogram groups.
+ * thread caching the cells of its recent exits (32 slots, direct mapped by
+ * reason and detail: exits repeat); no allocation but the amortised growth
+ * of tables and histogram groups.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -215,7 +217,8 @@ struct rips {
 	struct map map;			/* (rip, 0) -> count */
 };
 
-enum { C_DETAIL, C_VCPU, C_PID, C__MAX };
+/* Cell tables; process rows are sums of the pid+vCPU+reason cells. */
+enum { C_DETAIL, C_VCPU, C__MAX };
 
 /* The cells of one (reason, detail, pid, vCPU) a thread has seen. */
 struct tcell {
@@ -435,7 +438,7 @@ static inline unsigned int tcell_slot(uint64_t k1, uint32_t detail)
 	return h >> (32 - TCELLS_BITS);
 }
 
-/* Finds (or makes) the three cells of an exit into the thread's cache slot. */
+/* Finds (or makes) the cells of an exit into the thread's cache slot. */
 static int exit_cells(struct kvmexit_profile *p, struct thread *th, unsigned int slot,
 		      uint64_t k1, uint32_t detail, int32_t pid, int32_t vcpu)
 {
@@ -450,8 +453,6 @@ static int exit_cells(struct kvmexit_profile *p, struct thread *th, unsigned int
 		err = rips_get(p, k1, &c[C_DETAIL].v[t->cell[C_DETAIL]].rips);
 	if (!err)
 		err = cells_get(&c[C_VCPU], k1, key_pid_vcpu(pid, vcpu), &t->cell[C_VCPU], &made);
-	if (!err)
-		err = cells_get(&c[C_PID], k1, (uint32_t)pid, &t->cell[C_PID], &made);
 	if (err)
 		return err;
 	th->tc_valid |= 1u << slot;
@@ -623,6 +624,30 @@ static uint32_t distinct_k2(const struct cells *c, uint64_t none)
 	return n;
 }
 
+/* Distinct processes (other than -1) among the pid+vCPU cells. */
+static uint32_t distinct_pids(const struct cells *c)
+{
+	struct map seen = { 0 };
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < c->nr; i++) {
+		uint32_t pid = (uint32_t)(c->v[i].k2 >> 32);
+		uint64_t *v;
+
+		if (pid == (uint32_t)-1)
+			continue;
+		v = map_add(&seen, pid, 0);
+		if (!v)
+			break;
+		if (!*v) {
+			*v = 1;
+			n++;
+		}
+	}
+	map_release(&seen);
+	return n;
+}
+
 KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 					struct kvmexit_profile_totals *out)
 {
@@ -636,7 +661,7 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 	else
 		out->duration_ns = p->t.last_ns - p->t.first_ns;
 	out->nr_vcpus = distinct_k2(&p->cells[C_VCPU], key_pid_vcpu(-1, -1));
-	out->nr_pids = distinct_k2(&p->cells[C_PID], (uint32_t)-1);
+	out->nr_pids = distinct_pids(&p->cells[C_VCPU]);
 	switch (p->isa_mask) {
 	case 1u << KVMEXIT_ISA_VMX:
 		out->isa = KVMEXIT_ISA_VMX;
@@ -668,6 +693,9 @@ static void row_key(enum kvmexit_group g, const struct cell *c, uint64_t *k1, ui
 	case KVMEXIT_GROUP_CATEGORY:
 		r = kvmexit_reason_lookup(isa, (uint32_t)c->k1);
 		*k1 = key_reason(isa, r ? r->category : KVMEXIT_CAT_OTHER);
+		break;
+	case KVMEXIT_GROUP_PID:		/* from pid+vCPU cells */
+		*k2 = (uint32_t)(c->k2 >> 32);
 		break;
 	default:
 		*k2 = c->k2;
@@ -772,10 +800,8 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 		c = &p->cells[C_DETAIL];
 		break;
 	case KVMEXIT_GROUP_VCPU:
-		c = &p->cells[C_VCPU];
-		break;
 	case KVMEXIT_GROUP_PID:
-		c = &p->cells[C_PID];
+		c = &p->cells[C_VCPU];
 		break;
 	default:
 		return -EINVAL;
