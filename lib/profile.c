@@ -240,6 +240,12 @@ struct thread {
 	struct tcell tc[TCELLS];	/* direct mapped by tcell_slot() */
 };
 
+/* A cached thread lookup: idx is the thread's index + 1, 0: empty. */
+struct tid_slot {
+	int32_t tid;
+	uint32_t idx;
+};
+
 struct kvmexit_profile {
 	struct kvmexit_profile_opts opts;
 	char *reason_name;
@@ -248,6 +254,7 @@ struct kvmexit_profile {
 	struct kvmexit_meta meta;
 	struct cells cells[C__MAX];
 	struct map thread_map;		/* (tid, 0) -> index + 1 */
+	struct tid_slot tid_cache[64];	/* by tid % 64 */
 	struct thread *threads;
 	size_t nr_threads, alloc_threads;
 	struct map rip_map;		/* (k1, 0) -> index + 1 */
@@ -327,8 +334,14 @@ kvmexit_profile_meta(const struct kvmexit_profile *p)
 /* The thread of tid, made when missing (not pending). */
 static int thread_get(struct kvmexit_profile *p, int32_t tid, struct thread **out)
 {
-	uint64_t *v = map_add(&p->thread_map, (uint32_t)tid, 0);
+	struct tid_slot *tc = &p->tid_cache[(uint32_t)tid % 64];
+	uint64_t *v;
 
+	if (tc->idx && tc->tid == tid) {
+		*out = &p->threads[tc->idx - 1];
+		return 0;
+	}
+	v = map_add(&p->thread_map, (uint32_t)tid, 0);
 	if (!v)
 		return -ENOMEM;
 	if (!*v) {
@@ -340,15 +353,25 @@ static int thread_get(struct kvmexit_profile *p, int32_t tid, struct thread **ou
 		p->threads[p->nr_threads] = (struct thread){ 0 };
 		*v = ++p->nr_threads;
 	}
+	tc->tid = tid;
+	tc->idx = (uint32_t)*v;
 	*out = &p->threads[*v - 1];
 	return 0;
 }
 
-static struct thread *thread_find(const struct kvmexit_profile *p, int32_t tid)
+static struct thread *thread_find(struct kvmexit_profile *p, int32_t tid)
 {
-	uint64_t *v = map_find(&p->thread_map, (uint32_t)tid, 0);
+	struct tid_slot *tc = &p->tid_cache[(uint32_t)tid % 64];
+	uint64_t *v;
 
-	return v ? &p->threads[*v - 1] : NULL;
+	if (tc->idx && tc->tid == tid)
+		return &p->threads[tc->idx - 1];
+	v = map_find(&p->thread_map, (uint32_t)tid, 0);
+	if (!v)
+		return NULL;
+	tc->tid = tid;
+	tc->idx = (uint32_t)*v;
+	return &p->threads[*v - 1];
 }
 
 /* Resolves opts.reason_name in one ISA, once. */
