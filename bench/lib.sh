@@ -5,7 +5,8 @@
 # Timing: bench_run NAME COMMAND... runs COMMAND under /usr/bin/time with its
 # standard output in $BENCH_TMP/NAME.out and sets BENCH_WALL, BENCH_USER,
 # BENCH_SYS (seconds) and BENCH_RSS (peak resident set, KiB).  bench_best N
-# NAME COMMAND... runs it N times and keeps the run with the least wall time.
+# NAME COMMAND... runs it N times and keeps the run with the least wall time,
+# running the command in $bench_before (if set) before each run.
 # BENCH_NICE=N runs the timed commands under nice -n N (as root, a negative
 # N keeps other load on a shared machine from skewing the wall times).
 # Page cache: bench_cold FILE... drops the page cache (root only) so the
@@ -53,6 +54,7 @@ bench_best() {	# bench_best N NAME COMMAND...
 	local bw bu bs br
 	shift 2
 	for ((i = 0; i < n; i++)); do
+		${bench_before:-:}
 		bench_run "$name" "$@" || return 1
 		if [ -z "$best" ] || [ "$(echo "$BENCH_WALL < $bw" | bc -l)" = 1 ]; then
 			best=1 bw=$BENCH_WALL bu=$BENCH_USER bs=$BENCH_SYS br=$BENCH_RSS
