@@ -121,13 +121,6 @@ int kx_tracedata_read(struct kx_rd *rd, uint64_t size, struct kx_formats **forma
  */
 uint64_t kx_capture_nr_samples(const struct kvmexit_capture *cap, const char *sys,
 			       const char *name);
-/*
- * kvmexit_capture_for_each() with the reading, decoding and ordering on a
- * second thread (when there are 2 CPUs or more): fn still runs on the
- * calling thread, on the same events in the same order, with the same
- * result.  fn must not call into cap while the walk runs.
- */
-int kx_capture_for_each_threaded(struct kvmexit_capture *cap, kvmexit_event_fn fn, void *arg);
 
 /* writer */
 struct perf_event_attr;

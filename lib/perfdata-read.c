@@ -54,8 +54,9 @@
  * a few loads at offsets resolved once per format (lib/format.c), no
  * allocation, no string work.  Events are decoded into a ring and never
  * copied while queued; sorting moves 16-byte keys, and a round that came
- * in time order is not sorted at all.  kx_capture_for_each_threaded() runs
- * all of this on a second thread, the callbacks on the caller's.  Measured
+ * in time order is not sorted at all.  (A second thread for the reading
+ * and ordering, callbacks on the caller's, was tried: on a 2-CPU guest the
+ * events crossing cores cost more than the thread saved.)  Measured
  * on a synthetic capture of 10M kvm_exit+kvm_entry pairs (2.24 GB, page
  * cache warm), `kvmexit report`: see BENCHMARKS.md.
  *
@@ -75,7 +76,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -161,15 +161,10 @@ struct kx_queue {
 					 * .sorted), spare */
 	size_t nr, alloc;		/* queued events, ring size (a power of 2) */
 	uint32_t head, tail;		/* ring positions in use: [head, tail) */
-	uint64_t *seq;			/* threaded walk: per slot, 0 while queued,
-					 * else its hand-over number (delivered) */
-	bool threaded;			/* keep seq[] */
 	bool sorted;
 	uint64_t max_time;		/* largest time queued so far */
 	uint64_t next_flush;		/* a round delivers up to this time */
 };
-
-struct kx_pipe;
 
 struct kvmexit_capture {
 	struct kx_rd rd;
@@ -192,7 +187,6 @@ struct kvmexit_capture {
 	uint64_t first_time, last_time;
 	uint64_t nr_unknown_id;		/* samples whose id no attr has */
 	struct kx_queue q;
-	struct kx_pipe *pp;		/* threaded walk: the hand-over, or NULL */
 	kvmexit_event_fn fn;
 	void *arg;
 	int stop;			/* the callback's non-zero return */
@@ -881,82 +875,6 @@ static int file_open(struct kvmexit_capture *cap, const unsigned char *first16)
  */
 #define KX_EV_DONE ((enum kvmexit_event_type)(KVMEXIT_EV__MAX + 1))
 
-/*
- * The threaded walk (kx_capture_for_each_threaded()): this thread reads,
- * decodes and orders the events; where a plain walk calls fn, it hands the
- * event over, a pointer into the ring, in batches, and the calling thread
- * runs fn on them.  A delivered slot is reused only after the other thread
- * is done with it (q->seq[] against pp->consumed), and the ring is moved
- * (grown, compacted) only when every event handed over was consumed.
- */
-#define KX_BATCH	4096
-#define KX_BATCHES	4
-
-struct kx_pipe {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	const struct kvmexit_event **ev[KX_BATCHES];
-	size_t n[KX_BATCHES];
-	uint64_t rd, wr;		/* batches handed over: [rd, wr) */
-	uint64_t consumed;		/* events the caller's thread is done with */
-	bool done, cancel;
-	int err;			/* the walk's result */
-	/* this thread's own */
-	size_t cur;			/* events in batch wr, being filled */
-	uint64_t handed;		/* events handed over */
-	uint64_t consumed_seen;		/* pp->consumed when last looked at */
-};
-
-/* Hands over the batch being filled, if any (under the lock). */
-static void pipe_publish_locked(struct kx_pipe *pp)
-{
-	if (!pp->cur)
-		return;
-	pp->n[pp->wr % KX_BATCHES] = pp->cur;
-	pp->wr++;
-	pp->cur = 0;
-	pthread_cond_broadcast(&pp->cond);
-}
-
-/* Waits until the first `upto` events handed over were consumed; 1: cancelled. */
-static int pipe_wait_consumed(struct kx_pipe *pp, uint64_t upto)
-{
-	bool cancel;
-
-	pthread_mutex_lock(&pp->lock);
-	pipe_publish_locked(pp);
-	while (pp->consumed < upto && !pp->cancel)
-		pthread_cond_wait(&pp->cond, &pp->lock);
-	pp->consumed_seen = pp->consumed;
-	cancel = pp->cancel;
-	pthread_mutex_unlock(&pp->lock);
-	return cancel;
-}
-
-/* Hands over one event; 1: the caller's thread stopped. */
-static int pipe_push(struct kx_pipe *pp, const struct kvmexit_event *ev)
-{
-	if (!pp->cur) {			/* wait for a free batch */
-		bool cancel;
-
-		pthread_mutex_lock(&pp->lock);
-		while (pp->wr - pp->rd == KX_BATCHES && !pp->cancel)
-			pthread_cond_wait(&pp->cond, &pp->lock);
-		cancel = pp->cancel;
-		pthread_mutex_unlock(&pp->lock);
-		if (cancel)
-			return 1;
-	}
-	pp->ev[pp->wr % KX_BATCHES][pp->cur++] = ev;
-	pp->handed++;
-	if (pp->cur == KX_BATCH) {
-		pthread_mutex_lock(&pp->lock);
-		pipe_publish_locked(pp);
-		pthread_mutex_unlock(&pp->lock);
-	}
-	return 0;
-}
-
 static void merge(const struct kx_key *a, size_t na, const struct kx_key *b, size_t nb,
 		  struct kx_key *out)
 {
@@ -1008,41 +926,23 @@ static int queue_pop(struct kvmexit_capture *cap, size_t n)
 	struct kx_queue *q = &cap->q;
 	uint32_t mask = (uint32_t)q->alloc - 1;
 
-	if (cap->pp) {
-		for (size_t i = 0; i < n; i++) {
-			uint32_t slot = q->k[i].idx & mask;
+	for (size_t i = 0; i < n; i++) {
+		struct kvmexit_event *ev = &q->v[q->k[i].idx & mask];
+		int r = cap->fn(ev, cap->arg);
 
-			if (pipe_push(cap->pp, &q->v[slot])) {
-				n = i;
-				cap->stop = 1;
-				break;
-			}
-			q->seq[slot] = cap->pp->handed;
-		}
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			struct kvmexit_event *ev = &q->v[q->k[i].idx & mask];
-			int r = cap->fn(ev, cap->arg);
-
-			ev->type = KX_EV_DONE;
-			if (r) {
-				n = i + 1;
-				cap->stop = r;
-				break;
-			}
+		ev->type = KX_EV_DONE;
+		if (r) {
+			n = i + 1;
+			cap->stop = r;
+			break;
 		}
 	}
 	if (!n)
 		return cap->stop;
 	memmove(q->k, q->k + n, (q->nr - n) * sizeof(*q->k));
 	q->nr -= n;
-	if (cap->pp) {
-		while (q->head != q->tail && q->seq[q->head & mask])
-			q->head++;
-	} else {
-		while (q->head != q->tail && q->v[q->head & mask].type == KX_EV_DONE)
-			q->head++;
-	}
+	while (q->head != q->tail && q->v[q->head & mask].type == KX_EV_DONE)
+		q->head++;
 	return cap->stop;
 }
 
@@ -1092,11 +992,7 @@ static int queue_compact(struct kx_queue *q, size_t n)
 		GROW(vtmp);
 		GROW(k);
 		GROW(ktmp);
-		if (q->threaded)
-			GROW(seq);
 	}
-	if (q->seq)			/* nothing handed over is still in use */
-		memset(q->seq, 0, n * sizeof(*q->seq));
 	for (size_t i = 0; i < q->nr; i++) {
 		q->vtmp[i] = q->v[q->k[i].idx & mask];
 		q->k[i].idx = (uint32_t)i;
@@ -1119,11 +1015,6 @@ static int queue_room(struct kvmexit_capture *cap)
 	struct kx_queue *q = &cap->q;
 	int err;
 
-	/* The ring moves: the other thread must be done with it. */
-	if (cap->pp && pipe_wait_consumed(cap->pp, cap->pp->handed)) {
-		cap->stop = 1;
-		return 1;
-	}
 	if (!q->alloc)
 		return queue_compact(q, 4096);
 	if (q->nr < q->alloc / 2)
@@ -1135,21 +1026,13 @@ static int queue_room(struct kvmexit_capture *cap)
 	err = queue_pop(cap, q->nr / 2);
 	if (err)
 		return err;
-	if (q->tail - q->head < q->alloc)
-		return 0;
-	if (cap->pp && pipe_wait_consumed(cap->pp, cap->pp->handed)) {
-		cap->stop = 1;
-		return 1;
-	}
-	return queue_compact(q, q->alloc);
+	return q->tail - q->head < q->alloc ? 0 : queue_compact(q, q->alloc);
 }
 
 /* A free slot to decode an event into, or NULL (error or stop in cap). */
 static inline struct kvmexit_event *queue_slot(struct kvmexit_capture *cap, int *err)
 {
 	struct kx_queue *q = &cap->q;
-
-	uint32_t slot;
 
 	if (__builtin_expect(q->tail - q->head == q->alloc, 0)) {
 		*err = queue_room(cap);
@@ -1160,17 +1043,7 @@ static inline struct kvmexit_event *queue_slot(struct kvmexit_capture *cap, int 
 			return NULL;
 		}
 	}
-	slot = q->tail & (q->alloc - 1);
-	if (cap->pp) {
-		/* Its last event handed over must have been consumed. */
-		if (q->seq[slot] > cap->pp->consumed_seen &&
-		    pipe_wait_consumed(cap->pp, q->seq[slot])) {
-			*err = cap->stop = 1;
-			return NULL;
-		}
-		q->seq[slot] = 0;
-	}
-	return &q->v[slot];
+	return &q->v[q->tail & (q->alloc - 1)];
 }
 
 /* Queues the event just decoded into queue_slot()'s slot. */
@@ -1638,11 +1511,18 @@ KVMEXIT_API int kvmexit_capture_open(const char *path, struct kvmexit_capture **
 	return 0;
 }
 
-/* The whole walk: every record, then what is still queued. */
-static int capture_walk(struct kvmexit_capture *cap)
+KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_event_fn fn,
+					 void *arg)
 {
-	int err, r;
+	int err, r = 0;
 
+	if (!cap || !fn)
+		return -EINVAL;
+	if (cap->walked)
+		return fail(cap, -EINVAL, "the capture was already walked (for_each runs once)");
+	cap->walked = true;
+	cap->fn = fn;
+	cap->arg = arg;
 	while (!(err = samples_buffered(cap)) && !cap->stop &&
 	       !(err = record_next(cap, false)) && !cap->stop)
 		;
@@ -1658,133 +1538,6 @@ static int capture_walk(struct kvmexit_capture *cap)
 	if (r)
 		return r;
 	return err < 0 ? err : 0;
-}
-
-static int walk_start(struct kvmexit_capture *cap, kvmexit_event_fn fn, void *arg)
-{
-	if (!cap || !fn)
-		return -EINVAL;
-	if (cap->walked)
-		return fail(cap, -EINVAL, "the capture was already walked (for_each runs once)");
-	cap->walked = true;
-	cap->fn = fn;
-	cap->arg = arg;
-	return 0;
-}
-
-KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_event_fn fn,
-					 void *arg)
-{
-	int err = walk_start(cap, fn, arg);
-
-	return err ? err : capture_walk(cap);
-}
-
-/* The walk's thread: capture_walk(), then the last batch and the result. */
-static void *pipe_walk(void *arg)
-{
-	struct kvmexit_capture *cap = arg;
-	struct kx_pipe *pp = cap->pp;
-	int err = capture_walk(cap);
-
-	pthread_mutex_lock(&pp->lock);
-	pipe_publish_locked(pp);
-	pp->err = err;
-	pp->done = true;
-	pthread_cond_broadcast(&pp->cond);
-	pthread_mutex_unlock(&pp->lock);
-	return NULL;
-}
-
-/* Runs fn on the batches as they come; the first non-zero return stops. */
-static int pipe_deliver(struct kx_pipe *pp, kvmexit_event_fn fn, void *arg)
-{
-	int r = 0;
-
-	for (;;) {
-		const struct kvmexit_event **ev;
-		size_t n;
-
-		pthread_mutex_lock(&pp->lock);
-		while (pp->rd == pp->wr && !pp->done)
-			pthread_cond_wait(&pp->cond, &pp->lock);
-		if (pp->rd == pp->wr) {
-			pthread_mutex_unlock(&pp->lock);
-			return 0;
-		}
-		ev = pp->ev[pp->rd % KX_BATCHES];
-		n = pp->n[pp->rd % KX_BATCHES];
-		pthread_mutex_unlock(&pp->lock);
-		for (size_t i = 0; i < n && !r; i++)
-			r = fn(ev[i], arg);
-		pthread_mutex_lock(&pp->lock);
-		pp->rd++;
-		pp->consumed += n;
-		pp->cancel = r != 0;
-		pthread_cond_broadcast(&pp->cond);
-		pthread_mutex_unlock(&pp->lock);
-		if (r)
-			return r;
-	}
-}
-
-int kx_capture_for_each_threaded(struct kvmexit_capture *cap, kvmexit_event_fn fn, void *arg)
-{
-	struct kx_pipe pp = { 0 };
-	pthread_t walker;
-	int err, r;
-
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return kvmexit_capture_for_each(cap, fn, arg);
-	err = walk_start(cap, fn, arg);
-	if (err)
-		return err;
-	for (int i = 0; i < KX_BATCHES; i++) {
-		pp.ev[i] = malloc(KX_BATCH * sizeof(*pp.ev[i]));
-		if (!pp.ev[i])
-			err = -ENOMEM;
-	}
-	if (!err && pthread_mutex_init(&pp.lock, NULL))
-		err = -ENOMEM;
-	if (!err && pthread_cond_init(&pp.cond, NULL)) {
-		pthread_mutex_destroy(&pp.lock);
-		err = -ENOMEM;
-	}
-	if (!err && !cap->q.alloc) {	/* the ring is made at the first event */
-		cap->pp = &pp;
-		cap->q.threaded = true;
-		if (pthread_create(&walker, NULL, pipe_walk, cap)) {
-			cap->pp = NULL;
-			cap->q.threaded = false;
-			err = -EAGAIN;
-		}
-		if (err) {
-			pthread_cond_destroy(&pp.cond);
-			pthread_mutex_destroy(&pp.lock);
-		}
-	} else if (!err) {
-		err = -EAGAIN;
-		pthread_cond_destroy(&pp.cond);
-		pthread_mutex_destroy(&pp.lock);
-	}
-	if (err) {
-		/* No second thread: the same walk on this one. */
-		for (int i = 0; i < KX_BATCHES; i++)
-			free(pp.ev[i]);
-		return capture_walk(cap);
-	}
-	r = pipe_deliver(&pp, fn, arg);
-	pthread_join(walker, NULL);
-	cap->pp = NULL;
-	pthread_cond_destroy(&pp.cond);
-	pthread_mutex_destroy(&pp.lock);
-	for (int i = 0; i < KX_BATCHES; i++)
-		free(pp.ev[i]);
-	if (r) {
-		cap->stop = r;
-		return r;
-	}
-	return pp.err;
 }
 
 KVMEXIT_API const struct kvmexit_meta *kvmexit_capture_meta(const struct kvmexit_capture *cap)
@@ -1819,7 +1572,6 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap)
 	free(cap->q.vtmp);
 	free(cap->q.k);
 	free(cap->q.ktmp);
-	free(cap->q.seq);
 	free(cap);
 }
 

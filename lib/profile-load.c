@@ -74,7 +74,7 @@ static int load_capture(const char *path, struct kvmexit_profile *prof, char *er
 		return e;
 	/* File mode knows its meta now (the ISA, for exits without one). */
 	kvmexit_profile_set_meta(prof, kvmexit_capture_meta(cap));
-	e = kx_capture_for_each_threaded(cap, add_cb, prof);
+	e = kvmexit_capture_for_each(cap, add_cb, prof);
 	if (e < 0) {
 		const char *msg = kvmexit_capture_errmsg(cap);
 
