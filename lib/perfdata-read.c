@@ -49,11 +49,16 @@
  * order, as perf does.  Only kvm events and lost records are queued, decoded
  * (72 bytes each); other samples are counted and dropped at once.
  *
- * Speed.  Per sample: a walk of the sample fields, a cached id lookup, a
- * few loads at offsets resolved once per format (lib/format.c), no
- * allocation, no string work.  Sorting moves 16-byte keys, not events.
- * Measured on a synthetic capture of 10M kvm_exit+kvm_entry pairs (2.3 GB,
- * 2 CPUs, page cache warm, a counting callback): 0.45 s, 8 MiB peak RSS.
+ * Speed.  Per sample: the sample fields at word positions computed once per
+ * attr (when no variable-size field comes before RAW), a cached id lookup,
+ * a few loads at offsets resolved once per format (lib/format.c), no
+ * allocation, no string work.  Events are decoded into a ring and never
+ * copied while queued; sorting moves 16-byte keys, and a round that came
+ * in time order is not sorted at all.  (A second thread for the reading
+ * and ordering, callbacks on the caller's, was tried: on a 2-CPU guest the
+ * events crossing cores cost more than the thread saved.)  Measured
+ * on a synthetic capture of 10M kvm_exit+kvm_entry pairs (2.24 GB, page
+ * cache warm), `kvmexit report`: see BENCHMARKS.md.
  *
  * Errors and partial input.  Headers, attrs and feature sections must be
  * complete and valid: any problem fails kvmexit_capture_open() with a
@@ -134,6 +139,9 @@ struct kx_attr {
 	struct perf_event_attr attr;
 	const struct kx_layout *layout;	/* NULL: not a kvm event we decode */
 	bool resolved;
+	bool fixed;			/* only fixed-size fields before RAW */
+	int8_t tid_w, time_w, cpu_w;	/* u64 index of TID, TIME, CPU; -1 */
+	uint8_t raw_w;			/* of RAW, when .fixed */
 	uint64_t nr_samples;
 };
 
@@ -144,13 +152,15 @@ struct kx_id {
 
 struct kx_key {
 	uint64_t time;
-	uint32_t idx;			/* in kx_queue.v */
+	uint32_t idx;			/* ring position: v[idx & (alloc - 1)] */
 };
 
 struct kx_queue {
-	struct kvmexit_event *v, *vtmp;	/* events in arrival order, spare */
-	struct kx_key *k, *ktmp;	/* keys (sorted when .sorted), spare */
-	size_t nr, alloc;
+	struct kvmexit_event *v, *vtmp;	/* ring of events in arrival order, spare */
+	struct kx_key *k, *ktmp;	/* keys of the queued events (sorted when
+					 * .sorted), spare */
+	size_t nr, alloc;		/* queued events, ring size (a power of 2) */
+	uint32_t head, tail;		/* ring positions in use: [head, tail) */
 	bool sorted;
 	uint64_t max_time;		/* largest time queued so far */
 	uint64_t next_flush;		/* a round delivers up to this time */
@@ -403,6 +413,25 @@ static int calc_is_pos(uint64_t st)
 	return idx;
 }
 
+/*
+ * The positions of a sample's fields, in the kernel's order: IDENTIFIER,
+ * IP, TID, TIME, ADDR, ID, STREAM_ID, CPU, PERIOD, READ, CALLCHAIN, RAW.
+ * With neither READ nor CALLCHAIN (variable sizes), RAW is at a fixed word.
+ */
+static void attr_positions(struct kx_attr *a)
+{
+	uint64_t st = a->attr.sample_type;
+	int i = !!(st & PERF_SAMPLE_IDENTIFIER) + !!(st & PERF_SAMPLE_IP);
+
+	a->tid_w = st & PERF_SAMPLE_TID ? i++ : -1;
+	a->time_w = st & PERF_SAMPLE_TIME ? i++ : -1;
+	i += !!(st & PERF_SAMPLE_ADDR) + !!(st & PERF_SAMPLE_ID) + !!(st & PERF_SAMPLE_STREAM_ID);
+	a->cpu_w = st & PERF_SAMPLE_CPU ? i++ : -1;
+	i += !!(st & PERF_SAMPLE_PERIOD);
+	a->raw_w = (uint8_t)i;
+	a->fixed = (st & PERF_SAMPLE_RAW) && !(st & (PERF_SAMPLE_READ | PERF_SAMPLE_CALLCHAIN));
+}
+
 /* Copies an on-disk attr of size bytes (its own size field may differ). */
 static int attr_add(struct kvmexit_capture *cap, const unsigned char *p, size_t size,
 		    uint64_t off)
@@ -427,6 +456,7 @@ static int attr_add(struct kvmexit_capture *cap, const unsigned char *p, size_t 
 	/* Fields beyond its own size are not its (size 0: the first version). */
 	if (a->attr.size >= PERF_ATTR_SIZE_VER0 && a->attr.size < n)
 		memset((char *)&a->attr + a->attr.size, 0, sizeof(a->attr) - a->attr.size);
+	attr_positions(a);
 	cap->nr_attrs++;
 	return 0;
 }
@@ -841,10 +871,16 @@ static int file_open(struct kvmexit_capture *cap, const unsigned char *first16)
 /* ------------------------------------------------------------ ordering */
 
 /*
- * Events are decoded straight into v[] in arrival order; sorting moves only
- * the 16-byte keys.  A flush delivers v[k[0].idx], v[k[1].idx]... and moves
- * the events it keeps, in key order, to the front of the spare array.
+ * Events are decoded straight into a ring, v[], in arrival order; sorting
+ * moves only the 16-byte keys, which hold ring positions.  A flush delivers
+ * v[k[0].idx], v[k[1].idx]... and marks their slots done; the ring's head
+ * moves past done slots, so in the common case (a round's events are all
+ * delivered at the next round) no event is ever copied.  When the ring is
+ * full of live events and holes (slots delivered out of ring order), it is
+ * compacted: the live events, in key order, into the spare array.
  */
+#define KX_EV_DONE ((enum kvmexit_event_type)(KVMEXIT_EV__MAX + 1))
+
 static void merge(const struct kx_key *a, size_t na, const struct kx_key *b, size_t nb,
 		  struct kx_key *out)
 {
@@ -894,27 +930,26 @@ static void queue_sort(struct kx_queue *q)
 static int queue_pop(struct kvmexit_capture *cap, size_t n)
 {
 	struct kx_queue *q = &cap->q;
-	struct kvmexit_event *t;
+	uint32_t mask = (uint32_t)q->alloc - 1;
 
 	for (size_t i = 0; i < n; i++) {
-		int r = cap->fn(&q->v[q->k[i].idx], cap->arg);
+		struct kvmexit_event *ev = &q->v[q->k[i].idx & mask];
+		int r = cap->fn(ev, cap->arg);
 
+		ev->type = KX_EV_DONE;
 		if (r) {
+			n = i + 1;
 			cap->stop = r;
-			return r;
+			break;
 		}
 	}
 	if (!n)
-		return 0;
-	for (size_t i = n; i < q->nr; i++) {
-		q->vtmp[i - n] = q->v[q->k[i].idx];
-		q->k[i - n] = (struct kx_key){ .time = q->k[i].time, .idx = (uint32_t)(i - n) };
-	}
-	t = q->v;
-	q->v = q->vtmp;
-	q->vtmp = t;
+		return cap->stop;
+	memmove(q->k, q->k + n, (q->nr - n) * sizeof(*q->k));
 	q->nr -= n;
-	return 0;
+	while (q->head != q->tail && q->v[q->head & mask].type == KX_EV_DONE)
+		q->head++;
+	return cap->stop;
 }
 
 static int queue_flush_to(struct kvmexit_capture *cap, uint64_t limit)
@@ -943,26 +978,61 @@ static int queue_round(struct kvmexit_capture *cap)
 	return r;
 }
 
-static int queue_grow(struct kx_queue *q)
+/*
+ * Moves the queued events, in key order, to the front of a ring of n
+ * slots (n >= q->nr): the spare array, grown to n first when larger.
+ */
+static int queue_compact(struct kx_queue *q, size_t n)
 {
-	size_t n = q->alloc ? q->alloc * 2 : 4096;
+	uint32_t mask = (uint32_t)q->alloc - 1;
+	struct kvmexit_event *t;
 	void *p;
 
-	if (n > KX_QUEUE_MAX)
-		n = KX_QUEUE_MAX;
 #define GROW(field) do {						\
 		p = realloc(q->field, n * sizeof(*q->field));		\
 		if (!p)							\
 			return -ENOMEM;					\
 		q->field = p;						\
 	} while (0)
-	GROW(v);
-	GROW(vtmp);
-	GROW(k);
-	GROW(ktmp);
+	if (n > q->alloc) {
+		GROW(vtmp);
+		GROW(k);
+		GROW(ktmp);
+	}
+	for (size_t i = 0; i < q->nr; i++) {
+		q->vtmp[i] = q->v[q->k[i].idx & mask];
+		q->k[i].idx = (uint32_t)i;
+	}
+	t = q->v;
+	q->v = q->vtmp;
+	q->vtmp = t;
+	q->head = 0;
+	q->tail = (uint32_t)q->nr;
+	if (n > q->alloc)
+		GROW(vtmp);
 #undef GROW
 	q->alloc = n;
 	return 0;
+}
+
+/* Makes room for one more event in the ring. */
+static int queue_room(struct kvmexit_capture *cap)
+{
+	struct kx_queue *q = &cap->q;
+	int err;
+
+	if (!q->alloc)
+		return queue_compact(q, 4096);
+	if (q->nr < q->alloc / 2)
+		return queue_compact(q, q->alloc);	/* mostly holes */
+	if (q->alloc < KX_QUEUE_MAX)
+		return queue_compact(q, q->alloc * 2);
+	/* Full: deliver the older half, as perf's OE_FLUSH__HALF. */
+	queue_sort(q);
+	err = queue_pop(cap, q->nr / 2);
+	if (err)
+		return err;
+	return q->tail - q->head < q->alloc ? 0 : queue_compact(q, q->alloc);
 }
 
 /* A free slot to decode an event into, or NULL (error or stop in cap). */
@@ -970,22 +1040,16 @@ static inline struct kvmexit_event *queue_slot(struct kvmexit_capture *cap, int 
 {
 	struct kx_queue *q = &cap->q;
 
-	if (q->nr == q->alloc) {
-		if (q->alloc < KX_QUEUE_MAX) {
-			*err = queue_grow(q);
-			if (*err) {
-				*err = fail(cap, *err, "queueing events: %s", kvmexit_strerror(*err));
-				return NULL;
-			}
-		} else {
-			/* Full: deliver the older half, as perf's OE_FLUSH__HALF. */
-			queue_sort(q);
-			*err = queue_pop(cap, q->nr / 2);
-			if (*err)
-				return NULL;
+	if (__builtin_expect(q->tail - q->head == q->alloc, 0)) {
+		*err = queue_room(cap);
+		if (*err) {
+			if (!cap->stop)
+				*err = fail(cap, *err, "queueing events: %s",
+					    kvmexit_strerror(*err));
+			return NULL;
 		}
 	}
-	return &q->v[q->nr];
+	return &q->v[q->tail & (q->alloc - 1)];
 }
 
 /* Queues the event just decoded into queue_slot()'s slot. */
@@ -993,7 +1057,7 @@ static inline void queue_commit(struct kx_queue *q, uint64_t time)
 {
 	if (q->nr && time < q->k[q->nr - 1].time)
 		q->sorted = false;
-	q->k[q->nr] = (struct kx_key){ .time = time, .idx = (uint32_t)q->nr };
+	q->k[q->nr] = (struct kx_key){ .time = time, .idx = q->tail++ };
 	q->nr++;
 	if (time > q->max_time)
 		q->max_time = time;
@@ -1108,7 +1172,8 @@ static int sample_bad(struct kvmexit_capture *cap, uint64_t off, const char *wha
 		    (unsigned long long)off, what);
 }
 
-static int record_sample(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
+static inline __attribute__((always_inline)) int
+record_sample(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
 			 uint64_t off)
 {
 	const unsigned char *p = rec + 8, *raw;
@@ -1134,6 +1199,26 @@ static int record_sample(struct kvmexit_capture *cap, const unsigned char *rec, 
 		}
 	}
 	a->nr_samples++;
+	if (a->fixed && a->raw_w < n) {
+		/* The common case: every field before RAW at a known word. */
+		if (a->tid_w >= 0) {
+			pid = (int32_t)ld32(p + 8 * a->tid_w);
+			tid = (int32_t)ld32(p + 8 * a->tid_w + 4);
+		}
+		if (a->time_w >= 0) {
+			time = ld64(p + 8 * a->time_w);
+			if (!cap->first_time || time < cap->first_time)
+				cap->first_time = time;
+			if (time > cap->last_time)
+				cap->last_time = time;
+		}
+		if (a->cpu_w >= 0)
+			cpu = ld32(p + 8 * a->cpu_w);
+		if (!a->layout)
+			return 0;
+		i = a->raw_w;
+		goto raw;
+	}
 	st = a->attr.sample_type;
 	i += !!(st & PERF_SAMPLE_IDENTIFIER) + !!(st & PERF_SAMPLE_IP);
 	if (st & PERF_SAMPLE_TID) {
@@ -1180,6 +1265,7 @@ static int record_sample(struct kvmexit_capture *cap, const unsigned char *rec, 
 	}
 	if (i >= n)
 		return sample_bad(cap, off, "too short for its sample_type");
+raw:
 	raw_size = ld32(p + 8 * i);
 	raw = p + 8 * i + 4;
 	if (raw_size > size - 8 - 8 * i - 4)

@@ -6,18 +6,20 @@
  * The exit-handling time of an exit runs from its kvm_exit to the next
  * kvm_entry of the same thread (a vCPU thread runs one vCPU, and may
  * migrate between CPUs).  Each thread has one pending-exit slot:
- *  - kvm_exit counts the exit in three cells (reason+detail, pid+vCPU+reason,
- *    pid+reason) and makes it the thread's pending exit; a pending exit
- *    still there (exit, exit, entry) stays counted but untimed ("unpaired");
- *  - kvm_entry times the pending exit into the same three cells;
+ *  - kvm_exit counts the exit in two cells (reason+detail, pid+vCPU+reason)
+ *    and makes it the thread's pending exit; a pending exit still there
+ *    (exit, exit, entry) stays counted but untimed ("unpaired");
+ *  - kvm_entry times the pending exit into the same two cells;
  *  - a lost-records record drops every pending exit ("dropped pairs"):
  *    the records lost may be any thread's entry, whichever CPU reported
  *    the loss, since vCPU threads migrate between CPUs.
- * Reason and category rows are sums of reason+detail cells, made when asked.
+ * Reason and category rows are sums of reason+detail cells, process rows
+ * sums of pid+vCPU+reason cells, made when asked.
  *
  * Hot path: a few open-addressing lookups on integer keys, with each
- * thread remembering the cells of its last exit (exits repeat); no
- * allocation but the amortised growth of tables and histogram groups.
+ * thread caching the cells of its recent exits (32 slots, direct mapped by
+ * reason and detail: exits repeat); no allocation but the amortised growth
+ * of tables and histogram groups.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -184,15 +186,23 @@ static void cells_release(struct cells *c)
 	*c = (struct cells){ 0 };
 }
 
-static int cell_time(struct cell *c, uint64_t dt)
+/* Times one exit of dt ns into c; bucket is kx_hist_index(dt). */
+static int cell_time(struct cell *c, uint64_t dt, unsigned int bucket)
 {
-	if (!c->hist) {
+	uint64_t **g;
+
+	if (__builtin_expect(!c->hist, 0)) {
 		c->hist = calloc(1, sizeof(*c->hist));
 		if (!c->hist)
 			return -ENOMEM;
 	}
-	if (kx_hist_add(c->hist, dt))
-		return -ENOMEM;
+	g = &c->hist->group[bucket >> KX_HIST_SUB_BITS];
+	if (__builtin_expect(!*g, 0)) {
+		*g = calloc(KX_HIST_SUB, sizeof(**g));
+		if (!*g)
+			return -ENOMEM;
+	}
+	(*g)[bucket & (KX_HIST_SUB - 1)]++;
 	if (!c->timed || dt < c->min)
 		c->min = dt;
 	if (dt > c->max)
@@ -207,17 +217,33 @@ struct rips {
 	struct map map;			/* (rip, 0) -> count */
 };
 
-enum { C_DETAIL, C_VCPU, C_PID, C__MAX };
+/* Cell tables; process rows are sums of the pid+vCPU+reason cells. */
+enum { C_DETAIL, C_VCPU, C__MAX };
 
-/* A vCPU thread: its pending exit, and the cells of its last exit. */
+/* The cells of one (reason, detail, pid, vCPU) a thread has seen. */
+struct tcell {
+	uint64_t k1;
+	uint32_t detail;
+	int32_t pid, vcpu;
+	uint32_t cell[C__MAX];
+};
+
+#define TCELLS_BITS 5
+#define TCELLS (1u << TCELLS_BITS)	/* a thread's cache of cells */
+
+/* A vCPU thread: its pending exit, and the cells of its recent exits. */
 struct thread {
 	bool pending;			/* cell[] is an exit awaiting its entry */
-	bool cached;			/* last_* and cell[] are valid */
+	uint32_t tc_valid;		/* bit i: tc[i] is valid */
 	uint64_t exit_time;
-	uint64_t last_k1;
-	uint32_t last_detail;
-	int32_t last_pid, last_vcpu;
 	uint32_t cell[C__MAX];
+	struct tcell tc[TCELLS];	/* direct mapped by tcell_slot() */
+};
+
+/* A cached thread lookup: idx is the thread's index + 1, 0: empty. */
+struct tid_slot {
+	int32_t tid;
+	uint32_t idx;
 };
 
 struct kvmexit_profile {
@@ -228,6 +254,7 @@ struct kvmexit_profile {
 	struct kvmexit_meta meta;
 	struct cells cells[C__MAX];
 	struct map thread_map;		/* (tid, 0) -> index + 1 */
+	struct tid_slot tid_cache[64];	/* by tid % 64 */
 	struct thread *threads;
 	size_t nr_threads, alloc_threads;
 	struct map rip_map;		/* (k1, 0) -> index + 1 */
@@ -236,6 +263,7 @@ struct kvmexit_profile {
 	struct kvmexit_profile_totals t;
 	uint64_t lost_events;
 	bool seen_time;
+	bool filtered;			/* any of opts.pid, vcpu, reason */
 	unsigned int isa_mask;
 };
 
@@ -273,6 +301,8 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 		}
 		p->opts.reason_name = p->reason_name;
 	}
+	p->filtered = p->opts.pid >= 0 || p->opts.vcpu >= 0 || p->opts.has_reason ||
+		      p->reason_name;
 	*out = p;
 	return 0;
 }
@@ -313,8 +343,14 @@ kvmexit_profile_meta(const struct kvmexit_profile *p)
 /* The thread of tid, made when missing (not pending). */
 static int thread_get(struct kvmexit_profile *p, int32_t tid, struct thread **out)
 {
-	uint64_t *v = map_add(&p->thread_map, (uint32_t)tid, 0);
+	struct tid_slot *tc = &p->tid_cache[(uint32_t)tid % 64];
+	uint64_t *v;
 
+	if (tc->idx && tc->tid == tid) {
+		*out = &p->threads[tc->idx - 1];
+		return 0;
+	}
+	v = map_add(&p->thread_map, (uint32_t)tid, 0);
 	if (!v)
 		return -ENOMEM;
 	if (!*v) {
@@ -326,15 +362,25 @@ static int thread_get(struct kvmexit_profile *p, int32_t tid, struct thread **ou
 		p->threads[p->nr_threads] = (struct thread){ 0 };
 		*v = ++p->nr_threads;
 	}
+	tc->tid = tid;
+	tc->idx = (uint32_t)*v;
 	*out = &p->threads[*v - 1];
 	return 0;
 }
 
-static struct thread *thread_find(const struct kvmexit_profile *p, int32_t tid)
+static struct thread *thread_find(struct kvmexit_profile *p, int32_t tid)
 {
-	uint64_t *v = map_find(&p->thread_map, (uint32_t)tid, 0);
+	struct tid_slot *tc = &p->tid_cache[(uint32_t)tid % 64];
+	uint64_t *v;
 
-	return v ? &p->threads[*v - 1] : NULL;
+	if (tc->idx && tc->tid == tid)
+		return &p->threads[tc->idx - 1];
+	v = map_find(&p->thread_map, (uint32_t)tid, 0);
+	if (!v)
+		return NULL;
+	tc->tid = tid;
+	tc->idx = (uint32_t)*v;
+	return &p->threads[*v - 1];
 }
 
 /* Resolves opts.reason_name in one ISA, once. */
@@ -368,9 +414,11 @@ static bool reason_wanted(struct kvmexit_profile *p, enum kvmexit_isa isa, uint3
 	return want == reason;
 }
 
-static bool exit_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev,
-			enum kvmexit_isa isa, uint32_t reason)
+static inline bool exit_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+				enum kvmexit_isa isa, uint32_t reason)
 {
+	if (!p->filtered)
+		return true;
 	if (p->opts.pid >= 0 && ev->pid != p->opts.pid)
 		return false;
 	if (p->opts.vcpu >= 0 && ev->vcpu != (uint32_t)p->opts.vcpu)
@@ -415,29 +463,35 @@ static int rip_count(struct kvmexit_profile *p, uint32_t rips, uint64_t rip, uin
 	return 0;
 }
 
-/* Finds (or makes) the three cells of an exit into th->cell[]. */
-static int exit_cells(struct kvmexit_profile *p, struct thread *th, uint64_t k1,
-		      uint32_t detail, int32_t pid, int32_t vcpu)
+static inline unsigned int tcell_slot(uint64_t k1, uint32_t detail)
+{
+	uint32_t h = ((uint32_t)k1 ^ (uint32_t)(k1 >> 32)) * 0x9e3779b1u + detail * 0x85ebca6bu;
+
+	return h >> (32 - TCELLS_BITS);
+}
+
+/* Finds (or makes) the cells of an exit into the thread's cache slot. */
+static int exit_cells(struct kvmexit_profile *p, struct thread *th, unsigned int slot,
+		      uint64_t k1, uint32_t detail, int32_t pid, int32_t vcpu)
 {
 	struct cells *c = p->cells;
+	struct tcell *t = &th->tc[slot];
 	bool made;
 	int err;
 
-	th->cached = false;
-	err = cells_get(&c[C_DETAIL], k1, detail, &th->cell[C_DETAIL], &made);
+	th->tc_valid &= ~(1u << slot);
+	err = cells_get(&c[C_DETAIL], k1, detail, &t->cell[C_DETAIL], &made);
 	if (!err && made && p->opts.top_rips)
-		err = rips_get(p, k1, &c[C_DETAIL].v[th->cell[C_DETAIL]].rips);
+		err = rips_get(p, k1, &c[C_DETAIL].v[t->cell[C_DETAIL]].rips);
 	if (!err)
-		err = cells_get(&c[C_VCPU], k1, key_pid_vcpu(pid, vcpu), &th->cell[C_VCPU], &made);
-	if (!err)
-		err = cells_get(&c[C_PID], k1, (uint32_t)pid, &th->cell[C_PID], &made);
+		err = cells_get(&c[C_VCPU], k1, key_pid_vcpu(pid, vcpu), &t->cell[C_VCPU], &made);
 	if (err)
 		return err;
-	th->cached = true;
-	th->last_k1 = k1;
-	th->last_detail = detail;
-	th->last_pid = pid;
-	th->last_vcpu = vcpu;
+	th->tc_valid |= 1u << slot;
+	t->k1 = k1;
+	t->detail = detail;
+	t->pid = pid;
+	t->vcpu = vcpu;
 	return 0;
 }
 
@@ -445,6 +499,8 @@ static int add_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	struct kvmexit_exit x = ev->exit;
 	struct thread *th;
+	struct tcell *t;
+	unsigned int slot;
 	uint32_t reason, detail;
 	uint64_t k1;
 	int err;
@@ -462,14 +518,18 @@ static int add_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 		return 0;
 	detail = kvmexit_exit_detail(&x);
 	k1 = key_reason(x.isa, reason);
-	if (!th->cached || th->last_k1 != k1 || th->last_detail != detail ||
-	    th->last_pid != ev->pid || th->last_vcpu != (int32_t)ev->vcpu) {
-		err = exit_cells(p, th, k1, detail, ev->pid, (int32_t)ev->vcpu);
+	slot = tcell_slot(k1, detail);
+	t = &th->tc[slot];
+	if (!(th->tc_valid & (1u << slot)) || t->k1 != k1 || t->detail != detail ||
+	    t->pid != ev->pid || t->vcpu != (int32_t)ev->vcpu) {
+		err = exit_cells(p, th, slot, k1, detail, ev->pid, (int32_t)ev->vcpu);
 		if (err)
 			return err;
 	}
-	for (int i = 0; i < C__MAX; i++)
-		p->cells[i].v[th->cell[i]].count++;
+	for (int i = 0; i < C__MAX; i++) {
+		th->cell[i] = t->cell[i];
+		p->cells[i].v[t->cell[i]].count++;
+	}
 	th->pending = true;
 	th->exit_time = ev->time;
 	p->t.exits++;
@@ -482,6 +542,7 @@ static int add_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 static int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	struct thread *th = thread_find(p, ev->tid);
+	unsigned int bucket;
 	uint64_t dt;
 	int err = 0;
 
@@ -493,8 +554,9 @@ static int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 	if (ev->time < th->exit_time)
 		return 0;	/* out of order: untimed rather than wrong */
 	dt = ev->time - th->exit_time;
+	bucket = kx_hist_index(dt);
 	for (int i = 0; i < C__MAX && !err; i++)
-		err = cell_time(&p->cells[i].v[th->cell[i]], dt);
+		err = cell_time(&p->cells[i].v[th->cell[i]], dt, bucket);
 	p->t.timed++;
 	p->t.time_total_ns += dt;
 	return err;
@@ -561,11 +623,11 @@ KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
 	reason = isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(exit_reason) : exit_reason;
 	if (!reason_wanted(p, isa, reason) || !count)
 		return 0;
-	err = exit_cells(p, &th, key_reason(isa, reason), detail, -1, -1);
+	err = exit_cells(p, &th, 0, key_reason(isa, reason), detail, -1, -1);
 	if (err)
 		return err;
 	for (int i = 0; i < C__MAX; i++)
-		p->cells[i].v[th.cell[i]].count += count;
+		p->cells[i].v[th.tc[0].cell[i]].count += count;
 	p->t.exits += count;
 	p->isa_mask |= 1u << (isa & 3);
 	return 0;
@@ -594,6 +656,30 @@ static uint32_t distinct_k2(const struct cells *c, uint64_t none)
 	return n;
 }
 
+/* Distinct processes (other than -1) among the pid+vCPU cells. */
+static uint32_t distinct_pids(const struct cells *c)
+{
+	struct map seen = { 0 };
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < c->nr; i++) {
+		uint32_t pid = (uint32_t)(c->v[i].k2 >> 32);
+		uint64_t *v;
+
+		if (pid == (uint32_t)-1)
+			continue;
+		v = map_add(&seen, pid, 0);
+		if (!v)
+			break;
+		if (!*v) {
+			*v = 1;
+			n++;
+		}
+	}
+	map_release(&seen);
+	return n;
+}
+
 KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 					struct kvmexit_profile_totals *out)
 {
@@ -607,7 +693,7 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 	else
 		out->duration_ns = p->t.last_ns - p->t.first_ns;
 	out->nr_vcpus = distinct_k2(&p->cells[C_VCPU], key_pid_vcpu(-1, -1));
-	out->nr_pids = distinct_k2(&p->cells[C_PID], (uint32_t)-1);
+	out->nr_pids = distinct_pids(&p->cells[C_VCPU]);
 	switch (p->isa_mask) {
 	case 1u << KVMEXIT_ISA_VMX:
 		out->isa = KVMEXIT_ISA_VMX;
@@ -638,6 +724,9 @@ static void row_key(enum kvmexit_group g, const struct cell *c, uint64_t *k1, ui
 	case KVMEXIT_GROUP_CATEGORY:	/* detail cells: k2 is the detail */
 		*k1 = key_reason(isa, kvmexit_detail_category(isa, (uint32_t)c->k1,
 							      (uint32_t)c->k2));
+		break;
+	case KVMEXIT_GROUP_PID:		/* from pid+vCPU cells */
+		*k2 = (uint32_t)(c->k2 >> 32);
 		break;
 	default:
 		*k2 = c->k2;
@@ -742,10 +831,8 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 		c = &p->cells[C_DETAIL];
 		break;
 	case KVMEXIT_GROUP_VCPU:
-		c = &p->cells[C_VCPU];
-		break;
 	case KVMEXIT_GROUP_PID:
-		c = &p->cells[C_PID];
+		c = &p->cells[C_VCPU];
 		break;
 	default:
 		return -EINVAL;

@@ -1040,6 +1040,92 @@ START_TEST(test_round_order)
 }
 END_TEST
 
+/*
+ * The ordering queue's ring: per-CPU chunks (each sorted, interleaved in
+ * time) in rounds, and one round larger than the queue (delivered in
+ * halves).  Each event must come exactly once with its own payload (the
+ * RIP encodes the time), and rounds within the queue's size in order.
+ */
+struct ring_tally {
+	uint64_t n, time_sum, bad_payload, unordered, last_time;
+};
+
+static int ring_fn(const struct kvmexit_event *ev, void *arg)
+{
+	struct ring_tally *t = arg;
+
+	t->n++;
+	t->time_sum += ev->time;
+	t->bad_payload += ev->type != KVMEXIT_EV_EXIT || ev->exit.guest_rip != ev->time * 16 + 7;
+	t->unordered += ev->time < t->last_time;
+	t->last_time = ev->time;
+	return 0;
+}
+
+static void ring_walk(struct fixture *fx, struct ring_tally *t)
+{
+	struct kvmexit_capture *cap;
+	struct buf file = { 0 };
+	char err[KX_ERRMSG_SIZE];
+
+	fx_file(fx, &file);
+	ck_assert_msg(!kvmexit_capture_open(write_tmp("ring.data", file.p, file.len), &cap, err,
+					    sizeof(err)), "%s", err);
+	memset(t, 0, sizeof(*t));
+	ck_assert_int_eq(kvmexit_capture_for_each(cap, ring_fn, t), 0);
+	kvmexit_capture_close(cap);
+	free(file.p);
+}
+
+/* rounds of 2 chunks of per events each: CPU 0 even times, then CPU 1 odd */
+static void fx_chunks(struct fixture *fx, unsigned int rounds, uint64_t per)
+{
+	struct exit_vals v = exit_a;
+	uint64_t base = 1000;
+
+	fx_exit_entry(fx, "6.18");
+	for (unsigned int r = 0; r < rounds; r++) {
+		for (uint32_t cpu = 0; cpu < 2; cpu++) {
+			for (uint64_t i = 0; i < per; i++) {
+				uint64_t t = base + 2 * i + cpu;
+
+				v.rip = t * 16 + 7;
+				fx_exit(fx, 0, t, cpu, &v);
+			}
+		}
+		base += 2 * per;
+		if (rounds > 1)
+			fx_round(fx);
+	}
+}
+
+START_TEST(test_queue_ring)
+{
+	const uint64_t per = 5000, big = 100000;
+	struct ring_tally t;
+	struct fixture fx;
+	uint64_t n;
+
+	fx_chunks(&fx, 20, per);
+	ring_walk(&fx, &t);
+	n = 20 * 2 * per;
+	ck_assert_uint_eq(t.n, n);
+	ck_assert_uint_eq(t.time_sum, n * 1000 + n * (n - 1) / 2);
+	ck_assert_uint_eq(t.bad_payload, 0);
+	ck_assert_uint_eq(t.unordered, 0);
+	fx_free(&fx);
+
+	fx_chunks(&fx, 1, big);		/* 200000 events: more than the queue holds */
+	ring_walk(&fx, &t);
+	n = 2 * big;
+	ck_assert_uint_eq(t.n, n);
+	ck_assert_uint_eq(t.time_sum, n * 1000 + n * (n - 1) / 2);
+	ck_assert_uint_eq(t.bad_payload, 0);
+	ck_assert_uint_gt(t.unordered, 0);	/* late events, as perf's OE_FLUSH__HALF */
+	fx_free(&fx);
+}
+END_TEST
+
 /* kvmexit's own section: metadata and counts. */
 static void check_kx_meta(const struct tally *t, const struct kvmexit_meta *m)
 {
@@ -1301,6 +1387,7 @@ static Suite *capture_read_suite(void)
 	tcase_add_test(tc, test_layout_6_18);
 	tcase_add_test(tc, test_isa_from_cpuid);
 	tcase_add_test(tc, test_round_order);
+	tcase_add_test(tc, test_queue_ring);
 	tcase_add_test(tc, test_kvmexit_section);
 	tcase_add_test(tc, test_api_errors);
 	tcase_add_test(tc, test_bad_record_partial);
