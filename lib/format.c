@@ -85,12 +85,24 @@ static int field_resolve(struct tep_format_field *tf, struct kx_field *out)
 static int layout_build(struct tep_event *ev, int kind, struct kx_layout *lay,
 			char *errmsg)
 {
+	struct tep_format_field *tf;
+
 	memset(lay, 0, sizeof(*lay));
 	lay->type = kvm_events[kind].type;
 	lay->id = (uint32_t)ev->id;
+	tf = tep_find_common_field(ev, "common_type");
+	if (!tf || field_resolve(tf, &lay->common_type))
+		return kx_error(errmsg, -KVMEXIT_EFORMAT,
+				"format of kvm:%s has no scalar common_type field", ev->name);
+	tf = tep_find_common_field(ev, "common_pid");
+	if (tf)
+		(void)field_resolve(tf, &lay->common_pid);	/* absent: not written */
+	for (tf = ev->format.fields; tf; tf = tf->next)
+		if (tf->offset >= 0 && tf->size > 0 &&
+		    (uint32_t)(tf->offset + tf->size) > lay->fields_end)
+			lay->fields_end = (uint32_t)(tf->offset + tf->size);
 	for (int i = 0; i < KX_FIELDS_MAX; i++) {
 		const char *name = kvm_events[kind].fields[i];
-		struct tep_format_field *tf;
 		uint32_t end;
 
 		if (!name)
@@ -285,6 +297,22 @@ int kx_formats_add(struct kx_formats *f, const char *sys, const char *text,
 	return 0;
 }
 
+int kx_format_id(const char *text, size_t len, uint64_t *id)
+{
+	const char *p = memmem(text, len, "\nID: ", 5);
+	uint64_t v = 0;
+	int digits = 0;
+
+	if (!p)
+		return -KVMEXIT_EFORMAT;
+	for (p += 5; p < text + len && *p >= '0' && *p <= '9' && digits < 10; p++, digits++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (!digits)
+		return -KVMEXIT_EFORMAT;
+	*id = v;
+	return 0;
+}
+
 const struct kx_layout *kx_formats_layout(const struct kx_formats *f, uint64_t id)
 {
 	for (size_t i = 0; i < f->nr; i++)
@@ -404,4 +432,79 @@ int kx_layout_decode(const struct kx_layout *lay, const void *data, size_t size,
 		return -KVMEXIT_EFORMAT;
 	}
 	return 0;
+}
+
+static inline void field_put(const struct kx_field *fl, unsigned char *raw, uint64_t v)
+{
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+
+	switch (fl->size) {
+	case 1:
+		memcpy(raw + fl->offset, &u8, 1);
+		break;
+	case 2:
+		memcpy(raw + fl->offset, &u16, 2);
+		break;
+	case 4:
+		memcpy(raw + fl->offset, &u32, 4);
+		break;
+	case 8:
+		memcpy(raw + fl->offset, &v, 8);
+		break;
+	default:		/* absent */
+		break;
+	}
+}
+
+void kx_layout_encode(const struct kx_layout *lay, const struct kvmexit_event *ev,
+		      void *data)
+{
+	unsigned char *raw = data;
+	const struct kx_field *f = lay->f;
+
+	field_put(&lay->common_type, raw, lay->id);
+	field_put(&lay->common_pid, raw, (uint32_t)ev->tid);
+	switch (lay->type) {
+	case KVMEXIT_EV_EXIT:
+		field_put(&f[0], raw, ev->exit.exit_reason);
+		field_put(&f[1], raw, ev->exit.guest_rip);
+		field_put(&f[2], raw, ev->exit.isa);
+		field_put(&f[3], raw, ev->exit.info1);
+		field_put(&f[4], raw, ev->exit.info2);
+		field_put(&f[5], raw, ev->exit.intr_info);
+		field_put(&f[6], raw, ev->exit.error_code);
+		field_put(&f[7], raw, ev->vcpu);
+		break;
+	case KVMEXIT_EV_ENTRY:
+		field_put(&f[0], raw, ev->entry.rip);
+		field_put(&f[7], raw, ev->vcpu);
+		break;
+	case KVMEXIT_EV_USERSPACE_EXIT:
+		field_put(&f[0], raw, ev->userspace_exit.reason);
+		field_put(&f[1], raw, (uint64_t)(int64_t)ev->userspace_exit.error);
+		break;
+	case KVMEXIT_EV_PIO:
+		field_put(&f[0], raw, ev->pio.rw);
+		field_put(&f[1], raw, ev->pio.port);
+		field_put(&f[2], raw, ev->pio.size);
+		field_put(&f[3], raw, ev->pio.count);
+		field_put(&f[4], raw, ev->pio.val);
+		break;
+	case KVMEXIT_EV_MMIO:
+		field_put(&f[0], raw, ev->mmio.type);
+		field_put(&f[1], raw, ev->mmio.len);
+		field_put(&f[2], raw, ev->mmio.gpa);
+		field_put(&f[3], raw, ev->mmio.val);
+		break;
+	case KVMEXIT_EV_MSR:
+		field_put(&f[0], raw, ev->msr.write);
+		field_put(&f[1], raw, ev->msr.ecx);
+		field_put(&f[2], raw, ev->msr.data);
+		field_put(&f[3], raw, ev->msr.exception);
+		break;
+	default:
+		break;
+	}
 }

@@ -74,6 +74,8 @@ struct kx_layout {
 	enum kvmexit_event_type type;
 	uint32_t id;			/* the format's ID: perf_event_attr.config */
 	uint32_t min_size;		/* raw data must hold this many bytes */
+	uint32_t fields_end;		/* where the format's last field ends */
+	struct kx_field common_type, common_pid;
 	struct kx_field f[KX_FIELDS_MAX];	/* per type, see format.c */
 };
 
@@ -85,6 +87,8 @@ void kx_formats_free(struct kx_formats *f);
 /* Parses one format text of system sys; -KVMEXIT_EFORMAT with a message. */
 int kx_formats_add(struct kx_formats *f, const char *sys, const char *text,
 		   size_t len, char *errmsg);
+/* The tracepoint ID a format text states ("ID: N"); -KVMEXIT_EFORMAT if none. */
+int kx_format_id(const char *text, size_t len, uint64_t *id);
 /* The layout of the kvm event with tracepoint ID id, or NULL. */
 const struct kx_layout *kx_formats_layout(const struct kx_formats *f, uint64_t id);
 /* Name (and system) of any parsed event, or NULL. */
@@ -95,6 +99,13 @@ const char *kx_formats_name(const struct kx_formats *f, uint64_t id, const char 
  */
 int kx_layout_decode(const struct kx_layout *lay, const void *raw, size_t size,
 		     struct kvmexit_event *ev);
+/*
+ * The inverse, for writers: stores common_type (the ID), common_pid (tid)
+ * and ev's fields at their offsets in raw, which holds lay->fields_end
+ * zeroed bytes.  Fields the format lacks are left out.
+ */
+void kx_layout_encode(const struct kx_layout *lay, const struct kvmexit_event *ev,
+		      void *raw);
 
 /* perfdata-read.c: bounded, buffered input (a file or a pipe). */
 struct kx_rd;

@@ -43,7 +43,6 @@
 #include <unistd.h>
 
 #include <perf/event.h>
-#include <traceevent/event-parse.h>
 
 #include "internal.h"
 
@@ -93,33 +92,6 @@ static const char header_event_x86_64[] =
 	"\ttime_stamp : type == 31\n"
 	"\tdata max type_len  == 28\n";
 
-#define MAX_FIELDS 8
-
-/* Fields per event type, in the order fill_values() produces them. */
-static const char *const type_fields[KVMEXIT_EV__MAX][MAX_FIELDS] = {
-	[KVMEXIT_EV_EXIT] = { "exit_reason", "guest_rip", "isa", "info1", "info2",
-			      "intr_info", "error_code", "vcpu_id" },
-	[KVMEXIT_EV_ENTRY] = { "vcpu_id", "rip" },
-	[KVMEXIT_EV_USERSPACE_EXIT] = { "reason", "errno" },
-	[KVMEXIT_EV_PIO] = { "rw", "port", "size", "count", "val" },
-	[KVMEXIT_EV_MMIO] = { "type", "len", "gpa", "val" },
-	[KVMEXIT_EV_MSR] = { "write", "ecx", "data", "exception" },
-};
-
-static const char *const type_names[KVMEXIT_EV__MAX] = {
-	[KVMEXIT_EV_EXIT] = "kvm_exit",
-	[KVMEXIT_EV_ENTRY] = "kvm_entry",
-	[KVMEXIT_EV_USERSPACE_EXIT] = "kvm_userspace_exit",
-	[KVMEXIT_EV_PIO] = "kvm_pio",
-	[KVMEXIT_EV_MMIO] = "kvm_mmio",
-	[KVMEXIT_EV_MSR] = "kvm_msr",
-};
-
-struct field_at {
-	uint16_t off;
-	uint8_t size;			/* 0: the format lacks the field */
-};
-
 struct wevent {
 	struct perf_event_attr attr;
 	uint64_t *ids;
@@ -129,8 +101,7 @@ struct wevent {
 	size_t format_len;
 	int type;			/* enum kvmexit_event_type, or -1 */
 	uint32_t raw_size;		/* bytes after the u32 size of RAW */
-	struct field_at common_type, common_pid;
-	struct field_at fields[MAX_FIELDS];
+	const struct kx_layout *layout;	/* kvm events: where each field goes */
 };
 
 struct kvmexit_writer {
@@ -139,6 +110,7 @@ struct kvmexit_writer {
 	uint64_t sample_type;
 	struct kvmexit_meta meta;
 	struct kx_counts counts;
+	struct kx_formats *formats;	/* the tracepoints' layouts (lib/format.c) */
 	struct wevent *ev;
 	size_t nr_ev;
 	int by_type[KVMEXIT_EV__MAX];	/* first event of each type, or -1 */
@@ -384,73 +356,35 @@ out_free:
 
 /* ------------------------------------------------------------ events */
 
-static int event_type_of(const char *system, const char *name)
-{
-	if (strcmp(system, "kvm"))
-		return -1;
-	for (int t = 0; t < KVMEXIT_EV__MAX; t++)
-		if (type_names[t] && !strcmp(name, type_names[t]))
-			return t;
-	return -1;
-}
-
-static struct field_at field_of(struct tep_format_field *f, uint32_t *end)
-{
-	struct field_at at = { 0 };
-
-	if (!f || f->size <= 0 || f->size > 8 || f->offset < 0 || f->offset > 4096)
-		return at;
-	at.off = f->offset;
-	at.size = f->size;
-	if ((uint32_t)(f->offset + f->size) > *end)
-		*end = f->offset + f->size;
-	return at;
-}
-
-/* Resolves the fields of one format text with libtraceevent. */
+/*
+ * Resolves the fields of one format text with the reader's parser, so
+ * that what the writer encodes is exactly what the reader decodes.
+ */
 static int parse_format(struct kvmexit_writer *w, struct wevent *e, const char *system)
 {
-	struct tep_handle *tep = tep_alloc();
-	struct tep_event *tev = NULL;
-	struct tep_format_field *f;
-	enum tep_errno te;
-	uint32_t end = 0;
-	int err = 0;
+	char msg[KX_ERRMSG_SIZE];
+	uint64_t id;
+	int err;
 
-	if (!tep)
+	if (!w->formats && kx_formats_new(8, &w->formats))
 		return -ENOMEM;
-	tep_set_long_size(tep, 8);
-	te = tep_parse_event(tep, e->format, e->format_len, system);
-	if (tep_get_events_count(tep) == 1)
-		tev = tep_get_event(tep, 0);
-	/* A print fmt libtraceevent cannot parse does not hide the fields. */
-	if (!tev || (te && te != TEP_ERRNO__READ_PRINT_FAILED)) {
-		err = misuse(w, -KVMEXIT_EFORMAT, "tracepoint format of %s rejected by "
-			     "libtraceevent: pass the text of tracefs events/%s/NAME/format",
-			     system, system);
-		goto out;
-	}
-	e->type = event_type_of(system, tev->name);
-	e->attr.config = tev->id;
-	e->common_type = field_of(tep_find_common_field(tev, "common_type"), &end);
-	e->common_pid = field_of(tep_find_common_field(tev, "common_pid"), &end);
-	for (f = tev->format.fields; f; f = f->next)
-		field_of(f, &end);
-	if (e->type >= 0)
-		for (int i = 0; i < MAX_FIELDS && type_fields[e->type][i]; i++)
-			e->fields[i] = field_of(tep_find_field(tev, type_fields[e->type][i]), &end);
-	if (!e->common_type.size || end == 0) {
-		err = misuse(w, -KVMEXIT_EFORMAT, "tracepoint format of %s:%s has no common_type "
-			     "field: pass the text of tracefs events/%s/%s/format",
-			     system, tev->name, system, tev->name);
-		goto out;
-	}
+	err = kx_formats_add(w->formats, system, e->format, e->format_len, msg);
+	if (!err)
+		err = kx_format_id(e->format, e->format_len, &id);
+	if (err)
+		return misuse(w, -KVMEXIT_EFORMAT, "tracepoint format of %s rejected (%s): pass "
+			      "the text of tracefs events/%s/NAME/format", system,
+			      err == -KVMEXIT_EFORMAT && msg[0] ? msg : kvmexit_strerror(err), system);
+	e->attr.config = id;
+	e->layout = kx_formats_layout(w->formats, id);
+	e->type = e->layout ? (int)e->layout->type : -1;
 	/* The kernel pads RAW so that the u32 size and the data end 8-aligned. */
-	end = (end + 7) & ~7u;
-	e->raw_size = ((end + 4 + 7) & ~7u) - 4;
-out:
-	tep_free(tep);
-	return err;
+	if (e->layout) {
+		uint32_t end = (e->layout->fields_end + 7) & ~7u;
+
+		e->raw_size = ((end + 4 + 7) & ~7u) - 4;
+	}
+	return 0;
 }
 
 KVMEXIT_API int kvmexit_writer_add_tracepoint(struct kvmexit_writer *w, const char *system,
@@ -798,62 +732,6 @@ static int freeze(struct kvmexit_writer *w)
 
 /* ------------------------------------------------------------ records */
 
-static inline void put(unsigned char *raw, struct field_at at, uint64_t v)
-{
-	switch (at.size) {
-	case 1: { uint8_t x = v; memcpy(raw + at.off, &x, 1); break; }
-	case 2: { uint16_t x = v; memcpy(raw + at.off, &x, 2); break; }
-	case 4: { uint32_t x = v; memcpy(raw + at.off, &x, 4); break; }
-	case 8: memcpy(raw + at.off, &v, 8); break;
-	default: break;
-	}
-}
-
-static void fill_values(const struct kvmexit_event *ev, uint64_t *v)
-{
-	switch (ev->type) {
-	case KVMEXIT_EV_EXIT:
-		v[0] = ev->exit.exit_reason;
-		v[1] = ev->exit.guest_rip;
-		v[2] = ev->exit.isa;
-		v[3] = ev->exit.info1;
-		v[4] = ev->exit.info2;
-		v[5] = ev->exit.intr_info;
-		v[6] = ev->exit.error_code;
-		v[7] = ev->vcpu;
-		break;
-	case KVMEXIT_EV_ENTRY:
-		v[0] = ev->vcpu;
-		v[1] = ev->entry.rip;
-		break;
-	case KVMEXIT_EV_USERSPACE_EXIT:
-		v[0] = ev->userspace_exit.reason;
-		v[1] = (uint64_t)(int64_t)ev->userspace_exit.error;
-		break;
-	case KVMEXIT_EV_PIO:
-		v[0] = ev->pio.rw;
-		v[1] = ev->pio.port;
-		v[2] = ev->pio.size;
-		v[3] = ev->pio.count;
-		v[4] = ev->pio.val;
-		break;
-	case KVMEXIT_EV_MMIO:
-		v[0] = ev->mmio.type;
-		v[1] = ev->mmio.len;
-		v[2] = ev->mmio.gpa;
-		v[3] = ev->mmio.val;
-		break;
-	case KVMEXIT_EV_MSR:
-		v[0] = ev->msr.write;
-		v[1] = ev->msr.ecx;
-		v[2] = ev->msr.data;
-		v[3] = ev->msr.exception;
-		break;
-	default:
-		break;
-	}
-}
-
 static inline void note_time(struct kvmexit_writer *w, uint64_t t)
 {
 	if (!w->first_time || t < w->first_time)
@@ -877,7 +755,7 @@ static size_t sample_size(const struct wevent *e)
 static int write_sample(struct kvmexit_writer *w, const struct wevent *e,
 			const struct kvmexit_event *ev)
 {
-	uint64_t st = e->attr.sample_type, id = e->ids[0], vals[MAX_FIELDS] = { 0 };
+	uint64_t st = e->attr.sample_type, id = e->ids[0];
 	size_t size = sample_size(e);
 	unsigned char *p, *raw;
 	uint64_t *q;
@@ -885,7 +763,7 @@ static int write_sample(struct kvmexit_writer *w, const struct wevent *e,
 
 	if (size > UINT16_MAX)
 		return misuse(w, -E2BIG, "tracepoint %s: records of %zu bytes are too large",
-			      type_names[ev->type], size);
+			      kx_event_name(ev->type), size);
 	p = reserve(w, size);
 	if (!p)
 		return w->err;
@@ -912,11 +790,7 @@ static int write_sample(struct kvmexit_writer *w, const struct wevent *e,
 	memcpy(q, &raw_size, 4);
 	raw = (unsigned char *)q + 4;
 	memset(raw, 0, raw_size);
-	put(raw, e->common_type, e->attr.config);
-	put(raw, e->common_pid, (uint32_t)ev->tid);
-	fill_values(ev, vals);
-	for (int i = 0; i < MAX_FIELDS; i++)
-		put(raw, e->fields[i], vals[i]);
+	kx_layout_encode(e->layout, ev, raw);
 	note_time(w, ev->time);
 	return 0;
 }
@@ -982,7 +856,7 @@ KVMEXIT_API int kvmexit_writer_write_event(struct kvmexit_writer *w,
 	idx = w->by_type[ev->type];
 	if (idx < 0)
 		return misuse(w, -ENOENT, "%s event: its tracepoint was not added to %s",
-			      type_names[ev->type], w->path);
+			      kx_event_name(ev->type), w->path);
 	if (start_records(w))
 		return w->err;
 	return write_sample(w, &w->ev[idx], ev);
@@ -1141,6 +1015,7 @@ static void free_writer(struct kvmexit_writer *w)
 		free(w->ev[i].system);
 	}
 	free(w->ev);
+	kx_formats_free(w->formats);
 	free(w->table);
 	free(w->buf);
 	free(w->path);

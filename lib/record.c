@@ -11,9 +11,9 @@
  * does for its workload: the events follow the child's pid with inherit,
  * enable_on_exec, and the child waits on a pipe until the recorder runs.
  *
- * Decoding.  Field offsets come from the format texts in tracefs, parsed
- * once with libtraceevent (no plugins); per event the hot path reads a few
- * integers at those offsets.
+ * Decoding.  Field offsets come from the format texts in tracefs, resolved
+ * once by lib/format.c (the capture reader's parser; no libtraceevent
+ * plugins); per event the hot path reads a few integers at those offsets.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +38,6 @@
 #include <perf/evsel.h>
 #include <perf/mmap.h>
 #include <perf/threadmap.h>
-#include <traceevent/event-parse.h>
 
 #include "internal.h"
 
@@ -52,7 +51,6 @@ void perf_evsel__free_id(struct perf_evsel *evsel);
 
 #define REC_DEFAULT_PAGES	128
 #define REC_TICK_MS		100
-#define REC_MAX_FIELDS		8
 
 /* What we ask the kernel to put in every sample, and where it lands. */
 #define REC_SAMPLE_TYPE	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
@@ -76,29 +74,13 @@ struct rec_sample_id {
 	uint64_t id;
 };
 
-struct rec_field {
-	uint16_t off;
-	uint16_t size;			/* 0: absent in this kernel */
-};
-
 struct rec_event {
 	enum kvmexit_event_type type;
 	uint64_t tp_id;
 	struct perf_evsel *evsel;
 	char *format;
 	size_t format_len;
-	struct rec_field f[REC_MAX_FIELDS];
-};
-
-/* Field names per event type, in the order decode_*() reads them. */
-static const char *const field_names[KVMEXIT_EV_LOST][REC_MAX_FIELDS] = {
-	[KVMEXIT_EV_EXIT] = { "exit_reason", "guest_rip", "isa", "info1", "info2",
-			      "intr_info", "error_code", "vcpu_id" },
-	[KVMEXIT_EV_ENTRY] = { "vcpu_id", "rip" },
-	[KVMEXIT_EV_USERSPACE_EXIT] = { "reason", "errno" },
-	[KVMEXIT_EV_PIO] = { "rw", "port", "size", "count", "val" },
-	[KVMEXIT_EV_MMIO] = { "type", "len", "gpa", "val" },
-	[KVMEXIT_EV_MSR] = { "write", "ecx", "data", "exception" },
+	const struct kx_layout *layout;	/* its fields, from lib/format.c */
 };
 
 enum rec_state { REC_NEW, REC_RUNNING, REC_DONE };
@@ -113,6 +95,7 @@ struct kvmexit_recorder {
 
 	struct rec_event ev[KVMEXIT_EV_LOST];
 	size_t nr_ev;
+	struct kx_formats *formats;	/* the events' field layouts */
 
 	struct perf_evlist *evlist;
 	struct perf_cpu_map *cpus;
@@ -197,104 +180,26 @@ KVMEXIT_API int kvmexit_record_events_parse(const char *text, uint32_t *events)
 
 /* ---------------------------------------------------------------- decode */
 
+/* Resolves the event's fields once, with the reader's format parser. */
 static int resolve_fields(struct kvmexit_recorder *rec, struct rec_event *e)
 {
-	struct tep_handle *tep = tep_alloc();
-	struct tep_event *tev = NULL;
-	int err = 0;
+	char msg[KX_ERRMSG_SIZE];
+	int err;
 
-	if (!tep)
-		return -ENOMEM;
-	if (tep_parse_format(tep, &tev, e->format, e->format_len, "kvm") || !tev) {
-		err = kx_error(rec->errmsg, -KVMEXIT_EFORMAT,
-			       "cannot parse %s/events/kvm/%s/format: is this a tracefs "
-			       "of a kernel with kvm?", rec->tracefs, kx_event_name(e->type));
-		goto out;
+	if (!rec->formats) {
+		err = kx_formats_new((int)sizeof(long), &rec->formats);
+		if (err)
+			return kx_error(rec->errmsg, err, "out of memory");
 	}
-	for (int i = 0; i < REC_MAX_FIELDS && field_names[e->type][i]; i++) {
-		struct tep_format_field *f = tep_find_field(tev, field_names[e->type][i]);
-
-		if (!f || f->size > 8 || f->offset > UINT16_MAX || (f->flags & TEP_FIELD_IS_ARRAY))
-			continue;
-		e->f[i] = (struct rec_field){ .off = f->offset, .size = f->size };
-	}
-out:
-	tep_free(tep);
-	return err;
-}
-
-static inline uint64_t get_field(const uint8_t *raw, uint32_t raw_size, struct rec_field f)
-{
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-	uint64_t u64;
-
-	if ((uint32_t)f.off + f.size > raw_size)
-		return 0;
-	switch (f.size) {
-	case 1:
-		memcpy(&u8, raw + f.off, 1);
-		return u8;
-	case 2:
-		memcpy(&u16, raw + f.off, 2);
-		return u16;
-	case 4:
-		memcpy(&u32, raw + f.off, 4);
-		return u32;
-	case 8:
-		memcpy(&u64, raw + f.off, 8);
-		return u64;
-	}
+	err = kx_formats_add(rec->formats, "kvm", e->format, e->format_len, msg);
+	if (!err)
+		e->layout = kx_formats_layout(rec->formats, e->tp_id);
+	if (err || !e->layout)
+		return kx_error(rec->errmsg, err ? err : -KVMEXIT_EFORMAT,
+				"cannot parse %s/events/kvm/%s/format%s%s: is this a tracefs "
+				"of a kernel with kvm?", rec->tracefs, kx_event_name(e->type),
+				err ? ": " : "", err ? msg : "");
 	return 0;
-}
-
-static void decode_fields(const struct kvmexit_recorder *rec, const struct rec_event *e,
-			  const uint8_t *raw, uint32_t n, struct kvmexit_event *ev)
-{
-	const struct rec_field *f = e->f;
-
-	switch (e->type) {
-	case KVMEXIT_EV_EXIT:
-		ev->exit.exit_reason = get_field(raw, n, f[0]);
-		ev->exit.guest_rip = get_field(raw, n, f[1]);
-		ev->exit.isa = f[2].size ? (enum kvmexit_isa)get_field(raw, n, f[2]) : rec->meta.isa;
-		ev->exit.info1 = get_field(raw, n, f[3]);
-		ev->exit.info2 = get_field(raw, n, f[4]);
-		ev->exit.intr_info = get_field(raw, n, f[5]);
-		ev->exit.error_code = get_field(raw, n, f[6]);
-		ev->vcpu = get_field(raw, n, f[7]);
-		break;
-	case KVMEXIT_EV_ENTRY:
-		ev->vcpu = get_field(raw, n, f[0]);
-		ev->entry.rip = get_field(raw, n, f[1]);
-		break;
-	case KVMEXIT_EV_USERSPACE_EXIT:
-		ev->userspace_exit.reason = get_field(raw, n, f[0]);
-		ev->userspace_exit.error = (int32_t)get_field(raw, n, f[1]);
-		break;
-	case KVMEXIT_EV_PIO:
-		ev->pio.rw = get_field(raw, n, f[0]);
-		ev->pio.port = get_field(raw, n, f[1]);
-		ev->pio.size = get_field(raw, n, f[2]);
-		ev->pio.count = get_field(raw, n, f[3]);
-		ev->pio.val = get_field(raw, n, f[4]);
-		break;
-	case KVMEXIT_EV_MMIO:
-		ev->mmio.type = get_field(raw, n, f[0]);
-		ev->mmio.len = get_field(raw, n, f[1]);
-		ev->mmio.gpa = get_field(raw, n, f[2]);
-		ev->mmio.val = get_field(raw, n, f[3]);
-		break;
-	case KVMEXIT_EV_MSR:
-		ev->msr.write = get_field(raw, n, f[0]);
-		ev->msr.ecx = get_field(raw, n, f[1]);
-		ev->msr.data = get_field(raw, n, f[2]);
-		ev->msr.exception = get_field(raw, n, f[3]);
-		break;
-	default:
-		break;
-	}
 }
 
 static const struct rec_event *event_of(const struct kvmexit_recorder *rec,
@@ -368,13 +273,15 @@ static int handle_sample(struct kvmexit_recorder *rec, const union perf_event *e
 		write_record(rec, event);
 	if (!rec->opts.fn)
 		return 0;
-	ev.type = e->type;
+	ev.vcpu = 0;
+	if (kx_layout_decode(e->layout, s->raw, n, &ev))
+		return 0;		/* shorter than its format: not from this kernel */
 	ev.time = s->time;
 	ev.pid = (int32_t)s->pid;
 	ev.tid = (int32_t)s->tid;
 	ev.cpu = s->cpu;
-	ev.vcpu = 0;
-	decode_fields(rec, e, s->raw, n, &ev);
+	if (ev.type == KVMEXIT_EV_EXIT && ev.exit.isa == KVMEXIT_ISA_UNKNOWN)
+		ev.exit.isa = rec->meta.isa;	/* kernels without the isa field */
 	return rec->opts.fn(&ev, rec->opts.fn_arg);
 }
 
@@ -1095,6 +1002,7 @@ KVMEXIT_API void kvmexit_recorder_free(struct kvmexit_recorder *rec)
 	perf_thread_map__put(rec->threads);
 	for (size_t i = 0; i < rec->nr_ev; i++)
 		free(rec->ev[i].format);
+	kx_formats_free(rec->formats);
 	for (size_t i = 0; i < rec->nr_pids; i++)
 		if (rec->pidfds[i] >= 0)
 			close(rec->pidfds[i]);
