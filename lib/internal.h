@@ -60,6 +60,22 @@ enum kvmexit_isa kx_isa_from_vendor(const char *vendor);
 /* The writer's feature bit for kvmexit's own metadata section (kx_meta_*). */
 #define KX_FEAT_KVMEXIT 250
 
+/* perf.data feature bits kvmexit reads or writes (tools/perf/util/header.h). */
+enum {
+	FEAT_RESERVED = 0,
+	FEAT_TRACING_DATA = 1,
+	FEAT_HOSTNAME = 3,
+	FEAT_OSRELEASE = 4,
+	FEAT_VERSION = 5,
+	FEAT_ARCH = 6,
+	FEAT_NRCPUS = 7,
+	FEAT_CPUDESC = 8,
+	FEAT_CPUID = 9,
+	FEAT_CMDLINE = 11,
+	FEAT_SAMPLE_TIME = 21,
+	FEAT_BITS = 256,
+};
+
 /* format.c: tracepoint formats -> field layouts of the kvm events decoded. */
 #define KX_FIELDS_MAX 8
 #define KX_FORMATS_MAX_LAYOUTS 32

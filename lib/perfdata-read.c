@@ -112,19 +112,6 @@ enum {
 	REC_USER_TYPE_START = 64,
 };
 
-/* Feature bits (tools/perf/util/header.h). */
-enum {
-	FEAT_TRACING_DATA = 1,
-	FEAT_HOSTNAME = 3,
-	FEAT_OSRELEASE = 4,
-	FEAT_ARCH = 6,
-	FEAT_NRCPUS = 7,
-	FEAT_CPUDESC = 8,
-	FEAT_CPUID = 9,
-	FEAT_CMDLINE = 11,
-	FEAT_SAMPLE_TIME = 21,
-	FEAT_BITS = 256,
-};
 
 struct kx_rd {
 	int fd;

@@ -52,25 +52,11 @@ _Static_assert(sizeof(struct perf_event_attr) >= KX_ATTR_FILE_SIZE,
 #define PERF_MAGIC2		0x32454c4946524550ULL	/* "PERFILE2" */
 #define HEADER_SIZE		104
 #define ATTR_ENTRY_SIZE		(KX_ATTR_FILE_SIZE + 16)
-#define FEAT_BITS		256
 #define BUF_SIZE		(1u << 20)
 #define NAME_ALIGN		64
 #define META_SLOT_SPARE		4096
 
 /* perf's feature bits (tools/perf/util/header.h). */
-enum {
-	FEAT_RESERVED = 0,
-	FEAT_TRACING_DATA = 1,
-	FEAT_HOSTNAME = 3,
-	FEAT_OSRELEASE = 4,
-	FEAT_VERSION = 5,
-	FEAT_ARCH = 6,
-	FEAT_NRCPUS = 7,
-	FEAT_CPUDESC = 8,
-	FEAT_CPUID = 9,
-	FEAT_CMDLINE = 11,
-	FEAT_SAMPLE_TIME = 21,
-};
 
 /* Offsets in struct perf_file_header. */
 #define HDR_DATA_SIZE_OFF	48

@@ -633,42 +633,21 @@ KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
 	return 0;
 }
 
-/* Distinct k2 values (other than -1) among the cells of one table. */
-static uint32_t distinct_k2(const struct cells *c, uint64_t none)
+/*
+ * Distinct values of (k2 >> shift) among the cells of one table, other than
+ * none: vCPUs (pid+vCPU keys, shift 0) or processes (their pid half).
+ */
+static uint32_t distinct_k2(const struct cells *c, unsigned int shift, uint64_t none)
 {
 	struct map seen = { 0 };
 	uint32_t n = 0;
 
 	for (size_t i = 0; i < c->nr; i++) {
-		uint64_t *v;
+		uint64_t key = c->v[i].k2 >> shift, *v;
 
-		if (c->v[i].k2 == none)
+		if (key == none)
 			continue;
-		v = map_add(&seen, c->v[i].k2, 0);
-		if (!v)
-			break;
-		if (!*v) {
-			*v = 1;
-			n++;
-		}
-	}
-	map_release(&seen);
-	return n;
-}
-
-/* Distinct processes (other than -1) among the pid+vCPU cells. */
-static uint32_t distinct_pids(const struct cells *c)
-{
-	struct map seen = { 0 };
-	uint32_t n = 0;
-
-	for (size_t i = 0; i < c->nr; i++) {
-		uint32_t pid = (uint32_t)(c->v[i].k2 >> 32);
-		uint64_t *v;
-
-		if (pid == (uint32_t)-1)
-			continue;
-		v = map_add(&seen, pid, 0);
+		v = map_add(&seen, key, 0);
 		if (!v)
 			break;
 		if (!*v) {
@@ -692,8 +671,8 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 		out->duration_ns = m->end_ns - m->start_ns;
 	else
 		out->duration_ns = p->t.last_ns - p->t.first_ns;
-	out->nr_vcpus = distinct_k2(&p->cells[C_VCPU], key_pid_vcpu(-1, -1));
-	out->nr_pids = distinct_pids(&p->cells[C_VCPU]);
+	out->nr_vcpus = distinct_k2(&p->cells[C_VCPU], 0, key_pid_vcpu(-1, -1));
+	out->nr_pids = distinct_k2(&p->cells[C_VCPU], 32, (uint32_t)-1);
 	switch (p->isa_mask) {
 	case 1u << KVMEXIT_ISA_VMX:
 		out->isa = KVMEXIT_ISA_VMX;
