@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check-skip.h"
 #include "internal.h"
 
 static const struct kvmexit_profile_opts all = { .sz = sizeof(all) };
@@ -250,11 +251,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

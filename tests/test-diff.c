@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-skip.h"
 #include "internal.h"
 
 enum { EXC = 0, EXTINT = 1, HLT = 12, CPUID = 10, INVLPG = 14, CR = 28, IO = 30,
@@ -613,11 +614,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

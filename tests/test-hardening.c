@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check-skip.h"
 #include "kvmexit.h"
 #include "internal.h"
 
@@ -106,11 +107,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }
