@@ -763,17 +763,20 @@ static const char *tick_label(char *buf, size_t size, int decade)
 	return buf;
 }
 
-static double svg_x(double v, int lo, int hi)
+/* The axis starts at half an exit, so that a count of 1 still has a bar. */
+#define SVG_LOG_ORIGIN	(-0.30103)	/* log10(0.5) */
+
+static double svg_x(double v, int hi)
 {
-	if (v < 1)
-		v = 1;
-	return SVG_LEFT + (log10(v) - lo) / (hi - lo) * SVG_PLOT;
+	if (v < 0.5)
+		v = 0.5;
+	return SVG_LEFT + (log10(v) - SVG_LOG_ORIGIN) / (hi - SVG_LOG_ORIGIN) * SVG_PLOT;
 }
 
 static void svg_bar(FILE *out, const char *cls, const char *name, const char *label,
-		    double v, double y, int lo, int hi)
+		    double v, double y, int hi)
 {
-	double x1 = svg_x(v, lo, hi);
+	double x1 = svg_x(v, hi);
 	char num[32];
 
 	fmt_count(num, sizeof(num), v);
@@ -789,14 +792,14 @@ static void svg_bar(FILE *out, const char *cls, const char *name, const char *la
 		y + SVG_BAR - 2, v >= 0.5 ? num : "0");
 }
 
-static void svg_axis(FILE *out, int lo, int hi, int height)
+static void svg_axis(FILE *out, int hi, int height)
 {
 	char buf[16];
 
 	fprintf(out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", SVG_LEFT,
 		height - 40, SVG_LEFT + SVG_PLOT, height - 40);
-	for (int d = lo; d <= hi; d++) {
-		double x = svg_x(pow(10, d), lo, hi);
+	for (int d = 0; d <= hi; d++) {
+		double x = svg_x(pow(10, d), hi);
 
 		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>\n",
 			x, SVG_TOP - 10, x, height - 40);
@@ -857,7 +860,7 @@ int diff_write_svg(const char *path, const struct diff_view *v, size_t max)
 	xml_str(out, v->label_b);
 	fprintf(out, " (%zu largest changes)</text>\n", n);
 	svg_legend(out, v, s);
-	svg_axis(out, 0, hi, height);
+	svg_axis(out, hi, height);
 	for (size_t i = 0; i < n; i++) {
 		double y = SVG_TOP + (double)i * SVG_ROW;
 		char name[96];
@@ -867,8 +870,8 @@ int diff_write_svg(const char *path, const struct diff_view *v, size_t max)
 			SVG_LEFT - 8, y + SVG_BAR + 4);
 		xml_str(out, name);
 		fputs("</text>\n", out);
-		svg_bar(out, "a", name, v->label_a, (double)rows[i].count_a, y, 0, hi);
-		svg_bar(out, "b", name, v->label_b, rows[i].scaled_b, y + SVG_BAR + 1, 0, hi);
+		svg_bar(out, "a", name, v->label_a, (double)rows[i].count_a, y, hi);
+		svg_bar(out, "b", name, v->label_b, rows[i].scaled_b, y + SVG_BAR + 1, hi);
 	}
 	fputs("</svg>\n", out);
 	if (fclose(out))
