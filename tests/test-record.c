@@ -29,6 +29,7 @@
 
 #define GUEST_N		1000
 #define GUEST_PORT	0x8a	/* pio-guest's default */
+#define GUEST_PORT_ARG	"0x8a"
 
 static char builddir[PATH_MAX];
 static char guest[PATH_MAX + 32];
@@ -226,6 +227,21 @@ static char *tmp_capture(const char *tag)
 	return path;
 }
 
+/* The test guest, N port writes to PORT, its stdout discarded. */
+static pid_t start_guest(const char *n, const char *port)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		execl(guest, guest, n, port, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
 /* perf script's count of lines naming @event, or -1 when perf is missing. */
 static long perf_script_count(const char *capture, const char *event)
 {
@@ -357,7 +373,6 @@ END_TEST
 START_TEST(test_live_kvm_exit_system_wide)
 {
 	char n[16], err[512];
-	char *argv[] = { guest, n, NULL };
 	struct kvmexit_record_opts o = { .sz = sizeof(o), .duration_ns = 2000000000ull };
 	struct kvmexit_recorder *rec;
 	struct kvmexit_record_stats st;
@@ -367,14 +382,7 @@ START_TEST(test_live_kvm_exit_system_wide)
 	ck_assert_msg(kvmexit_recorder_new(&o, &rec, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(kvmexit_recorder_run(rec, 200), 1);
 	snprintf(n, sizeof(n), "%d", GUEST_N);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		dup2(fd, 1);
-		execv(guest, argv);
-		_exit(127);
-	}
+	pid = start_guest(n, GUEST_PORT_ARG);
 	waitpid(pid, &status, 0);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_int_eq(kvmexit_recorder_run(rec, -1), 0);
@@ -386,20 +394,6 @@ START_TEST(test_live_kvm_exit_system_wide)
 	kvmexit_recorder_free(rec);
 }
 END_TEST
-
-static pid_t start_guest(const char *n, const char *port)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		dup2(fd, 1);
-		execl(guest, guest, n, port, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
 
 /*
  * -p: only the target's events, while another guest runs; the recording
@@ -419,7 +413,7 @@ START_TEST(test_live_pid_filter)
 	pid_t other;
 	int status;
 
-	pid = start_guest("200000", "0x8a");
+	pid = start_guest("200000", GUEST_PORT_ARG);
 	usleep(100000);
 	ck_assert_int_eq(kvmexit_record_events_parse("ioport", &o.events), 0);
 	ck_assert_msg(kvmexit_recorder_new(&o, &rec, err, sizeof(err)) == 0, "%s", err);
@@ -554,7 +548,6 @@ START_TEST(test_live_counter_filter)
 {
 	struct kx_counter_spec specs[3] = { { 0 } };
 	char msg[KX_ERRMSG_SIZE], n[16], tracefs[PATH_MAX];
-	char *argv[] = { guest, n, NULL };
 	struct kx_counter_set *set;
 	int cpus[1024], nr = 0, status;
 	uint64_t id, sum[3] = { 0 };
@@ -575,14 +568,7 @@ START_TEST(test_live_counter_filter)
 		      msg);
 	ck_assert_int_eq(kx_counter_set_enable(set), 0);
 	snprintf(n, sizeof(n), "%d", GUEST_N);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		dup2(fd, 1);
-		execv(guest, argv);
-		_exit(127);
-	}
+	pid = start_guest(n, GUEST_PORT_ARG);
 	waitpid(pid, &status, 0);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_int_eq(kx_counter_set_disable(set), 0);
