@@ -6,20 +6,23 @@
  * The exit-handling time of an exit runs from its kvm_exit to the next
  * kvm_entry of the same thread (a vCPU thread runs one vCPU, and may
  * migrate between CPUs).  Each thread has one pending-exit slot:
- *  - kvm_exit counts the exit in two cells (reason+detail, pid+vCPU+reason)
- *    and makes it the thread's pending exit; a pending exit still there
- *    (exit, exit, entry) stays counted but untimed ("unpaired");
- *  - kvm_entry times the pending exit into the same two cells;
+ *  - kvm_exit counts the exit in its cell, the one of its (ISA, reason,
+ *    detail, pid, vCPU), and makes it the thread's pending exit; a pending
+ *    exit still there (exit, exit, entry) stays counted but untimed
+ *    ("unpaired");
+ *  - kvm_entry times the pending exit into its cell;
  *  - a lost-records record drops every pending exit ("dropped pairs"):
  *    the records lost may be any thread's entry, whichever CPU reported
  *    the loss, since vCPU threads migrate between CPUs.
- * Reason and category rows are sums of reason+detail cells, process rows
- * sums of pid+vCPU+reason cells, made when asked.
+ * Every row of every grouping is a sum of cells, made when asked, and so
+ * are the totals of exits and times.  Cells are few (reasons x details x
+ * vCPUs), so the sums are cheap.
  *
- * Hot path: a few open-addressing lookups on integer keys, with each
- * thread caching the cells of its recent exits (32 slots, direct mapped by
- * reason and detail: exits repeat); no allocation but the amortised growth
- * of tables and histogram groups.
+ * Hot path: the thread of a tid from a 64-slot cache, the cell of an exit
+ * from the thread's own table of the (reason, detail) cells it has seen (a
+ * thread runs one vCPU of one process, so they are the thread's), one count
+ * per exit and one histogram bucket per timed entry; no allocation but the
+ * amortised growth of tables and histogram groups.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,9 +32,14 @@
 
 #define RIPS_MAX 4096		/* distinct RIPs counted per reason */
 
-/* An open-addressing map from two 64-bit keys to a non-zero value. */
+/* The hot path's functions (see add_exit()): inlined, apart, apart and rare. */
+#define HOT static inline __attribute__((always_inline))
+#define OWN_FRAME static __attribute__((noinline))
+#define RARE static __attribute__((noinline, cold))
+
+/* An open-addressing map from three 64-bit keys to a non-zero value. */
 struct map_ent {
-	uint64_t k1, k2, val;	/* val 0: empty */
+	uint64_t k1, k2, k3, val;	/* val 0: empty */
 };
 
 struct map {
@@ -39,23 +47,29 @@ struct map {
 	size_t mask, nr;
 };
 
-static inline size_t map_hash(const struct map *m, uint64_t k1, uint64_t k2)
+static inline size_t map_hash(const struct map *m, uint64_t k1, uint64_t k2, uint64_t k3)
 {
-	uint64_t h = (k1 ^ (k2 * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+	uint64_t h = k1 ^ (k2 * 0x9e3779b97f4a7c15ull) ^ (k3 * 0xc2b2ae3d27d4eb4full);
 
+	h *= 0xbf58476d1ce4e5b9ull;
 	return (size_t)(h ^ (h >> 31)) & m->mask;
 }
 
-static inline uint64_t *map_find(const struct map *m, uint64_t k1, uint64_t k2)
+static inline bool map_ent_is(const struct map_ent *e, uint64_t k1, uint64_t k2, uint64_t k3)
+{
+	return e->k1 == k1 && e->k2 == k2 && e->k3 == k3;
+}
+
+static uint64_t *map_find(const struct map *m, uint64_t k1, uint64_t k2, uint64_t k3)
 {
 	if (!m->e)
 		return NULL;
-	for (size_t i = map_hash(m, k1, k2);; i = (i + 1) & m->mask) {
+	for (size_t i = map_hash(m, k1, k2, k3);; i = (i + 1) & m->mask) {
 		struct map_ent *e = &m->e[i];
 
 		if (!e->val)
 			return NULL;
-		if (e->k1 == k1 && e->k2 == k2)
+		if (map_ent_is(e, k1, k2, k3))
 			return &e->val;
 	}
 }
@@ -71,13 +85,14 @@ static int map_grow(struct map *m)
 	m->e = e;
 	m->mask = cap - 1;
 	for (size_t i = 0; old.e && i <= old.mask; i++) {
+		const struct map_ent *o = &old.e[i];
 		size_t j;
 
-		if (!old.e[i].val)
+		if (!o->val)
 			continue;
-		for (j = map_hash(m, old.e[i].k1, old.e[i].k2); e[j].val; j = (j + 1) & m->mask)
+		for (j = map_hash(m, o->k1, o->k2, o->k3); e[j].val; j = (j + 1) & m->mask)
 			;
-		e[j] = old.e[i];
+		e[j] = *o;
 	}
 	free(old.e);
 	return 0;
@@ -85,21 +100,27 @@ static int map_grow(struct map *m)
 
 /*
  * The value slot of a key, made (with value 0, which the caller must set
- * non-zero) when missing.  NULL: out of memory.  Valid until the next add.
+ * non-zero, or take back with map_unadd()) when missing.  NULL: out of
+ * memory.  Valid until the next add.
  */
-static inline uint64_t *map_add(struct map *m, uint64_t k1, uint64_t k2)
+static uint64_t *map_add(struct map *m, uint64_t k1, uint64_t k2, uint64_t k3)
 {
 	size_t i;
 
 	if ((m->nr + 1) * 2 > (m->e ? m->mask + 1 : 0) && map_grow(m))
 		return NULL;
-	for (i = map_hash(m, k1, k2); m->e[i].val; i = (i + 1) & m->mask)
-		if (m->e[i].k1 == k1 && m->e[i].k2 == k2)
+	for (i = map_hash(m, k1, k2, k3); m->e[i].val; i = (i + 1) & m->mask)
+		if (map_ent_is(&m->e[i], k1, k2, k3))
 			return &m->e[i].val;
-	m->e[i].k1 = k1;
-	m->e[i].k2 = k2;
+	m->e[i] = (struct map_ent){ .k1 = k1, .k2 = k2, .k3 = k3 };
 	m->nr++;
 	return &m->e[i].val;
+}
+
+/* Takes back a key map_add() just made, whose value is still 0. */
+static void map_unadd(struct map *m)
+{
+	m->nr--;
 }
 
 static void map_release(struct map *m)
@@ -125,119 +146,82 @@ static int array_grow(void **v, size_t *alloc, size_t nr, size_t size)
 	return 0;
 }
 
-/* One aggregation cell: counts and times of one key. */
+/*
+ * One aggregation cell: the exits of one (ISA, reason, detail, pid, vCPU).
+ * Allocated one by one, so that threads can point at them.
+ */
 struct cell {
-	uint64_t k1, k2;
-	uint64_t count, timed, total, min, max;
-	struct kx_hist *hist;		/* allocated at the first timed exit */
-	uint32_t rips;			/* detail cells: RIP table + 1, 0: none */
+	uint64_t count, timed, total;
+	uint64_t min, max;		/* min: UINT64_MAX until timed */
+	uint64_t k1;			/* key_reason() */
+	uint64_t k3;			/* key_pid_vcpu() */
+	uint32_t detail;
+	uint32_t rips;			/* the reason's RIP table + 1, 0: none */
+	struct kx_hist hist;
 };
 
 struct cells {
-	struct map map;			/* (k1, k2) -> index + 1 */
-	struct cell *v;
+	struct map map;			/* (k1, detail, k3) -> struct cell * */
+	struct cell **v;		/* in the order made */
 	size_t nr, alloc;
 };
 
-/* Keys: k1 = isa << 32 | reason everywhere; k2 says which cell. */
 static inline uint64_t key_reason(enum kvmexit_isa isa, uint32_t reason)
 {
 	return (uint64_t)isa << 32 | reason;
 }
 
-static inline uint64_t key_pid_vcpu(int32_t pid, int32_t vcpu)
+static inline uint64_t key_pid_vcpu(int32_t pid, uint32_t vcpu)
 {
-	return (uint64_t)(uint32_t)pid << 32 | (uint32_t)vcpu;
+	return (uint64_t)(uint32_t)pid << 32 | vcpu;
 }
 
-/* The index of the cell for (k1, k2), made when missing; -ENOMEM. */
-static int cells_get(struct cells *c, uint64_t k1, uint64_t k2, uint32_t *idx, bool *made)
-{
-	uint64_t *v = map_add(&c->map, k1, k2);
+/* Counted exits (kvmexit_profile_add_count()) have neither. */
+#define KEY_NO_VCPU key_pid_vcpu(-1, (uint32_t)-1)
 
-	if (!v)
-		return -ENOMEM;
-	*made = !*v;
-	if (*v) {
-		*idx = (uint32_t)(*v - 1);
-		return 0;
-	}
-	if (array_grow((void **)&c->v, &c->alloc, c->nr, sizeof(*c->v))) {
-		/* Keep the map consistent: take the key out again. */
-		c->map.nr--;
-		*v = 0;
-		return -ENOMEM;
-	}
-	c->v[c->nr] = (struct cell){ .k1 = k1, .k2 = k2 };
-	*idx = (uint32_t)c->nr;
-	*v = ++c->nr;
-	return 0;
+static struct cell *cell_find(const struct cells *c, uint64_t k1, uint32_t detail, uint64_t k3)
+{
+	uint64_t *v = map_find(&c->map, k1, detail, k3);
+
+	return v ? (struct cell *)(uintptr_t)*v : NULL;
 }
 
 static void cells_release(struct cells *c)
 {
 	for (size_t i = 0; i < c->nr; i++) {
-		if (c->v[i].hist)
-			kx_hist_release(c->v[i].hist);
-		free(c->v[i].hist);
+		kx_hist_release(&c->v[i]->hist);
+		free(c->v[i]);
 	}
 	free(c->v);
 	map_release(&c->map);
 	*c = (struct cells){ 0 };
 }
 
-/* Times one exit of dt ns into c; bucket is kx_hist_index(dt). */
-static int cell_time(struct cell *c, uint64_t dt, unsigned int bucket)
-{
-	uint64_t **g;
-
-	if (__builtin_expect(!c->hist, 0)) {
-		c->hist = calloc(1, sizeof(*c->hist));
-		if (!c->hist)
-			return -ENOMEM;
-	}
-	g = &c->hist->group[bucket >> KX_HIST_SUB_BITS];
-	if (__builtin_expect(!*g, 0)) {
-		*g = calloc(KX_HIST_SUB, sizeof(**g));
-		if (!*g)
-			return -ENOMEM;
-	}
-	(*g)[bucket & (KX_HIST_SUB - 1)]++;
-	if (!c->timed || dt < c->min)
-		c->min = dt;
-	if (dt > c->max)
-		c->max = dt;
-	c->timed++;
-	c->total += dt;
-	return 0;
-}
-
 /* The guest RIPs of one reason. */
 struct rips {
-	struct map map;			/* (rip, 0) -> count */
+	struct map map;			/* (rip) -> count */
 };
 
-/* Cell tables; process rows are sums of the pid+vCPU+reason cells. */
-enum { C_DETAIL, C_VCPU, C__MAX };
-
-/* The cells of one (reason, detail, pid, vCPU) a thread has seen. */
-struct tcell {
+/* A thread's cells: (reason key, detail) -> cell, for one pid and vCPU. */
+struct tc_ent {
 	uint64_t k1;
 	uint32_t detail;
-	int32_t pid, vcpu;
-	uint32_t cell[C__MAX];
+	struct cell *cell;		/* NULL: empty */
 };
 
-#define TCELLS_BITS 5
-#define TCELLS (1u << TCELLS_BITS)	/* a thread's cache of cells */
+struct tcache {
+	struct tc_ent *e;
+	uint32_t mask, nr;
+	unsigned int shift;		/* 64 - log2(mask + 1) */
+};
 
-/* A vCPU thread: its pending exit, and the cells of its recent exits. */
+/* A vCPU thread: its pending exit, and the cells it has counted into. */
 struct thread {
-	bool pending;			/* cell[] is an exit awaiting its entry */
-	uint32_t tc_valid;		/* bit i: tc[i] is valid */
+	struct cell *pending;		/* the exit awaiting its entry, or NULL */
 	uint64_t exit_time;
-	uint32_t cell[C__MAX];
-	struct tcell tc[TCELLS];	/* direct mapped by tcell_slot() */
+	int32_t pid;			/* the pid and vCPU of cache's cells */
+	uint32_t vcpu;
+	struct tcache cache;
 };
 
 /* A cached thread lookup: idx is the thread's index + 1, 0: empty. */
@@ -251,20 +235,23 @@ struct kvmexit_profile {
 	char *reason_name;
 	uint32_t name_code[3];		/* reason_name per ISA: code + 1, 0 unresolved */
 	bool name_tried[3];
+	bool filtered;			/* any of opts.pid, vcpu, reason */
 	struct kvmexit_meta meta;
-	struct cells cells[C__MAX];
-	struct map thread_map;		/* (tid, 0) -> index + 1 */
+	struct cells cells;
+	struct map thread_map;		/* (tid) -> index + 1 */
 	struct tid_slot tid_cache[64];	/* by tid % 64 */
 	struct thread *threads;
 	size_t nr_threads, alloc_threads;
-	struct map rip_map;		/* (k1, 0) -> index + 1 */
+	struct map rip_map;		/* (reason key) -> index + 1 */
 	struct rips *rips;
 	size_t nr_rips, alloc_rips;
+	/*
+	 * Counted as events come: events, entries, unpaired, dropped_pairs,
+	 * other_events, and first_ns/last_ns (UINT64_MAX and 0 before the
+	 * first event).  The rest is summed from cells when asked.
+	 */
 	struct kvmexit_profile_totals t;
 	uint64_t lost_events;
-	bool seen_time;
-	bool filtered;			/* any of opts.pid, vcpu, reason */
-	unsigned int isa_mask;
 };
 
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
@@ -303,6 +290,7 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 	}
 	p->filtered = p->opts.pid >= 0 || p->opts.vcpu >= 0 || p->opts.has_reason ||
 		      p->reason_name;
+	p->t.first_ns = UINT64_MAX;
 	*out = p;
 	return 0;
 }
@@ -311,9 +299,10 @@ KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *p)
 {
 	if (!p)
 		return;
-	for (int i = 0; i < C__MAX; i++)
-		cells_release(&p->cells[i]);
+	cells_release(&p->cells);
 	map_release(&p->thread_map);
+	for (size_t i = 0; i < p->nr_threads; i++)
+		free(p->threads[i].cache.e);
 	free(p->threads);
 	for (size_t i = 0; i < p->nr_rips; i++)
 		map_release(&p->rips[i].map);
@@ -340,47 +329,183 @@ kvmexit_profile_meta(const struct kvmexit_profile *p)
 	return &p->meta;
 }
 
-/* The thread of tid, made when missing (not pending). */
-static int thread_get(struct kvmexit_profile *p, int32_t tid, struct thread **out)
+/* The RIP table of a reason, made when missing: its index + 1. */
+static int rips_get(struct kvmexit_profile *p, uint64_t k1, uint32_t *out)
 {
-	struct tid_slot *tc = &p->tid_cache[(uint32_t)tid % 64];
-	uint64_t *v;
+	uint64_t *v = map_add(&p->rip_map, k1, 0, 0);
 
-	if (tc->idx && tc->tid == tid) {
-		*out = &p->threads[tc->idx - 1];
-		return 0;
-	}
-	v = map_add(&p->thread_map, (uint32_t)tid, 0);
 	if (!v)
 		return -ENOMEM;
 	if (!*v) {
-		if (array_grow((void **)&p->threads, &p->alloc_threads, p->nr_threads,
-			       sizeof(*p->threads))) {
-			p->thread_map.nr--;
+		if (array_grow((void **)&p->rips, &p->alloc_rips, p->nr_rips, sizeof(*p->rips))) {
+			map_unadd(&p->rip_map);
 			return -ENOMEM;
 		}
-		p->threads[p->nr_threads] = (struct thread){ 0 };
-		*v = ++p->nr_threads;
+		p->rips[p->nr_rips] = (struct rips){ 0 };
+		*v = ++p->nr_rips;
 	}
-	tc->tid = tid;
-	tc->idx = (uint32_t)*v;
-	*out = &p->threads[*v - 1];
+	*out = (uint32_t)*v;
 	return 0;
 }
 
-static struct thread *thread_find(struct kvmexit_profile *p, int32_t tid)
+static int rip_count(struct kvmexit_profile *p, uint32_t rips, uint64_t rip, uint64_t n)
 {
-	struct tid_slot *tc = &p->tid_cache[(uint32_t)tid % 64];
+	struct map *m = &p->rips[rips - 1].map;
 	uint64_t *v;
 
-	if (tc->idx && tc->tid == tid)
-		return &p->threads[tc->idx - 1];
-	v = map_find(&p->thread_map, (uint32_t)tid, 0);
+	if (m->nr < RIPS_MAX) {
+		v = map_add(m, rip, 0, 0);
+		if (!v)
+			return -ENOMEM;
+	} else {
+		v = map_find(m, rip, 0, 0);
+		if (!v)
+			return 0;	/* "other": the reason's count has it */
+	}
+	*v += n;
+	return 0;
+}
+
+/* The cell of a key, made when missing (with its reason's RIP table). */
+static struct cell *cell_get(struct kvmexit_profile *p, uint64_t k1, uint32_t detail,
+			     uint64_t k3)
+{
+	struct cells *cs = &p->cells;
+	struct cell *c = cell_find(cs, k1, detail, k3);
+	uint32_t rips = 0;
+	uint64_t *v;
+
+	if (c)
+		return c;
+	if (p->opts.top_rips && rips_get(p, k1, &rips))
+		return NULL;
+	if (array_grow((void **)&cs->v, &cs->alloc, cs->nr, sizeof(*cs->v)))
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	v = c ? map_add(&cs->map, k1, detail, k3) : NULL;
+	if (!v) {
+		free(c);
+		return NULL;
+	}
+	c->k1 = k1;
+	c->detail = detail;
+	c->k3 = k3;
+	c->min = UINT64_MAX;
+	c->rips = rips;
+	*v = (uintptr_t)c;
+	cs->v[cs->nr++] = c;
+	return c;
+}
+
+static inline uint32_t tcache_slot(const struct tcache *t, uint64_t k1, uint32_t detail)
+{
+	uint64_t h = ((k1 << 32 | k1 >> 32) ^ detail) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> t->shift);
+}
+
+/* The cell of (k1, detail) in a thread's table, or NULL. */
+static inline struct cell *tcache_find(const struct tcache *t, uint64_t k1, uint32_t detail)
+{
+	if (!t->e)
+		return NULL;
+	for (uint32_t i = tcache_slot(t, k1, detail);; i = (i + 1) & t->mask) {
+		const struct tc_ent *e = &t->e[i];
+
+		if (!e->cell)
+			return NULL;
+		if (e->k1 == k1 && e->detail == detail)
+			return e->cell;
+	}
+}
+
+static void tcache_put(struct tcache *t, struct cell *c)
+{
+	uint32_t i = tcache_slot(t, c->k1, c->detail);
+
+	while (t->e[i].cell)
+		i = (i + 1) & t->mask;
+	t->e[i] = (struct tc_ent){ .k1 = c->k1, .detail = c->detail, .cell = c };
+	t->nr++;
+}
+
+/* Adds a cell that tcache_find() did not find. */
+static int tcache_add(struct tcache *t, struct cell *c)
+{
+	struct tcache old = *t;
+	uint32_t cap;
+
+	if ((t->nr + 1) * 2 > (t->e ? t->mask + 1 : 0)) {
+		cap = t->e ? (t->mask + 1) * 2 : 16;
+		t->e = calloc(cap, sizeof(*t->e));
+		if (!t->e) {
+			*t = old;
+			return -ENOMEM;
+		}
+		t->mask = cap - 1;
+		t->shift = 64 - (unsigned int)__builtin_ctz(cap);
+		t->nr = 0;
+		for (uint32_t i = 0; old.e && i <= old.mask; i++)
+			if (old.e[i].cell)
+				tcache_put(t, old.e[i].cell);
+		free(old.e);
+	}
+	tcache_put(t, c);
+	return 0;
+}
+
+/* The thread's cells are of another pid or vCPU now: forget them. */
+static void tcache_reset(struct thread *th, int32_t pid, uint32_t vcpu)
+{
+	if (th->cache.e)
+		memset(th->cache.e, 0, (th->cache.mask + 1) * sizeof(*th->cache.e));
+	th->cache.nr = 0;
+	th->pid = pid;
+	th->vcpu = vcpu;
+}
+
+/* An exit's cell that its thread's table lacks: found or made, and added. */
+RARE struct cell *exit_cell(struct kvmexit_profile *p, struct thread *th,
+			   const struct kvmexit_event *ev, uint64_t k1, uint32_t detail)
+{
+	struct cell *c;
+
+	if (ev->pid != th->pid || ev->vcpu != th->vcpu)
+		tcache_reset(th, ev->pid, ev->vcpu);
+	c = cell_get(p, k1, detail, key_pid_vcpu(ev->pid, ev->vcpu));
+	if (c && tcache_add(&th->cache, c))
+		return NULL;
+	return c;
+}
+
+/* The thread of tid, or NULL, past the tid cache. */
+OWN_FRAME struct thread *thread_lookup(struct kvmexit_profile *p, int32_t tid)
+{
+	struct tid_slot *tc = &p->tid_cache[(uint32_t)tid % 64];
+	uint64_t *v = map_find(&p->thread_map, (uint32_t)tid, 0, 0);
+
 	if (!v)
 		return NULL;
 	tc->tid = tid;
 	tc->idx = (uint32_t)*v;
 	return &p->threads[*v - 1];
+}
+
+/* A new thread for tid (which has none), not pending; NULL: out of memory. */
+RARE struct thread *thread_new(struct kvmexit_profile *p, int32_t tid)
+{
+	uint64_t *v = map_add(&p->thread_map, (uint32_t)tid, 0, 0);
+
+	if (!v)
+		return NULL;
+	if (array_grow((void **)&p->threads, &p->alloc_threads, p->nr_threads,
+		       sizeof(*p->threads))) {
+		map_unadd(&p->thread_map);
+		return NULL;
+	}
+	p->threads[p->nr_threads] = (struct thread){ 0 };
+	*v = ++p->nr_threads;
+	return thread_lookup(p, tid);
 }
 
 /* Resolves opts.reason_name in one ISA, once. */
@@ -414,11 +539,10 @@ static bool reason_wanted(struct kvmexit_profile *p, enum kvmexit_isa isa, uint3
 	return want == reason;
 }
 
-static inline bool exit_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev,
-				enum kvmexit_isa isa, uint32_t reason)
+/* Whether the filters keep an exit (only called when there are some). */
+static bool exit_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+			enum kvmexit_isa isa, uint32_t reason)
 {
-	if (!p->filtered)
-		return true;
 	if (p->opts.pid >= 0 && ev->pid != p->opts.pid)
 		return false;
 	if (p->opts.vcpu >= 0 && ev->vcpu != (uint32_t)p->opts.vcpu)
@@ -426,182 +550,241 @@ static inline bool exit_wanted(struct kvmexit_profile *p, const struct kvmexit_e
 	return reason_wanted(p, isa, reason);
 }
 
-/* The RIP table of a reason, made when missing: its index + 1. */
-static int rips_get(struct kvmexit_profile *p, uint64_t k1, uint32_t *out)
-{
-	uint64_t *v = map_add(&p->rip_map, k1, 0);
+/*
+ * The hot path: kvmexit_profile_add_event() tail-calls add_exit() or
+ * add_entry() (OWN_FRAME: not inlined, so that it saves no registers);
+ * HOT functions are inlined into them; whatever the common case does not
+ * need (a thread past the tid cache, filters, a new cell, a new histogram
+ * group, RIPs) is in an OWN_FRAME or RARE function, tail-called, so that
+ * the common case is short and saves few registers.
+ */
 
-	if (!v)
-		return -ENOMEM;
-	if (!*v) {
-		if (array_grow((void **)&p->rips, &p->alloc_rips, p->nr_rips, sizeof(*p->rips))) {
-			p->rip_map.nr--;
-			return -ENOMEM;
-		}
-		p->rips[p->nr_rips] = (struct rips){ 0 };
-		*v = ++p->nr_rips;
+/* The thread of tid in the tid cache, or NULL. */
+HOT struct thread *thread_cached(struct kvmexit_profile *p, int32_t tid)
+{
+	const struct tid_slot *tc = &p->tid_cache[(uint32_t)tid % 64];
+
+	if (__builtin_expect(tc->idx && tc->tid == tid, 1))
+		return &p->threads[tc->idx - 1];
+	return NULL;
+}
+
+/* Counts an exit into its cell c, which becomes th's pending exit. */
+HOT int count_in(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+		 const struct kvmexit_exit *x, struct thread *th, struct cell *c)
+{
+	c->count++;
+	th->pending = c;
+	th->exit_time = ev->time;
+	if (p->opts.top_rips)
+		return rip_count(p, c->rips, x->guest_rip, 1);
+	return 0;
+}
+
+RARE int count_in_new(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+		      const struct kvmexit_exit *x, struct thread *th, uint64_t k1,
+		      uint32_t detail)
+{
+	struct cell *c = exit_cell(p, th, ev, k1, detail);
+
+	return c ? count_in(p, ev, x, th, c) : -ENOMEM;
+}
+
+/* Counts a wanted exit of thread th, its cell from the thread's table. */
+HOT int count_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+		     const struct kvmexit_exit *x, struct thread *th, uint64_t k1,
+		     uint32_t detail)
+{
+	struct cell *c = NULL;
+
+	if (__builtin_expect(ev->pid == th->pid && ev->vcpu == th->vcpu, 1))
+		c = tcache_find(&th->cache, k1, detail);
+	if (__builtin_expect(!c, 0))
+		return count_in_new(p, ev, x, th, k1, detail);
+	return count_in(p, ev, x, th, c);
+}
+
+OWN_FRAME int count_filtered(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+			     const struct kvmexit_exit *x, struct thread *th, uint32_t detail)
+{
+	enum kvmexit_isa isa = x->isa;
+	uint32_t reason = isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(x->exit_reason) :
+						  x->exit_reason;
+
+	if (!exit_wanted(p, ev, isa, reason))
+		return 0;
+	return count_wanted(p, ev, x, th, key_reason(isa, reason), detail);
+}
+
+/*
+ * An exit of thread th: ends th's pending exit (untimed), and counts this
+ * one if the filters want it.  x is ev's exit, with its ISA known.
+ */
+HOT int count_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+		   const struct kvmexit_exit *x, struct thread *th, uint32_t detail)
+{
+	enum kvmexit_isa isa = x->isa;
+	uint32_t reason = isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(x->exit_reason) :
+						  x->exit_reason;
+
+	if (th->pending) {
+		p->t.unpaired++;
+		th->pending = NULL;
 	}
-	*out = (uint32_t)*v;
-	return 0;
+	if (p->filtered)
+		return count_filtered(p, ev, x, th, detail);
+	return count_wanted(p, ev, x, th, key_reason(isa, reason), detail);
 }
 
-static int rip_count(struct kvmexit_profile *p, uint32_t rips, uint64_t rip, uint64_t n)
+/* An exit whose thread is past the tid cache, or new. */
+OWN_FRAME int count_exit_thread(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+				const struct kvmexit_exit *x, uint32_t detail)
 {
-	struct map *m = &p->rips[rips - 1].map;
-	uint64_t *v;
+	struct thread *th = thread_lookup(p, ev->tid);
 
-	if (m->nr < RIPS_MAX) {
-		v = map_add(m, rip, 0);
-		if (!v)
+	if (!th) {
+		th = thread_new(p, ev->tid);
+		if (!th)
 			return -ENOMEM;
-	} else {
-		v = map_find(m, rip, 0);
-		if (!v)
-			return 0;	/* "other": the reason's count has it */
 	}
-	*v += n;
-	return 0;
+	return count_exit(p, ev, x, th, detail);
 }
 
-static inline unsigned int tcell_slot(uint64_t k1, uint32_t detail)
+HOT int count_exit_x(struct kvmexit_profile *p, const struct kvmexit_event *ev,
+		     const struct kvmexit_exit *x)
 {
-	uint32_t h = ((uint32_t)k1 ^ (uint32_t)(k1 >> 32)) * 0x9e3779b1u + detail * 0x85ebca6bu;
+	uint32_t detail = kvmexit_exit_detail(x);
+	struct thread *th = thread_cached(p, ev->tid);
 
-	return h >> (32 - TCELLS_BITS);
+	if (__builtin_expect(!th, 0))
+		return count_exit_thread(p, ev, x, detail);
+	return count_exit(p, ev, x, th, detail);
 }
 
-/* Finds (or makes) the cells of an exit into the thread's cache slot. */
-static int exit_cells(struct kvmexit_profile *p, struct thread *th, unsigned int slot,
-		      uint64_t k1, uint32_t detail, int32_t pid, int32_t vcpu)
-{
-	struct cells *c = p->cells;
-	struct tcell *t = &th->tc[slot];
-	bool made;
-	int err;
-
-	th->tc_valid &= ~(1u << slot);
-	err = cells_get(&c[C_DETAIL], k1, detail, &t->cell[C_DETAIL], &made);
-	if (!err && made && p->opts.top_rips)
-		err = rips_get(p, k1, &c[C_DETAIL].v[t->cell[C_DETAIL]].rips);
-	if (!err)
-		err = cells_get(&c[C_VCPU], k1, key_pid_vcpu(pid, vcpu), &t->cell[C_VCPU], &made);
-	if (err)
-		return err;
-	th->tc_valid |= 1u << slot;
-	t->k1 = k1;
-	t->detail = detail;
-	t->pid = pid;
-	t->vcpu = vcpu;
-	return 0;
-}
-
-static int add_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+/* An exit without an ISA of its own has the meta's. */
+OWN_FRAME int add_exit_meta_isa(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	struct kvmexit_exit x = ev->exit;
-	struct thread *th;
-	struct tcell *t;
-	unsigned int slot;
-	uint32_t reason, detail;
-	uint64_t k1;
-	int err;
 
-	if (x.isa == KVMEXIT_ISA_UNKNOWN)
-		x.isa = p->meta.isa;
-	reason = x.isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(x.exit_reason) : x.exit_reason;
-	err = thread_get(p, ev->tid, &th);
-	if (err)
-		return err;
-	if (th->pending)
-		p->t.unpaired++;
-	th->pending = false;
-	if (!exit_wanted(p, ev, x.isa, reason))
-		return 0;
-	detail = kvmexit_exit_detail(&x);
-	k1 = key_reason(x.isa, reason);
-	slot = tcell_slot(k1, detail);
-	t = &th->tc[slot];
-	if (!(th->tc_valid & (1u << slot)) || t->k1 != k1 || t->detail != detail ||
-	    t->pid != ev->pid || t->vcpu != (int32_t)ev->vcpu) {
-		err = exit_cells(p, th, slot, k1, detail, ev->pid, (int32_t)ev->vcpu);
-		if (err)
-			return err;
-	}
-	for (int i = 0; i < C__MAX; i++) {
-		th->cell[i] = t->cell[i];
-		p->cells[i].v[t->cell[i]].count++;
-	}
-	th->pending = true;
-	th->exit_time = ev->time;
-	p->t.exits++;
-	p->isa_mask |= 1u << (x.isa & 3);
-	if (p->opts.top_rips)
-		return rip_count(p, p->cells[C_DETAIL].v[th->cell[C_DETAIL]].rips, x.guest_rip, 1);
+	x.isa = p->meta.isa;
+	return count_exit_x(p, ev, &x);
+}
+
+OWN_FRAME int add_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+{
+	if (__builtin_expect(ev->exit.isa == KVMEXIT_ISA_UNKNOWN, 0))
+		return add_exit_meta_isa(p, ev);
+	return count_exit_x(p, ev, &ev->exit);
+}
+
+RARE int cell_time_new_group(struct cell *c, uint64_t dt);
+
+/* Times one exit of dt ns into c. */
+HOT int cell_time(struct cell *c, uint64_t dt)
+{
+	unsigned int b = kx_hist_index(dt);
+	uint64_t *g = c->hist.group[b >> KX_HIST_SUB_BITS];
+
+	if (__builtin_expect(!g, 0))
+		return cell_time_new_group(c, dt);
+	g[b & (KX_HIST_SUB - 1)]++;
+	if (dt < c->min)
+		c->min = dt;
+	if (dt > c->max)
+		c->max = dt;
+	c->timed++;
+	c->total += dt;
 	return 0;
 }
 
-static int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+RARE int cell_time_new_group(struct cell *c, uint64_t dt)
 {
-	struct thread *th = thread_find(p, ev->tid);
-	unsigned int bucket;
-	uint64_t dt;
-	int err = 0;
+	uint64_t **g = &c->hist.group[kx_hist_index(dt) >> KX_HIST_SUB_BITS];
+
+	*g = calloc(KX_HIST_SUB, sizeof(**g));
+	return *g ? cell_time(c, dt) : -ENOMEM;
+}
+
+/* An entry of thread th at time t: times th's pending exit. */
+HOT int time_pending(struct thread *th, uint64_t t)
+{
+	struct cell *c = th->pending;
+
+	if (!c)
+		return 0;
+	th->pending = NULL;
+	if (t < th->exit_time)
+		return 0;	/* out of order: untimed rather than wrong */
+	return cell_time(c, t - th->exit_time);
+}
+
+/* An entry whose thread is past the tid cache, or unknown. */
+OWN_FRAME int add_entry_thread(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+{
+	struct thread *th = thread_lookup(p, ev->tid);
+
+	return th ? time_pending(th, ev->time) : 0;
+}
+
+OWN_FRAME int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+{
+	struct thread *th = thread_cached(p, ev->tid);
 
 	if (p->opts.pid < 0 || ev->pid == p->opts.pid)
 		p->t.entries++;
-	if (!th || !th->pending)
-		return 0;
-	th->pending = false;
-	if (ev->time < th->exit_time)
-		return 0;	/* out of order: untimed rather than wrong */
-	dt = ev->time - th->exit_time;
-	bucket = kx_hist_index(dt);
-	for (int i = 0; i < C__MAX && !err; i++)
-		err = cell_time(&p->cells[i].v[th->cell[i]], dt, bucket);
-	p->t.timed++;
-	p->t.time_total_ns += dt;
-	return err;
+	if (__builtin_expect(!th, 0))
+		return add_entry_thread(p, ev);
+	return time_pending(th, ev->time);
 }
 
-static void add_lost(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+OWN_FRAME int add_lost(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	for (size_t i = 0; i < p->nr_threads; i++) {
 		if (p->threads[i].pending) {
-			p->threads[i].pending = false;
+			p->threads[i].pending = NULL;
 			p->t.dropped_pairs++;
 		}
 	}
 	p->lost_events += ev->lost.count;
+	return 0;
+}
+
+OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+{
+	switch (ev->type) {
+	case KVMEXIT_EV_USERSPACE_EXIT:
+	case KVMEXIT_EV_PIO:
+	case KVMEXIT_EV_MMIO:
+	case KVMEXIT_EV_MSR:
+		p->t.events++;
+		if (p->opts.pid < 0 || ev->pid == p->opts.pid)
+			p->t.other_events++;
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
 					  const struct kvmexit_event *ev)
 {
-	if (ev->type == KVMEXIT_EV_LOST) {
-		add_lost(p, ev);
-		return 0;
-	}
-	p->t.events++;
-	if (!p->seen_time || ev->time < p->t.first_ns)
+	enum kvmexit_event_type type = ev->type;
+
+	if (type == KVMEXIT_EV_LOST)
+		return add_lost(p, ev);
+	if (ev->time < p->t.first_ns)
 		p->t.first_ns = ev->time;
-	if (!p->seen_time || ev->time > p->t.last_ns)
+	if (ev->time > p->t.last_ns)
 		p->t.last_ns = ev->time;
-	p->seen_time = true;
-	switch (ev->type) {
-	case KVMEXIT_EV_EXIT:
+	if (type == KVMEXIT_EV_EXIT) {
+		p->t.events++;
 		return add_exit(p, ev);
-	case KVMEXIT_EV_ENTRY:
-		return add_entry(p, ev);
-	case KVMEXIT_EV_USERSPACE_EXIT:
-	case KVMEXIT_EV_PIO:
-	case KVMEXIT_EV_MMIO:
-	case KVMEXIT_EV_MSR:
-		if (p->opts.pid < 0 || ev->pid == p->opts.pid)
-			p->t.other_events++;
-		return 0;
-	default:
-		p->t.events--;
-		return -EINVAL;
 	}
+	if (type == KVMEXIT_EV_ENTRY) {
+		p->t.events++;
+		return add_entry(p, ev);
+	}
+	return add_other(p, ev);
 }
 
 KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
@@ -609,9 +792,8 @@ KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
 					  uint32_t exit_reason, uint32_t detail,
 					  uint64_t count)
 {
-	struct thread th = { 0 };
 	uint32_t reason;
-	int err;
+	struct cell *c;
 
 	if (isa > KVMEXIT_ISA_SVM)
 		return -EINVAL;
@@ -623,31 +805,28 @@ KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
 	reason = isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(exit_reason) : exit_reason;
 	if (!reason_wanted(p, isa, reason) || !count)
 		return 0;
-	err = exit_cells(p, &th, 0, key_reason(isa, reason), detail, -1, -1);
-	if (err)
-		return err;
-	for (int i = 0; i < C__MAX; i++)
-		p->cells[i].v[th.tc[0].cell[i]].count += count;
-	p->t.exits += count;
-	p->isa_mask |= 1u << (isa & 3);
+	c = cell_get(p, key_reason(isa, reason), detail, KEY_NO_VCPU);
+	if (!c)
+		return -ENOMEM;
+	c->count += count;
 	return 0;
 }
 
 /*
- * Distinct values of (k2 >> shift) among the cells of one table, other than
- * none: vCPUs (pid+vCPU keys, shift 0) or processes (their pid half).
+ * Distinct values of (k3 >> shift) among the cells, other than none:
+ * vCPUs (pid+vCPU keys, shift 0) or processes (their pid half).
  */
-static uint32_t distinct_k2(const struct cells *c, unsigned int shift, uint64_t none)
+static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t none)
 {
 	struct map seen = { 0 };
 	uint32_t n = 0;
 
 	for (size_t i = 0; i < c->nr; i++) {
-		uint64_t key = c->v[i].k2 >> shift, *v;
+		uint64_t key = c->v[i]->k3 >> shift, *v;
 
 		if (key == none)
 			continue;
-		v = map_add(&seen, key, 0);
+		v = map_add(&seen, key, 0, 0);
 		if (!v)
 			break;
 		if (!*v) {
@@ -659,21 +838,21 @@ static uint32_t distinct_k2(const struct cells *c, unsigned int shift, uint64_t 
 	return n;
 }
 
-KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
-					struct kvmexit_profile_totals *out)
+/* The totals that are sums of cells: exits, timed, time_total_ns; and the ISA. */
+static void totals_of_cells(const struct cells *cs, struct kvmexit_profile_totals *out)
 {
-	const struct kvmexit_meta *m = &p->meta;
+	unsigned int isa_mask = 0;
 
-	*out = p->t;
-	/* Lost records are the capture's own account; the meta's is a fallback. */
-	out->lost = p->lost_events ? p->lost_events : m->lost;
-	if (m->start_ns && m->end_ns > m->start_ns)
-		out->duration_ns = m->end_ns - m->start_ns;
-	else
-		out->duration_ns = p->t.last_ns - p->t.first_ns;
-	out->nr_vcpus = distinct_k2(&p->cells[C_VCPU], 0, key_pid_vcpu(-1, -1));
-	out->nr_pids = distinct_k2(&p->cells[C_VCPU], 32, (uint32_t)-1);
-	switch (p->isa_mask) {
+	for (size_t i = 0; i < cs->nr; i++) {
+		const struct cell *c = cs->v[i];
+
+		out->exits += c->count;
+		out->timed += c->timed;
+		out->time_total_ns += c->total;
+		if (c->count)
+			isa_mask |= 1u << ((c->k1 >> 32) & 3);
+	}
+	switch (isa_mask) {
 	case 1u << KVMEXIT_ISA_VMX:
 		out->isa = KVMEXIT_ISA_VMX;
 		break;
@@ -685,12 +864,32 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 	}
 }
 
+KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
+					struct kvmexit_profile_totals *out)
+{
+	const struct kvmexit_meta *m = &p->meta;
+
+	*out = p->t;
+	if (out->first_ns > out->last_ns)	/* no event */
+		out->first_ns = out->last_ns = 0;
+	totals_of_cells(&p->cells, out);
+	/* Lost records are the capture's own account; the meta's is a fallback. */
+	out->lost = p->lost_events ? p->lost_events : m->lost;
+	if (m->start_ns && m->end_ns > m->start_ns)
+		out->duration_ns = m->end_ns - m->start_ns;
+	else
+		out->duration_ns = out->last_ns - out->first_ns;
+	out->nr_vcpus = distinct_k3(&p->cells, 0, KEY_NO_VCPU);
+	out->nr_pids = distinct_k3(&p->cells, 32, (uint32_t)-1);
+}
+
 /* A row being summed from cells. */
 struct acc {
 	struct kvmexit_stat st;
 	struct kx_hist hist;
 };
 
+/* The key of the row of group g that cell c goes to. */
 static void row_key(enum kvmexit_group g, const struct cell *c, uint64_t *k1, uint64_t *k2)
 {
 	enum kvmexit_isa isa = (enum kvmexit_isa)(c->k1 >> 32);
@@ -700,15 +899,18 @@ static void row_key(enum kvmexit_group g, const struct cell *c, uint64_t *k1, ui
 	switch (g) {
 	case KVMEXIT_GROUP_REASON:
 		break;
-	case KVMEXIT_GROUP_CATEGORY:	/* detail cells: k2 is the detail */
-		*k1 = key_reason(isa, kvmexit_detail_category(isa, (uint32_t)c->k1,
-							      (uint32_t)c->k2));
+	case KVMEXIT_GROUP_CATEGORY:
+		*k1 = key_reason(isa, kvmexit_detail_category(isa, (uint32_t)c->k1, c->detail));
 		break;
-	case KVMEXIT_GROUP_PID:		/* from pid+vCPU cells */
-		*k2 = (uint32_t)(c->k2 >> 32);
+	case KVMEXIT_GROUP_DETAIL:
+		*k2 = c->detail;
 		break;
-	default:
-		*k2 = c->k2;
+	case KVMEXIT_GROUP_VCPU:
+		*k2 = c->k3;
+		break;
+	case KVMEXIT_GROUP_PID:
+		*k2 = (uint32_t)(c->k3 >> 32);
+		break;
 	}
 }
 
@@ -742,7 +944,7 @@ static int row_add(struct acc *a, const struct cell *c)
 		st->time_max = c->max;
 	st->timed += c->timed;
 	st->time_total += c->total;
-	return kx_hist_merge(&a->hist, c->hist);
+	return kx_hist_merge(&a->hist, &c->hist);
 }
 
 static int stat_cmp(const void *a, const void *b)
@@ -762,7 +964,7 @@ static int stat_cmp(const void *a, const void *b)
 	return x->vcpu < y->vcpu ? -1 : x->vcpu > y->vcpu;
 }
 
-/* Sums the cells of one table into rows (accs[], *nr of them). */
+/* Sums the cells into the rows of group g (accs[], *nr of them). */
 static int sum_rows(const struct cells *c, enum kvmexit_group g, struct acc **accs, size_t *nr)
 {
 	struct map rows = { 0 };
@@ -774,11 +976,11 @@ static int sum_rows(const struct cells *c, enum kvmexit_group g, struct acc **ac
 	for (size_t i = 0; i < c->nr && !err; i++) {
 		uint64_t k1, k2, *v;
 
-		row_key(g, &c->v[i], &k1, &k2);
-		v = map_add(&rows, k1, k2);
+		row_key(g, c->v[i], &k1, &k2);
+		v = map_add(&rows, k1, k2, 0);
 		if (!v || (!*v && array_grow((void **)accs, &alloc, *nr, sizeof(**accs)))) {
 			if (v && !*v)
-				rows.nr--;
+				map_unadd(&rows);
 			err = -ENOMEM;
 			break;
 		}
@@ -787,7 +989,7 @@ static int sum_rows(const struct cells *c, enum kvmexit_group g, struct acc **ac
 			row_init(g, &(*accs)[*nr].st, k1, k2);
 			*v = ++*nr;
 		}
-		err = row_add(&(*accs)[*v - 1], &c->v[i]);
+		err = row_add(&(*accs)[*v - 1], c->v[i]);
 	}
 	map_release(&rows);
 	return err;
@@ -797,7 +999,6 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 				      enum kvmexit_group group,
 				      struct kvmexit_stat **out)
 {
-	const struct cells *c;
 	struct kvmexit_stat *rows;
 	struct acc *accs;
 	size_t nr;
@@ -807,16 +1008,13 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 	case KVMEXIT_GROUP_REASON:
 	case KVMEXIT_GROUP_DETAIL:
 	case KVMEXIT_GROUP_CATEGORY:
-		c = &p->cells[C_DETAIL];
-		break;
 	case KVMEXIT_GROUP_VCPU:
 	case KVMEXIT_GROUP_PID:
-		c = &p->cells[C_VCPU];
 		break;
 	default:
 		return -EINVAL;
 	}
-	err = sum_rows(c, group, &accs, &nr);
+	err = sum_rows(&p->cells, group, &accs, &nr);
 	rows = err ? NULL : calloc(nr ? nr : 1, sizeof(*rows));
 	if (!rows && !err)
 		err = -ENOMEM;
@@ -866,7 +1064,7 @@ KVMEXIT_API size_t kvmexit_profile_top_rips(const struct kvmexit_profile *p,
 
 	if (isa == KVMEXIT_ISA_VMX)
 		reason = kvmexit_vmx_basic(reason);
-	v = map_find(&p->rip_map, key_reason(isa, reason), 0);
+	v = map_find(&p->rip_map, key_reason(isa, reason), 0, 0);
 	if (!v || !max)
 		return 0;
 	m = &p->rips[*v - 1].map;
