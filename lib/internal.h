@@ -258,6 +258,24 @@ uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pc
 			    uint64_t min, uint64_t max);
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
 bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
+/*
+ * Part profiles, for a walk of a capture in parts (one thread each).
+ * prof aggregates a part of a capture that does not start it (see
+ * kx_profile_merge()).  Call it on a new profile, before its first event;
+ * give it the same meta as the others (exits without an ISA take the meta's).
+ */
+void kx_profile_set_part(struct kvmexit_profile *prof);
+/*
+ * Adds src, the profile of the part of the capture that follows dst's part,
+ * into dst, as if src's events had been fed to dst after dst's own: every
+ * row, total and pairing comes out as in one profile of both parts, and
+ * top_rips too while no reason has more than 4096 distinct RIPs.  src was
+ * made with kx_profile_set_part(), dst was not (it starts the capture; merge
+ * left to right: p0 += p1, p0 += p2, ...), and both have the same opts.
+ * src is not changed.  Returns 0, -EINVAL (dst is a part, src is not, or
+ * their opts differ) or -ENOMEM (then dst is partly merged: free it).
+ */
+int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *src);
 
 /* diff */
 /*

@@ -23,6 +23,9 @@
  * thread runs one vCPU of one process, so they are the thread's), one count
  * per exit and one histogram bucket per timed entry; no allocation but the
  * amortised growth of tables and histogram groups.
+ *
+ * Parts: a capture can be aggregated in parts, each into its own profile,
+ * and the profiles merged in order (kx_profile_merge()); see "Parts" below.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -215,6 +218,13 @@ struct tcache {
 	unsigned int shift;		/* 64 - log2(mask + 1) */
 };
 
+/* How a thread first appears in a part profile (kx_profile_set_part()). */
+enum first_event {
+	FIRST_NONE,			/* not a part profile */
+	FIRST_EXIT,
+	FIRST_ENTRY,			/* at first_time */
+};
+
 /* A vCPU thread: its pending exit, and the cells it has counted into. */
 struct thread {
 	struct cell *pending;		/* the exit awaiting its entry, or NULL */
@@ -222,6 +232,10 @@ struct thread {
 	int32_t pid;			/* the pid and vCPU of cache's cells */
 	uint32_t vcpu;
 	struct tcache cache;
+	int32_t tid;
+	uint8_t first;			/* enum first_event */
+	bool lost_first;		/* a lost record came before its first event */
+	uint64_t first_time;
 };
 
 /* A cached thread lookup: idx is the thread's index + 1, 0: empty. */
@@ -236,6 +250,8 @@ struct kvmexit_profile {
 	uint32_t name_code[3];		/* reason_name per ISA: code + 1, 0 unresolved */
 	bool name_tried[3];
 	bool filtered;			/* any of opts.pid, vcpu, reason */
+	bool part;			/* kx_profile_set_part() */
+	bool seen_lost;			/* a lost record came */
 	struct kvmexit_meta meta;
 	struct cells cells;
 	struct map thread_map;		/* (tid) -> index + 1 */
@@ -491,8 +507,12 @@ OWN_FRAME struct thread *thread_lookup(struct kvmexit_profile *p, int32_t tid)
 	return &p->threads[*v - 1];
 }
 
-/* A new thread for tid (which has none), not pending; NULL: out of memory. */
-RARE struct thread *thread_new(struct kvmexit_profile *p, int32_t tid)
+/*
+ * A new thread for tid (which has none), not pending; in a part profile,
+ * it remembers how it first appears.  NULL: out of memory.
+ */
+RARE struct thread *thread_new(struct kvmexit_profile *p, int32_t tid,
+			       enum first_event first, uint64_t time)
 {
 	uint64_t *v = map_add(&p->thread_map, (uint32_t)tid, 0, 0);
 
@@ -503,7 +523,12 @@ RARE struct thread *thread_new(struct kvmexit_profile *p, int32_t tid)
 		map_unadd(&p->thread_map);
 		return NULL;
 	}
-	p->threads[p->nr_threads] = (struct thread){ 0 };
+	p->threads[p->nr_threads] = (struct thread){ .tid = tid };
+	if (p->part) {
+		p->threads[p->nr_threads].first = (uint8_t)first;
+		p->threads[p->nr_threads].first_time = time;
+		p->threads[p->nr_threads].lost_first = p->seen_lost;
+	}
 	*v = ++p->nr_threads;
 	return thread_lookup(p, tid);
 }
@@ -643,7 +668,7 @@ OWN_FRAME int count_exit_thread(struct kvmexit_profile *p, const struct kvmexit_
 	struct thread *th = thread_lookup(p, ev->tid);
 
 	if (!th) {
-		th = thread_new(p, ev->tid);
+		th = thread_new(p, ev->tid, FIRST_EXIT, ev->time);
 		if (!th)
 			return -ENOMEM;
 	}
@@ -718,12 +743,20 @@ HOT int time_pending(struct thread *th, uint64_t t)
 	return cell_time(c, t - th->exit_time);
 }
 
-/* An entry whose thread is past the tid cache, or unknown. */
+/*
+ * An entry whose thread is past the tid cache, or unknown: nothing to time
+ * then, but a part profile remembers it (the thread may have had an exit
+ * pending in the part before).
+ */
 OWN_FRAME int add_entry_thread(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	struct thread *th = thread_lookup(p, ev->tid);
 
-	return th ? time_pending(th, ev->time) : 0;
+	if (th)
+		return time_pending(th, ev->time);
+	if (p->part && !thread_new(p, ev->tid, FIRST_ENTRY, ev->time))
+		return -ENOMEM;
+	return 0;
 }
 
 OWN_FRAME int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
@@ -746,6 +779,7 @@ OWN_FRAME int add_lost(struct kvmexit_profile *p, const struct kvmexit_event *ev
 		}
 	}
 	p->lost_events += ev->lost.count;
+	p->seen_lost = true;
 	return 0;
 }
 
@@ -810,6 +844,178 @@ KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
 		return -ENOMEM;
 	c->count += count;
 	return 0;
+}
+
+/*
+ * Parts.  A part profile aggregates a part of a capture that does not start
+ * it, on its own (another thread may aggregate the part before).  What it
+ * cannot know is the exit each thread had pending when the part began, so
+ * each of its threads remembers how it first appears: by an exit, or by an
+ * entry (and when), and whether a lost record came before.  Merging it into
+ * the profile of everything before it (kx_profile_merge()) then settles the
+ * exits that profile has pending, as its events would have:
+ *  - the part saw the thread: a lost record first drops the pending exit;
+ *    an exit first leaves it untimed ("unpaired"); an entry first times it,
+ *    unless the entry is earlier (then it stays untimed, as in add_entry());
+ *  - the part did not see the thread: any lost record in the part drops the
+ *    pending exit; else it stays pending.
+ * Then each thread the part saw takes the part's state.  Cells, counts and
+ * RIPs add up.  RIP tables are exact as long as no reason has more than
+ * RIPS_MAX distinct RIPs (then whole and merged profiles may keep different
+ * ones): the parallel walk is not used with top_rips.
+ */
+void kx_profile_set_part(struct kvmexit_profile *p)
+{
+	p->part = true;
+}
+
+static bool same_filters(const struct kvmexit_profile *a, const struct kvmexit_profile *b)
+{
+	const struct kvmexit_profile_opts *x = &a->opts, *y = &b->opts;
+
+	if (x->pid != y->pid || x->vcpu != y->vcpu || x->top_rips != y->top_rips ||
+	    x->has_reason != y->has_reason || !a->reason_name != !b->reason_name)
+		return false;
+	if (x->has_reason && (x->reason_isa != y->reason_isa || x->reason != y->reason))
+		return false;
+	return !a->reason_name || !strcmp(a->reason_name, b->reason_name);
+}
+
+/* The thread of tid in a profile that is not changed, or NULL. */
+static const struct thread *thread_of(const struct kvmexit_profile *p, int32_t tid)
+{
+	uint64_t *v = map_find(&p->thread_map, (uint32_t)tid, 0, 0);
+
+	return v ? &p->threads[*v - 1] : NULL;
+}
+
+/* Settles dst's pending exits by how src (the next part) begins. */
+static int merge_pending(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
+{
+	for (size_t i = 0; i < dst->nr_threads; i++) {
+		struct thread *th = &dst->threads[i];
+		const struct thread *s;
+		struct cell *c = th->pending;
+		int err;
+
+		if (!c)
+			continue;
+		s = thread_of(src, th->tid);
+		if (!s && !src->seen_lost)
+			continue;		/* still pending */
+		th->pending = NULL;
+		if (!s || s->lost_first) {
+			dst->t.dropped_pairs++;
+		} else if (s->first == FIRST_EXIT) {
+			dst->t.unpaired++;
+		} else if (s->first_time >= th->exit_time) {
+			err = cell_time(c, s->first_time - th->exit_time);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int cell_add(struct cell *d, const struct cell *s)
+{
+	d->count += s->count;
+	d->timed += s->timed;
+	d->total += s->total;
+	if (s->min < d->min)
+		d->min = s->min;
+	if (s->max > d->max)
+		d->max = s->max;
+	return kx_hist_merge(&d->hist, &s->hist);
+}
+
+static int merge_cells(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
+{
+	for (size_t i = 0; i < src->cells.nr; i++) {
+		const struct cell *s = src->cells.v[i];
+		struct cell *d = cell_get(dst, s->k1, s->detail, s->k3);
+		int err = d ? cell_add(d, s) : -ENOMEM;
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The threads src saw take src's state (its cells by key: they are dst's now). */
+static int merge_threads(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
+{
+	for (size_t i = 0; i < src->nr_threads; i++) {
+		const struct thread *s = &src->threads[i];
+		const struct cell *sc = s->pending;
+		struct thread *th = thread_lookup(dst, s->tid);
+
+		if (!th)
+			th = thread_new(dst, s->tid, FIRST_NONE, 0);
+		if (!th)
+			return -ENOMEM;
+		th->pending = sc ? cell_find(&dst->cells, sc->k1, sc->detail, sc->k3) : NULL;
+		th->exit_time = s->exit_time;
+	}
+	return 0;
+}
+
+static int merge_rips(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
+{
+	const struct map *rm = &src->rip_map;
+
+	for (size_t i = 0; rm->e && i <= rm->mask; i++) {
+		const struct map *m;
+		uint32_t rips;
+		int err;
+
+		if (!rm->e[i].val)
+			continue;
+		err = rips_get(dst, rm->e[i].k1, &rips);
+		m = &src->rips[rm->e[i].val - 1].map;
+		for (size_t j = 0; !err && m->e && j <= m->mask; j++)
+			if (m->e[j].val)
+				err = rip_count(dst, rips, m->e[j].k1, m->e[j].val);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void merge_totals(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
+{
+	struct kvmexit_profile_totals *d = &dst->t;
+	const struct kvmexit_profile_totals *s = &src->t;
+
+	d->events += s->events;
+	d->entries += s->entries;
+	d->unpaired += s->unpaired;
+	d->dropped_pairs += s->dropped_pairs;
+	d->other_events += s->other_events;
+	if (s->first_ns < d->first_ns)
+		d->first_ns = s->first_ns;
+	if (s->last_ns > d->last_ns)
+		d->last_ns = s->last_ns;
+	dst->lost_events += src->lost_events;
+	dst->seen_lost |= src->seen_lost;
+}
+
+int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
+{
+	int err;
+
+	if (dst == src || dst->part || !src->part || !same_filters(dst, src))
+		return -EINVAL;
+	err = merge_pending(dst, src);
+	if (!err)
+		err = merge_cells(dst, src);
+	if (!err)
+		err = merge_threads(dst, src);
+	if (!err)
+		err = merge_rips(dst, src);
+	if (!err)
+		merge_totals(dst, src);
+	return err;
 }
 
 /*
