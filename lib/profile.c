@@ -35,7 +35,7 @@
 
 #define RIPS_MAX 4096		/* distinct RIPs counted per reason */
 
-/* The hot path's functions (see add_exit()): inlined, apart, apart and rare. */
+/* Kinds of hot-path functions (see "The hot path" below). */
 #define HOT static inline __attribute__((always_inline))
 #define OWN_FRAME static __attribute__((noinline))
 #define RARE static __attribute__((noinline, cold))
