@@ -79,6 +79,7 @@ static int field_resolve(struct tep_format_field *tf, struct kx_field *out)
 	out->offset = (uint16_t)tf->offset;
 	out->size = (uint8_t)tf->size;
 	out->is_signed = !!(tf->flags & TEP_FIELD_IS_SIGNED);
+	out->mask = ~0ULL >> (64 - 8 * tf->size);
 	return 0;
 }
 
@@ -118,6 +119,10 @@ static int layout_build(struct tep_event *ev, int kind, struct kx_layout *lay,
 		if (end > lay->min_size)
 			lay->min_size = end;
 	}
+	lay->loadable = lay->type == KVMEXIT_EV_EXIT || lay->type == KVMEXIT_EV_ENTRY;
+	for (int i = 0; i < KX_FIELDS_MAX; i++)
+		if (lay->f[i].size && lay->f[i].size != 8 && lay->f[i].is_signed)
+			lay->loadable = false;	/* would need sign extension */
 	return 0;
 }
 

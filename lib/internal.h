@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kvmexit.h"
 
@@ -84,6 +85,7 @@ struct kx_field {
 	uint16_t offset;
 	uint8_t size;			/* 0: the format lacks the field */
 	bool is_signed;
+	uint64_t mask;			/* of an 8-byte load at offset; 0: absent */
 };
 
 struct kx_layout {
@@ -93,6 +95,7 @@ struct kx_layout {
 	uint32_t fields_end;		/* where the format's last field ends */
 	struct kx_field common_type, common_pid;
 	struct kx_field f[KX_FIELDS_MAX];	/* per type, see format.c */
+	bool loadable;			/* kx_layout_decode_loads() may decode it */
 };
 
 struct kx_formats;
@@ -115,6 +118,44 @@ const char *kx_formats_name(const struct kx_formats *f, uint64_t id, const char 
  */
 int kx_layout_decode(const struct kx_layout *lay, const void *raw, size_t size,
 		     struct kvmexit_event *ev);
+/* One field by a masked 8-byte load: 8 bytes from its offset must be readable. */
+static inline uint64_t kx_field_load(const struct kx_field *fl, const unsigned char *raw)
+{
+	uint64_t v;
+
+	memcpy(&v, raw + fl->offset, 8);
+	return v & fl->mask;
+}
+
+/*
+ * kx_layout_decode() of a kvm_exit or kvm_entry, for the reader's hot loop:
+ * no branch per field, one load each, so raw must be followed by 8
+ * readable bytes (the reader's buffer has them); lay->loadable (the type
+ * is exit or entry, every field unsigned or 8 bytes), raw's size checked.
+ * Sets ev's type, vcpu and exit or entry; the rest of the union is left.
+ */
+static inline void kx_layout_decode_loads(const struct kx_layout *lay, const unsigned char *raw,
+					  struct kvmexit_event *ev)
+{
+	const struct kx_field *f = lay->f;
+	uint32_t isa;
+
+	ev->type = lay->type;
+	ev->vcpu = (uint32_t)kx_field_load(&f[7], raw);
+	if (lay->type == KVMEXIT_EV_ENTRY) {
+		ev->entry.rip = kx_field_load(&f[0], raw);
+		return;
+	}
+	ev->exit.exit_reason = (uint32_t)kx_field_load(&f[0], raw);
+	ev->exit.guest_rip = kx_field_load(&f[1], raw);
+	isa = (uint32_t)kx_field_load(&f[2], raw);
+	ev->exit.isa = isa > KVMEXIT_ISA_SVM ? KVMEXIT_ISA_UNKNOWN : (enum kvmexit_isa)isa;
+	ev->exit.info1 = kx_field_load(&f[3], raw);
+	ev->exit.info2 = kx_field_load(&f[4], raw);
+	ev->exit.intr_info = (uint32_t)kx_field_load(&f[5], raw);
+	ev->exit.error_code = (uint32_t)kx_field_load(&f[6], raw);
+}
+
 /*
  * The inverse, for writers: stores common_type (the ID), common_pid (tid)
  * and ev's fields at their offsets in raw, which holds lay->fields_end
@@ -148,6 +189,45 @@ int kx_tracedata_read(struct kx_rd *rd, uint64_t size, struct kx_formats **forma
  */
 uint64_t kx_capture_nr_samples(const struct kvmexit_capture *cap, const char *sys,
 			       const char *name);
+
+/*
+ * Events in runs: v[0..n), in delivery order.  Non-zero stops the walk,
+ * as kvmexit_event_fn's does (after the whole run).
+ */
+typedef int (*kx_events_fn)(const struct kvmexit_event *v, size_t n, void *arg);
+/* kvmexit_capture_for_each() with the events in runs: fewer calls. */
+int kx_capture_for_each_batch(struct kvmexit_capture *cap, kx_events_fn fn, void *arg);
+
+/*
+ * Parallel walks of a file-mode capture (profile-parallel.c), in parts cut
+ * at FINISHED_ROUND records.  The parts' deliveries, concatenated in part
+ * order, are those of kvmexit_capture_for_each() on the whole capture, when
+ * every pair of neighbours agrees.
+ *
+ * kx_capture_split() fills starts[0..m] with the offsets of at most n parts
+ * of at least min_part bytes each (starts[m] is the end of the data) and
+ * returns m; 1 when the capture cannot be split (pipe mode, no round
+ * records found, too small).  Call it on a capture opened but not walked.
+ */
+unsigned int kx_capture_split(struct kvmexit_capture *cap, unsigned int n, uint64_t min_part,
+			      uint64_t *starts);
+/*
+ * A reader of the part [start, end) of cap's data (offsets from
+ * kx_capture_split()); it shares cap's descriptor, formats and ids, so cap
+ * must outlive it.  Closed with kvmexit_capture_close().
+ */
+int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint64_t end,
+			struct kvmexit_capture **out);
+/*
+ * Walks a part: fn gets its deliveries.  Any error (-EAGAIN: the next part
+ * has too few rounds) means the parallel walk cannot be used.
+ */
+int kx_capture_part_walk(struct kvmexit_capture *part, kx_events_fn fn, void *arg);
+/* Whether neighbouring parts, both walked, delivered what a single walk would. */
+bool kx_capture_parts_agree(const struct kvmexit_capture *prev, const struct kvmexit_capture *next);
+/* Adds the parts' counts (samples, lost records, times) to cap, as if cap had been walked. */
+void kx_capture_parts_fold(struct kvmexit_capture *cap, struct kvmexit_capture *const *parts,
+			   unsigned int n);
 
 /* writer */
 struct perf_event_attr;
@@ -256,6 +336,15 @@ void kx_hist_release(struct kx_hist *h);
  */
 uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pct,
 			    uint64_t min, uint64_t max);
+/*
+ * profile-parallel.c: a file-mode capture, opened but not walked, into a new
+ * profile *out, read in parts on several threads (opts->threads).  Returns
+ * 0; 1 when it was not done that way (not worth it, not possible, or a
+ * part failed: walk the capture on one thread); or -ENOMEM.
+ */
+int kx_profile_load_parts(struct kvmexit_capture *cap, const struct kvmexit_profile_opts *opts,
+			  struct kvmexit_profile **out);
+
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
 bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
 /*
@@ -276,6 +365,8 @@ void kx_profile_set_part(struct kvmexit_profile *prof);
  * their opts differ) or -ENOMEM (then dst is partly merged: free it).
  */
 int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *src);
+/* kvmexit_profile_add_event() of a run of events, as a kx_events_fn (prof). */
+int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof);
 
 /* diff */
 /*

@@ -6,8 +6,8 @@
  * "PERFILE2" and a header size of 16 is pipe mode (`perf record -o -`),
  * read as a stream even from a regular file; a header size of 104 is file
  * mode, which needs a seekable input.  Only little-endian captures are read.
- * The input goes through one buffer of KX_RD_BUF bytes (read(2), never the
- * whole file, never mmap), so memory does not grow with the file.
+ * The input goes through one buffer of KX_RD_BUF bytes (read(2) or pread(2),
+ * never the whole file, never mmap), so memory does not grow with the file.
  *
  * File mode.  The header's attrs (each with its section of ids), the data
  * section, and the feature sections: a table of {offset, size} at
@@ -49,16 +49,23 @@
  * order, as perf does.  Only kvm events and lost records are queued, decoded
  * (72 bytes each); other samples are counted and dropped at once.
  *
- * Speed.  Per sample: the sample fields at word positions computed once per
- * attr (when no variable-size field comes before RAW), a cached id lookup,
- * a few loads at offsets resolved once per format (lib/format.c), no
- * allocation, no string work.  Events are decoded into a ring and never
- * copied while queued; sorting moves 16-byte keys, and a round that came
- * in time order is not sorted at all.  (A second thread for the reading
- * and ordering, callbacks on the caller's, was tried: on a 2-CPU guest the
- * events crossing cores cost more than the thread saved.)  Measured
- * on a synthetic capture of 10M kvm_exit+kvm_entry pairs (2.24 GB, page
- * cache warm), `kvmexit report`: see BENCHMARKS.md.
+ * Speed.  Samples of kvm_exit and kvm_entry are decoded in one loop
+ * (samples_buffered()): fields at word positions computed once per attr,
+ * a cached id lookup, one masked load per tracepoint field at offsets
+ * resolved once per format (kx_layout_decode_loads()), straight into the
+ * queue's ring, with the queue's counters in locals; no allocation, no
+ * string work.  Events are never copied while queued, and a round that
+ * came in time order is not sorted, nor even keyed.  Reading through
+ * pread(2) lets the parts of a parallel walk share the descriptor.
+ *
+ * Parallel walks.  A file-mode capture can be walked in parts cut at
+ * FINISHED_ROUND records, each by its own reader (kx_capture_split(),
+ * struct kx_part): lib/profile-parallel.c runs them on threads and merges
+ * their profiles.  (A pipeline, one thread reading and ordering and the
+ * caller's aggregating, was tried and was slower on a 2-CPU guest: the
+ * events crossing cores cost more than the thread saved.)  Measured on a
+ * synthetic capture of 10M kvm_exit+kvm_entry pairs (2.24 GB, page cache
+ * warm), `kvmexit report`: see BENCHMARKS.md.
  *
  * Errors and partial input.  Headers, attrs and feature sections must be
  * complete and valid: any problem fails kvmexit_capture_open() with a
@@ -86,6 +93,7 @@
 #include "internal.h"
 
 #define KX_RD_BUF		(1u << 20)	/* > the largest record, 64 KiB */
+#define KX_RD_SLACK		8		/* readable past the data: kx_field_load() */
 #define KX_QUEUE_MAX		(1u << 17)	/* queued events: 23 MiB at most */
 #define KX_MAX_ATTRS		4096
 #define KX_MAX_IDS		(1u << 20)
@@ -129,6 +137,9 @@ struct kx_attr {
 	bool fixed;			/* only fixed-size fields before RAW */
 	int8_t tid_w, time_w, cpu_w;	/* u64 index of TID, TIME, CPU; -1 */
 	uint8_t raw_w;			/* of RAW, when .fixed */
+	bool hot;			/* samples_buffered() decodes it inline */
+	uint16_t raw_off;		/* of RAW's size in the record, when .hot */
+	uint32_t raw_min;		/* layout->min_size, when .hot */
 	uint64_t nr_samples;
 };
 
@@ -144,13 +155,46 @@ struct kx_key {
 
 struct kx_queue {
 	struct kvmexit_event *v, *vtmp;	/* ring of events in arrival order, spare */
-	struct kx_key *k, *ktmp;	/* keys of the queued events (sorted when
-					 * .sorted), spare */
+	struct kx_key *k, *ktmp;	/* when .keyed: keys of the queued events
+					 * (sorted when .sorted); spare */
 	size_t nr, alloc;		/* queued events, ring size (a power of 2) */
 	uint32_t head, tail;		/* ring positions in use: [head, tail) */
+	bool keyed;			/* else the ring is in time order, no holes */
 	bool sorted;
+	uint64_t last_time;		/* of the last event queued */
 	uint64_t max_time;		/* largest time queued so far */
+	uint64_t queued;		/* events queued so far */
 	uint64_t next_flush;		/* a round delivers up to this time */
+};
+
+/*
+ * A part of a parallel walk (kx_capture_part_new()).  It owns the records
+ * from its start to its end, the next part's start.  A part that does not
+ * start the data begins at a round record with an empty queue, so it cannot
+ * know what its first rounds' flushes would deliver; the previous part,
+ * which can, reads on past its end for that, up to the "sync" round record:
+ * the one after the end of the 2nd round with events.  Until then the
+ * next part delivers nothing ("quiet"); after it, its queue holds what a
+ * single walk's would, provided its largest time at the round record
+ * before the sync one is at least the largest time before it began, and
+ * its queue never filled while quiet (kx_capture_parts_agree() checks).
+ */
+struct kx_part {
+	bool on, last;
+	bool quiet;			/* deliveries belong to the previous part */
+	bool quiet_halved;		/* the queue was half-flushed while quiet */
+	bool past_end;			/* reading the next part's first rounds */
+	bool done;			/* ... through its sync round record */
+	bool armed;			/* the next round record is the sync one */
+	unsigned int rounds;		/* rounds with events: own, then past the end */
+	uint64_t queued_at_round;	/* q.queued at the last round record */
+	uint64_t end;			/* the next part's start */
+	uint64_t max_at_arm;		/* q.max_time when armed (own rounds) */
+	uint64_t max_at_end;		/* q.max_time at the end of its own range */
+	uint64_t *nr_samples;		/* per attr, in its own range */
+	uint64_t lost0, lost;		/* meta.lost at the start; own lost */
+	uint64_t nr_unknown_id;		/* in its own range */
+	kx_events_fn batch;		/* the caller's, once not quiet */
 };
 
 struct kvmexit_capture {
@@ -171,12 +215,15 @@ struct kvmexit_capture {
 	bool pipe, own_fd, walked, has_tracing;
 	uint64_t data_end;		/* file mode; UINT64_MAX in pipe mode */
 	uint64_t file_size;		/* file mode */
-	uint64_t first_time, last_time;
+	uint64_t first_time, last_time;	/* of samples; UINT64_MAX, 0: none */
 	uint64_t nr_unknown_id;		/* samples whose id no attr has */
 	struct kx_queue q;
-	kvmexit_event_fn fn;
+	kvmexit_event_fn fn;		/* gets the events one by one, */
+	kx_events_fn batch;		/* or, when set, in runs */
 	void *arg;
 	int stop;			/* the callback's non-zero return */
+	uint64_t data_start;		/* file mode */
+	struct kx_part part;
 };
 
 static inline uint64_t ld64(const unsigned char *p)
@@ -216,7 +263,7 @@ static int rd_init(struct kx_rd *rd, int fd)
 	rd->fd = fd;
 	rd->seekable = !fstat(fd, &st) && S_ISREG(st.st_mode) &&
 		       lseek(fd, 0, SEEK_CUR) == 0;
-	rd->buf = malloc(KX_RD_BUF);
+	rd->buf = malloc(KX_RD_BUF + KX_RD_SLACK);
 	rd->limit = UINT64_MAX;
 	if (rd->seekable)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -232,7 +279,11 @@ static int rd_fill(struct kx_rd *rd, size_t n)
 		rd->head = 0;
 	}
 	while (rd->tail - rd->head < n) {
-		ssize_t r = read(rd->fd, rd->buf + rd->tail, KX_RD_BUF - rd->tail);
+		/* pread: the parts of a parallel walk share the descriptor */
+		ssize_t r = rd->seekable ?
+			pread(rd->fd, rd->buf + rd->tail, KX_RD_BUF - rd->tail,
+			      (off_t)(rd->off + (rd->tail - rd->head))) :
+			read(rd->fd, rd->buf + rd->tail, KX_RD_BUF - rd->tail);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -281,8 +332,6 @@ static int rd_seek(struct kx_rd *rd, uint64_t off, uint64_t limit)
 {
 	if (!rd->seekable || off > INT64_MAX)
 		return -ESPIPE;
-	if (lseek(rd->fd, (off_t)off, SEEK_SET) < 0)
-		return -errno;
 	rd->head = rd->tail = 0;
 	rd->off = off;
 	rd->limit = limit;
@@ -475,7 +524,8 @@ static int id_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static struct kx_attr *attr_by_id_slow(struct kvmexit_capture *cap, uint64_t id)
+static __attribute__((noinline)) struct kx_attr *attr_by_id_slow(struct kvmexit_capture *cap,
+								 uint64_t id)
 {
 	size_t lo = 0, hi;
 
@@ -547,6 +597,10 @@ static void attrs_resolve(struct kvmexit_capture *cap)
 		a->resolved = true;
 		if (a->attr.type == PERF_TYPE_TRACEPOINT)
 			a->layout = kx_formats_layout(cap->formats, a->attr.config);
+		a->hot = a->fixed && a->tid_w >= 0 && a->time_w >= 0 && a->layout &&
+			 a->layout->loadable;
+		a->raw_off = (uint16_t)(8 + 8 * a->raw_w);
+		a->raw_min = a->layout ? a->layout->min_size : 0;
 	}
 }
 
@@ -715,6 +769,16 @@ static void meta_finish(struct kvmexit_capture *cap)
 		m->isa = kx_isa_from_vendor(m->vendor);
 }
 
+/* The capture's start and end, when its meta does not have them: its samples'. */
+static void meta_times(struct kvmexit_capture *cap)
+{
+	if (!cap->meta.start_ns && cap->first_time != UINT64_MAX)
+		cap->meta.start_ns = cap->first_time;
+	if (!cap->meta.end_ns)
+		cap->meta.end_ns = cap->last_time;
+	meta_finish(cap);
+}
+
 /* ------------------------------------------------------------ file mode */
 
 struct file_header {
@@ -837,6 +901,7 @@ static int file_open(struct kvmexit_capture *cap, const unsigned char *first16)
 			    "truncated: the data section ends at 0x%llx but the file has only 0x%llx bytes: it was cut short (copy it again, or record again)",
 			    (unsigned long long)(h.data.offset + h.data.size),
 			    (unsigned long long)cap->file_size);
+	cap->data_start = h.data.offset;
 	cap->data_end = h.data.offset + h.data.size;
 	err = file_attrs(cap, &h);
 	if (!err)
@@ -858,13 +923,18 @@ static int file_open(struct kvmexit_capture *cap, const unsigned char *first16)
 /* ------------------------------------------------------------ ordering */
 
 /*
- * Events are decoded straight into a ring, v[], in arrival order; sorting
- * moves only the 16-byte keys, which hold ring positions.  A flush delivers
- * v[k[0].idx], v[k[1].idx]... and marks their slots done; the ring's head
- * moves past done slots, so in the common case (a round's events are all
- * delivered at the next round) no event is ever copied.  When the ring is
- * full of live events and holes (slots delivered out of ring order), it is
- * compacted: the live events, in key order, into the spare array.
+ * Events are decoded straight into a ring, v[], in arrival order.  While
+ * they arrive in time order (our captures; perf's with one CPU) the ring
+ * is the order: a flush delivers its first events and moves its head, with
+ * no key, no sort and no copy.  The first event older than the one before
+ * it makes the queue "keyed": 16-byte keys holding ring positions are
+ * made for the queued events, and sorting moves only them.  A keyed flush
+ * delivers v[k[0].idx], v[k[1].idx]... and marks their slots done; the
+ * ring's head moves past done slots, so in the common case (a round's
+ * events are all delivered at the next round) no event is copied.  An
+ * empty queue is in ring order again.  When the ring is full of live
+ * events and holes (slots delivered out of ring order), it is compacted:
+ * the live events, in key order, into the spare array.
  */
 #define KX_EV_DONE ((enum kvmexit_event_type)(KVMEXIT_EV__MAX + 1))
 
@@ -892,7 +962,7 @@ static void queue_sort(struct kx_queue *q)
 	struct kx_key *src = q->k, *dst = q->ktmp, *t;
 	size_t runs;
 
-	if (q->sorted)
+	if (!q->keyed || q->sorted)
 		return;
 	do {
 		runs = 0;
@@ -913,17 +983,49 @@ static void queue_sort(struct kx_queue *q)
 	q->sorted = true;
 }
 
-/* Delivers the first n events in key order (sorted) and keeps the rest. */
+/* The time of the i-th queued event in delivery order (sorted). */
+static inline uint64_t queue_time(const struct kx_queue *q, size_t i)
+{
+	if (q->keyed)
+		return q->k[i].time;
+	return q->v[(q->head + i) & (q->alloc - 1)].time;
+}
+
+/* Hands n events from ring position pos to the batch callback, in runs. */
+static int deliver_runs(struct kvmexit_capture *cap, uint32_t pos, size_t n)
+{
+	struct kx_queue *q = &cap->q;
+
+	while (n) {
+		size_t at = pos & (q->alloc - 1), run = q->alloc - at < n ? q->alloc - at : n;
+		int r = cap->batch(&q->v[at], run, cap->arg);
+
+		if (r)
+			return r;
+		pos += (uint32_t)run;
+		n -= run;
+	}
+	return 0;
+}
+
+/* Delivers the first n events in delivery order (sorted) and keeps the rest. */
 static int queue_pop(struct kvmexit_capture *cap, size_t n)
 {
 	struct kx_queue *q = &cap->q;
 	uint32_t mask = (uint32_t)q->alloc - 1;
 
+	if (cap->batch && !q->keyed && n) {
+		cap->stop = deliver_runs(cap, q->head, n);
+		q->nr -= n;
+		q->head += (uint32_t)n;
+		return cap->stop;
+	}
 	for (size_t i = 0; i < n; i++) {
-		struct kvmexit_event *ev = &q->v[q->k[i].idx & mask];
-		int r = cap->fn(ev, cap->arg);
+		struct kvmexit_event *ev = &q->v[(q->keyed ? q->k[i].idx : q->head + i) & mask];
+		int r = cap->batch ? cap->batch(ev, 1, cap->arg) : cap->fn(ev, cap->arg);
 
-		ev->type = KX_EV_DONE;
+		if (q->keyed)
+			ev->type = KX_EV_DONE;
 		if (r) {
 			n = i + 1;
 			cap->stop = r;
@@ -932,10 +1034,16 @@ static int queue_pop(struct kvmexit_capture *cap, size_t n)
 	}
 	if (!n)
 		return cap->stop;
-	memmove(q->k, q->k + n, (q->nr - n) * sizeof(*q->k));
 	q->nr -= n;
+	if (!q->keyed) {
+		q->head += (uint32_t)n;
+		return cap->stop;
+	}
+	memmove(q->k, q->k + n, q->nr * sizeof(*q->k));
 	while (q->head != q->tail && q->v[q->head & mask].type == KX_EV_DONE)
 		q->head++;
+	if (!q->nr)
+		q->keyed = false;	/* head == tail: every slot was done */
 	return cap->stop;
 }
 
@@ -949,7 +1057,7 @@ static int queue_flush_to(struct kvmexit_capture *cap, uint64_t limit)
 	while (lo < hi) {		/* first event later than limit */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (q->k[mid].time <= limit)
+		if (queue_time(q, mid) <= limit)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -966,7 +1074,7 @@ static int queue_round(struct kvmexit_capture *cap)
 }
 
 /*
- * Moves the queued events, in key order, to the front of a ring of n
+ * Moves the queued events, in delivery order, to the front of a ring of n
  * slots (n >= q->nr): the spare array, grown to n first when larger.
  */
 static int queue_compact(struct kx_queue *q, size_t n)
@@ -987,8 +1095,12 @@ static int queue_compact(struct kx_queue *q, size_t n)
 		GROW(ktmp);
 	}
 	for (size_t i = 0; i < q->nr; i++) {
-		q->vtmp[i] = q->v[q->k[i].idx & mask];
-		q->k[i].idx = (uint32_t)i;
+		if (q->keyed) {
+			q->vtmp[i] = q->v[q->k[i].idx & mask];
+			q->k[i].idx = (uint32_t)i;
+		} else {
+			q->vtmp[i] = q->v[(q->head + i) & mask];
+		}
 	}
 	t = q->v;
 	q->v = q->vtmp;
@@ -1015,6 +1127,8 @@ static int queue_room(struct kvmexit_capture *cap)
 	if (q->alloc < KX_QUEUE_MAX)
 		return queue_compact(q, q->alloc * 2);
 	/* Full: deliver the older half, as perf's OE_FLUSH__HALF. */
+	if (cap->part.quiet)
+		cap->part.quiet_halved = true;
 	queue_sort(q);
 	err = queue_pop(cap, q->nr / 2);
 	if (err)
@@ -1039,13 +1153,32 @@ static inline struct kvmexit_event *queue_slot(struct kvmexit_capture *cap, int 
 	return &q->v[q->tail & (q->alloc - 1)];
 }
 
+/* Keys for the queued events, in ring order: the first one out of order came. */
+static void queue_key(struct kx_queue *q)
+{
+	uint32_t mask = (uint32_t)q->alloc - 1;
+
+	for (size_t i = 0; i < q->nr; i++)
+		q->k[i] = (struct kx_key){ .time = q->v[(q->head + i) & mask].time,
+					   .idx = q->head + (uint32_t)i };
+	q->keyed = true;
+	q->sorted = true;
+}
+
 /* Queues the event just decoded into queue_slot()'s slot. */
 static inline void queue_commit(struct kx_queue *q, uint64_t time)
 {
-	if (q->nr && time < q->k[q->nr - 1].time)
-		q->sorted = false;
-	q->k[q->nr] = (struct kx_key){ .time = time, .idx = q->tail++ };
+	if (__builtin_expect(time < q->last_time && q->nr, 0) && !q->keyed)
+		queue_key(q);
+	if (q->keyed) {
+		if (q->nr && time < q->k[q->nr - 1].time)
+			q->sorted = false;
+		q->k[q->nr] = (struct kx_key){ .time = time, .idx = q->tail };
+	}
+	q->tail++;
 	q->nr++;
+	q->queued++;
+	q->last_time = time;
 	if (time > q->max_time)
 		q->max_time = time;
 }
@@ -1194,7 +1327,7 @@ record_sample(struct kvmexit_capture *cap, const unsigned char *rec, size_t size
 		}
 		if (a->time_w >= 0) {
 			time = ld64(p + 8 * a->time_w);
-			if (!cap->first_time || time < cap->first_time)
+			if (time < cap->first_time)
 				cap->first_time = time;
 			if (time > cap->last_time)
 				cap->last_time = time;
@@ -1219,7 +1352,7 @@ record_sample(struct kvmexit_capture *cap, const unsigned char *rec, size_t size
 		if (i >= n)
 			return sample_bad(cap, off, "too short for its sample_type");
 		time = ld64(p + 8 * i++);
-		if (!cap->first_time || time < cap->first_time)
+		if (time < cap->first_time)
 			cap->first_time = time;
 		if (time > cap->last_time)
 			cap->last_time = time;
@@ -1294,6 +1427,36 @@ static int record_attr(struct kvmexit_capture *cap, const unsigned char *rec, si
 	return err;
 }
 
+static int quiet_fn(const struct kvmexit_event *ev, size_t n, void *arg)
+{
+	(void)ev;
+	(void)n;
+	(void)arg;
+	return 0;
+}
+
+/* A round record in a part: see struct kx_part. */
+static int part_round(struct kvmexit_capture *cap)
+{
+	struct kx_part *pt = &cap->part;
+	bool sync = pt->armed;
+	int err;
+
+	if (!sync && cap->q.queued != pt->queued_at_round && ++pt->rounds == 2) {
+		pt->armed = true;
+		pt->max_at_arm = cap->q.max_time;
+	}
+	pt->queued_at_round = cap->q.queued;
+	err = queue_round(cap);
+	if (sync && pt->past_end) {
+		pt->done = true;
+	} else if (sync && pt->quiet) {
+		pt->quiet = false;
+		cap->batch = pt->batch;
+	}
+	return err;
+}
+
 /* Handles one record; *skip receives the bytes following it that belong to it. */
 static int record_process(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
 			  uint64_t off, uint64_t *skip, uint64_t *tracing)
@@ -1307,7 +1470,7 @@ static int record_process(struct kvmexit_capture *cap, const unsigned char *rec,
 	case PERF_RECORD_LOST_SAMPLES:
 		return record_lost(cap, rec, size, type, off);
 	case REC_FINISHED_ROUND:
-		return queue_round(cap);
+		return cap->part.on ? part_round(cap) : queue_round(cap);
 	case REC_HEADER_ATTR:
 		return record_attr(cap, rec, size, off);
 	case REC_HEADER_FEATURE:
@@ -1393,33 +1556,130 @@ static int record_next(struct kvmexit_capture *cap, bool stop_at_kernel)
 	return 0;
 }
 
+/* The attr of a sample of size bytes (whole in the buffer), or NULL. */
+static inline struct kx_attr *sample_attr(struct kvmexit_capture *cap, const unsigned char *rec,
+					  size_t size)
+{
+	if (cap->nr_attrs == 1)
+		return &cap->attrs[0];
+	if (cap->nr_attrs == 0 || (size_t)cap->id_pos >= (size - 8) / 8)
+		return NULL;
+	return attr_by_id(cap, ld64(rec + 8 + 8 * cap->id_pos));
+}
+
 /*
  * The hot loop: the complete samples already in the buffer, in place.
- * Anything else (another record type, a record the buffer does not hold
- * whole, a bad size) is left to record_next().
+ * Samples of hot attrs (the fields before RAW at known words, TID and TIME
+ * among them, a kvm_exit or kvm_entry decoded by loads) go straight into
+ * the ring while the queue is in time order; the queue's and the input's
+ * counters live in locals meanwhile.  Any other sample goes through
+ * record_sample(), which also says what is wrong with a bad one; anything
+ * else (another record type, a record the buffer does not hold whole, a
+ * bad size) is left to record_next().
  */
+struct hot {
+	size_t head;			/* rd->head */
+	uint32_t tail;			/* q->tail */
+	uint32_t full;			/* q->head + q->alloc: tail there, no room */
+	uint32_t mask;			/* q->alloc - 1 */
+	bool keyed;			/* q->keyed: not for the hot loop */
+	struct kvmexit_event *v;	/* q->v */
+	size_t nr;			/* q->nr */
+	uint64_t last, max;		/* q->last_time, q->max_time */
+	uint64_t first_time, last_time;	/* cap's */
+};
+
+static inline void hot_load(struct kvmexit_capture *cap, struct hot *h)
+{
+	*h = (struct hot){ .head = cap->rd.head, .tail = cap->q.tail, .nr = cap->q.nr,
+			   .full = cap->q.head + (uint32_t)cap->q.alloc,
+			   .mask = (uint32_t)cap->q.alloc - 1, .keyed = cap->q.keyed, .v = cap->q.v,
+			   .last = cap->q.last_time, .max = cap->q.max_time,
+			   .first_time = cap->first_time, .last_time = cap->last_time };
+}
+
+static inline void hot_store(struct kvmexit_capture *cap, const struct hot *h)
+{
+	struct kx_queue *q = &cap->q;
+
+	cap->rd.off += h->head - cap->rd.head;
+	cap->rd.head = h->head;
+	q->queued += h->tail - q->tail;
+	q->tail = h->tail;
+	q->nr = h->nr;
+	q->last_time = h->last;
+	q->max_time = h->max;
+	cap->first_time = h->first_time;
+	cap->last_time = h->last_time;
+}
+
+/* A sample the hot loop does not take, out of its way. */
+static __attribute__((noinline)) int sample_slow(struct kvmexit_capture *cap, struct hot *h,
+						 const unsigned char *rec, size_t size)
+{
+	int err;
+
+	hot_store(cap, h);
+	err = record_sample(cap, rec, size, cap->rd.off);
+	hot_load(cap, h);
+	h->head += size;
+	return err;
+}
+
 static int samples_buffered(struct kvmexit_capture *cap)
 {
-	struct kx_rd *rd = &cap->rd;
-	size_t avail = rd->tail - rd->head;
-	uint64_t room = rd->limit - rd->off;
+	const unsigned char *buf = cap->rd.buf;
+	struct hot h;
+	size_t end, avail = cap->rd.tail - cap->rd.head;
+	uint64_t room = cap->rd.limit - cap->rd.off;
+	int err = 0;
 
-	while (avail >= 8 && room >= 8) {
-		const unsigned char *rec = rd->buf + rd->head;
-		uint16_t size;
-		int err;
+	hot_load(cap, &h);
+	end = h.head + (room < avail ? (size_t)room : avail);
+	while (end - h.head >= 8) {
+		const unsigned char *rec = buf + h.head, *p = rec + 8;
+		uint64_t hdr = ld64(rec), time, tid;
+		size_t size = (size_t)(hdr >> 48);
+		struct kvmexit_event *ev;
+		struct kx_attr *a;
+		uint32_t raw_size;
 
-		memcpy(&size, rec + 6, 2);
-		if (ld32(rec) != PERF_RECORD_SAMPLE || size < 8 || size > avail || size > room)
-			return 0;
-		err = record_sample(cap, rec, size, rd->off);
-		rd_consume(rd, size);
+		if ((uint32_t)hdr != PERF_RECORD_SAMPLE || size < 8 || size > end - h.head)
+			break;
+		a = sample_attr(cap, rec, size);
+		if (!a || !a->hot || h.keyed || h.tail == h.full || size < (size_t)a->raw_off + 4)
+			goto slow;
+		raw_size = ld32(rec + a->raw_off);
+		if (raw_size > size - a->raw_off - 4 || raw_size < a->raw_min)
+			goto slow;
+		time = ld64(p + 8 * a->time_w);
+		if (time < h.last && h.nr)
+			goto slow;	/* out of order: the queue gets keys */
+		tid = ld64(p + 8 * a->tid_w);
+		ev = &h.v[h.tail & h.mask];
+		ev->time = time;
+		ev->pid = (int32_t)(uint32_t)tid;
+		ev->tid = (int32_t)(uint32_t)(tid >> 32);
+		ev->cpu = a->cpu_w >= 0 ? ld32(p + 8 * a->cpu_w) : UINT32_MAX;
+		kx_layout_decode_loads(a->layout, rec + a->raw_off + 4, ev);
+		if (ev->type == KVMEXIT_EV_EXIT && ev->exit.isa == KVMEXIT_ISA_UNKNOWN)
+			ev->exit.isa = cap->meta.isa;
+		a->nr_samples++;
+		h.first_time = time < h.first_time ? time : h.first_time;
+		h.last_time = time > h.last_time ? time : h.last_time;
+		h.max = time > h.max ? time : h.max;
+		h.last = time;
+		h.tail++;
+		h.nr++;
+		h.head += size;
+		continue;
+slow:
+		err = sample_slow(cap, &h, rec, size);
 		if (err || cap->stop)
-			return err;
-		avail -= size;
-		room -= size;
+			break;
 	}
-	return 0;
+	hot_store(cap, &h);
+	return err;
 }
 
 /* ------------------------------------------------------------ public API */
@@ -1494,6 +1754,7 @@ KVMEXIT_API int kvmexit_capture_open(const char *path, struct kvmexit_capture **
 	}
 	cap->id_pos = cap->is_pos = -1;
 	cap->rd.fd = -1;
+	cap->first_time = UINT64_MAX;
 	err = capture_open(cap, path);
 	if (err) {
 		if (errbuf && errlen)
@@ -1506,17 +1767,14 @@ KVMEXIT_API int kvmexit_capture_open(const char *path, struct kvmexit_capture **
 	return 0;
 }
 
-KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_event_fn fn,
-					 void *arg)
+/* The walk of for_each and for_each_batch: cap->fn or cap->batch is set. */
+static int capture_walk(struct kvmexit_capture *cap, void *arg)
 {
 	int err, r = 0;
 
-	if (!cap || !fn)
-		return -EINVAL;
 	if (cap->walked)
 		return fail(cap, -EINVAL, "the capture was already walked (for_each runs once)");
 	cap->walked = true;
-	cap->fn = fn;
 	cap->arg = arg;
 	while (!(err = samples_buffered(cap)) && !cap->stop &&
 	       !(err = record_next(cap, false)) && !cap->stop)
@@ -1525,14 +1783,27 @@ KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_ev
 		return cap->stop;
 	/* At the end, or on an error: deliver what came before, then report. */
 	r = queue_flush_to(cap, UINT64_MAX);
-	if (!cap->meta.start_ns)
-		cap->meta.start_ns = cap->first_time;
-	if (!cap->meta.end_ns)
-		cap->meta.end_ns = cap->last_time;
-	meta_finish(cap);
+	meta_times(cap);
 	if (r)
 		return r;
 	return err < 0 ? err : 0;
+}
+
+int kx_capture_for_each_batch(struct kvmexit_capture *cap, kx_events_fn fn, void *arg)
+{
+	if (!cap || !fn)
+		return -EINVAL;
+	cap->batch = fn;
+	return capture_walk(cap, arg);
+}
+
+KVMEXIT_API int kvmexit_capture_for_each(struct kvmexit_capture *cap, kvmexit_event_fn fn,
+					 void *arg)
+{
+	if (!cap || !fn)
+		return -EINVAL;
+	cap->fn = fn;
+	return capture_walk(cap, arg);
 }
 
 KVMEXIT_API const struct kvmexit_meta *kvmexit_capture_meta(const struct kvmexit_capture *cap)
@@ -1559,10 +1830,13 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap)
 	if (cap->own_fd && cap->rd.fd >= 0)
 		close(cap->rd.fd);
 	free(cap->rd.buf);
-	kx_formats_free(cap->formats);
-	kx_counts_release(&cap->counts);
+	if (!cap->part.on) {		/* a part shares these with its capture */
+		kx_formats_free(cap->formats);
+		kx_counts_release(&cap->counts);
+		free(cap->ids);
+	}
+	free(cap->part.nr_samples);
 	free(cap->attrs);
-	free(cap->ids);
 	free(cap->q.v);
 	free(cap->q.vtmp);
 	free(cap->q.k);
@@ -1586,4 +1860,193 @@ uint64_t kx_capture_nr_samples(const struct kvmexit_capture *cap, const char *sy
 			n += a->nr_samples;
 	}
 	return n;
+}
+
+/* ------------------------------------------------------------ parallel walks */
+
+/* The 8 bytes of a FINISHED_ROUND record: type 68, misc 0, size 8. */
+#define ROUND_WORD ((uint64_t)REC_FINISHED_ROUND | (8ULL << 48))
+#define SPLIT_CHAIN 16			/* records checked after a candidate */
+#define SPLIT_BLOCK (64u << 10)
+
+/* Whether the records from off on look like a record stream. */
+static bool chain_plausible(const struct kvmexit_capture *cap, uint64_t off)
+{
+	for (int i = 0; i < SPLIT_CHAIN && off < cap->data_end; i++) {
+		unsigned char h[8];
+		uint32_t type;
+		uint16_t size;
+
+		if (pread(cap->rd.fd, h, 8, (off_t)off) != 8)
+			return false;
+		type = ld32(h);
+		memcpy(&size, h + 6, 2);
+		if (size < 8 || size % 8 || size > cap->data_end - off ||
+		    !type || (type >= 32 && type < REC_USER_TYPE_START) || type >= 128)
+			return false;
+		if (type == REC_AUXTRACE)
+			return true;	/* data of its own follows */
+		off += size;
+	}
+	return true;
+}
+
+/* The first round record at or after from (8-aligned in the data), or 0. */
+static uint64_t split_point(const struct kvmexit_capture *cap, uint64_t from, uint64_t to,
+			    unsigned char *blk)
+{
+	from = cap->data_start + (from - cap->data_start + 7) / 8 * 8;
+	while (from + 8 <= to) {
+		size_t n = to - from < SPLIT_BLOCK ? (size_t)(to - from) : SPLIT_BLOCK;
+		ssize_t r = pread(cap->rd.fd, blk, n, (off_t)from);
+
+		if (r < 8)
+			return 0;
+		for (size_t i = 0; i + 8 <= (size_t)r; i += 8)
+			if (ld64(blk + i) == ROUND_WORD && chain_plausible(cap, from + i))
+				return from + i;
+		from += (uint64_t)r / 8 * 8;
+	}
+	return 0;
+}
+
+unsigned int kx_capture_split(struct kvmexit_capture *cap, unsigned int n, uint64_t min_part,
+			      uint64_t *starts)
+{
+	uint64_t size = cap->data_end - cap->data_start;
+	unsigned char *blk;
+	unsigned int m = 1;
+
+	starts[0] = cap->data_start;
+	if (cap->pipe || cap->walked || n < 2 || !(blk = malloc(SPLIT_BLOCK))) {
+		starts[1] = cap->data_end;
+		return 1;
+	}
+	if (!cap->ids_sorted) {		/* parts share the ids: sorted now */
+		qsort(cap->ids, cap->nr_ids, sizeof(*cap->ids), id_cmp);
+		cap->ids_sorted = true;
+	}
+	for (unsigned int k = 1; k < n; k++) {
+		uint64_t from = cap->data_start + size / n * k, at;
+
+		if (from < starts[m - 1] + min_part)
+			from = starts[m - 1] + min_part;
+		if (from >= cap->data_end || cap->data_end - from < min_part)
+			break;
+		at = split_point(cap, from, cap->data_end - min_part, blk);
+		if (!at)
+			break;
+		starts[m++] = at;
+	}
+	free(blk);
+	starts[m] = cap->data_end;
+	return m;
+}
+
+int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint64_t end,
+			struct kvmexit_capture **out)
+{
+	struct kvmexit_capture *p = malloc(sizeof(*p));
+	size_t asz = cap->nr_attrs * sizeof(*cap->attrs);
+
+	if (!p)
+		return -ENOMEM;
+	*p = *cap;
+	p->rd.buf = NULL;
+	p->attrs = NULL;
+	p->q = (struct kx_queue){ 0 };
+	p->part = (struct kx_part){ .on = true, .last = end == cap->data_end,
+				    .quiet = start != cap->data_start, .end = end,
+				    .lost0 = cap->meta.lost };
+	p->own_fd = false;
+	p->errmsg[0] = '\0';
+	p->first_time = UINT64_MAX;
+	p->last_time = 0;
+	p->nr_unknown_id = 0;
+	p->rd.buf = malloc(KX_RD_BUF + KX_RD_SLACK);
+	p->attrs = malloc(asz ? asz : 1);
+	p->part.nr_samples = calloc(cap->nr_attrs ? cap->nr_attrs : 1, sizeof(uint64_t));
+	if (!p->rd.buf || !p->attrs || !p->part.nr_samples) {
+		kvmexit_capture_close(p);
+		return -ENOMEM;
+	}
+	memcpy(p->attrs, cap->attrs, asz);
+	p->rd.head = p->rd.tail = 0;
+	p->rd.off = start;
+	p->rd.limit = end;
+	*out = p;
+	return 0;
+}
+
+/* What the part owns, counted up to here: its own range ends. */
+static void part_snapshot(struct kvmexit_capture *cap)
+{
+	struct kx_part *pt = &cap->part;
+
+	for (size_t i = 0; i < cap->nr_attrs; i++)
+		pt->nr_samples[i] = cap->attrs[i].nr_samples;
+	pt->lost = cap->meta.lost - pt->lost0;
+	pt->nr_unknown_id = cap->nr_unknown_id;
+}
+
+int kx_capture_part_walk(struct kvmexit_capture *cap, kx_events_fn fn, void *arg)
+{
+	struct kx_part *pt = &cap->part;
+	int err;
+
+	if (!pt->on || cap->walked)
+		return -EINVAL;
+	cap->walked = true;
+	pt->batch = fn;
+	cap->batch = pt->quiet ? quiet_fn : fn;
+	cap->arg = arg;
+	for (;;) {
+		err = samples_buffered(cap);
+		if (!err && !cap->stop && !pt->done)
+			err = record_next(cap, false);
+		if (err < 0 || cap->stop || pt->done)
+			break;
+		if (err == 0)
+			continue;
+		/* At its limit: the end of its own range, or of the data. */
+		if (pt->past_end || pt->quiet)
+			return -EAGAIN;	/* this or the next part has too few rounds */
+		part_snapshot(cap);
+		if (pt->last)
+			return queue_flush_to(cap, UINT64_MAX);
+		pt->past_end = true;
+		pt->armed = false;
+		pt->rounds = 0;
+		pt->queued_at_round = cap->q.queued;
+		pt->max_at_end = cap->q.max_time;
+		cap->rd.limit = cap->data_end;
+	}
+	if (cap->stop)
+		return cap->stop;
+	return err < 0 ? err : 0;
+}
+
+bool kx_capture_parts_agree(const struct kvmexit_capture *prev, const struct kvmexit_capture *next)
+{
+	return prev->part.done && !next->part.quiet && !next->part.quiet_halved &&
+	       next->part.max_at_arm >= prev->part.max_at_end;
+}
+
+void kx_capture_parts_fold(struct kvmexit_capture *cap, struct kvmexit_capture *const *parts,
+			   unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++) {
+		const struct kvmexit_capture *p = parts[k];
+
+		for (size_t i = 0; i < cap->nr_attrs; i++)
+			cap->attrs[i].nr_samples += p->part.nr_samples[i];
+		cap->meta.lost += p->part.lost;
+		cap->nr_unknown_id += p->part.nr_unknown_id;
+		if (p->first_time < cap->first_time)
+			cap->first_time = p->first_time;
+		if (p->last_time > cap->last_time)
+			cap->last_time = p->last_time;
+	}
+	cap->walked = true;
+	meta_times(cap);
 }

@@ -799,8 +799,8 @@ OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *e
 	}
 }
 
-KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
-					  const struct kvmexit_event *ev)
+static inline __attribute__((always_inline)) int
+add_one(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	enum kvmexit_event_type type = ev->type;
 
@@ -819,6 +819,23 @@ KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
 		return add_entry(p, ev);
 	}
 	return add_other(p, ev);
+}
+
+KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
+					  const struct kvmexit_event *ev)
+{
+	return add_one(p, ev);
+}
+
+int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof)
+{
+	for (size_t i = 0; i < n; i++) {
+		int err = add_one(prof, &v[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
