@@ -375,6 +375,13 @@ struct kvmexit_profile_opts {
 	 * NULL: none.  Overrides has_reason.  Copied by kvmexit_profile_new().
 	 */
 	const char *reason_name;
+	/*
+	 * Threads kvmexit_profile_load() may use for a file-mode capture,
+	 * each reading a part of it (the profile is the same): 0, as many as
+	 * the CPUs the process may run on, with parts of 64 MiB at least; 1,
+	 * one.  Not used with top_rips.
+	 */
+	uint32_t threads;
 };
 
 /*

@@ -38,11 +38,6 @@ static enum input_kind input_kind(const char *path)
 	return n > 0 && kx_counts_table_sniff(head, (size_t)n) ? INPUT_TEXT : INPUT_PERF;
 }
 
-static int add_cb(const struct kvmexit_event *ev, void *arg)
-{
-	return kvmexit_profile_add_event(arg, ev);
-}
-
 /* Counts of a --count capture: per reason (and CPU), without times. */
 static int add_counts(struct kvmexit_profile *prof, struct kvmexit_capture *cap,
 		      const char *path, char *err)
@@ -64,8 +59,10 @@ static int add_counts(struct kvmexit_profile *prof, struct kvmexit_capture *cap,
 	return 0;
 }
 
-static int load_capture(const char *path, struct kvmexit_profile *prof, char *err)
+static int load_capture(const char *path, const struct kvmexit_profile_opts *opts,
+			struct kvmexit_profile **profp, char *err)
 {
+	struct kvmexit_profile *prof = *profp, *parts;
 	struct kvmexit_capture *cap;
 	int e;
 
@@ -74,7 +71,13 @@ static int load_capture(const char *path, struct kvmexit_profile *prof, char *er
 		return e;
 	/* File mode knows its meta now (the ISA, for exits without one). */
 	kvmexit_profile_set_meta(prof, kvmexit_capture_meta(cap));
-	e = kvmexit_capture_for_each(cap, add_cb, prof);
+	e = kx_profile_load_parts(cap, opts, &parts);
+	if (!e) {
+		kvmexit_profile_free(prof);
+		*profp = prof = parts;
+	} else if (e == 1) {
+		e = kx_capture_for_each_batch(cap, kx_profile_add_events, prof);
+	}
 	if (e < 0) {
 		const char *msg = kvmexit_capture_errmsg(cap);
 
@@ -125,7 +128,7 @@ KVMEXIT_API int kvmexit_profile_load(const char *path,
 		if (input_kind(path) == INPUT_TEXT)
 			e = load_table(path, prof, err);
 		else
-			e = load_capture(path, prof, err);
+			e = load_capture(path, opts, &prof, err);
 	}
 	if (e) {
 		if (errbuf && errlen)

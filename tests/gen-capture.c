@@ -11,7 +11,9 @@
  * sequence in which each code repeats WEIGHT times; pair i takes element
  * i % length.  So with the pattern "48:3:1500,12:1:3000", 1000 pairs have
  * 750 EPT_VIOLATION exits of 1500 ns and 250 HLT exits of 3000 ns.
- * Events go out in time order, with a FINISHED_ROUND every --round pairs.
+ * Events go out in time order, with a FINISHED_ROUND every --round pairs;
+ * with --per-cpu, each round's events go out CPU by CPU (in time order per
+ * CPU), as perf writes its per-CPU buffers, so a reader must sort them.
  * The vCPU thread of v is tid 5000 + v in pid 4000 + v % pids, on CPU
  * v % cpus.  --count writes a counts-only capture of the same exits instead.
  */
@@ -42,8 +44,53 @@ struct opts {
 	const char *layout, *out, *datadir, *pattern;
 	uint64_t pairs, step, start, round, lost_every;
 	uint32_t vcpus, pids, cpus;
-	bool force, count;
+	bool force, count, per_cpu;
 };
+
+/* Where events go: the writer, or with --per-cpu a round's buffer first. */
+struct sink {
+	struct kvmexit_writer *w;
+	const struct opts *o;
+	struct kvmexit_event *buf;
+	size_t nr, alloc;
+};
+
+static int sink_write(struct sink *s, const struct kvmexit_event *ev)
+{
+	if (!s->o->per_cpu)
+		return kvmexit_writer_write_event(s->w, ev);
+	if (s->nr == s->alloc) {
+		size_t n = s->alloc ? 2 * s->alloc : 1024;
+		struct kvmexit_event *b = realloc(s->buf, n * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		s->buf = b;
+		s->alloc = n;
+	}
+	s->buf[s->nr++] = *ev;
+	return 0;
+}
+
+/* Writes the buffered round CPU by CPU. */
+static int sink_flush(struct sink *s)
+{
+	int err = 0;
+
+	for (uint32_t c = 0; c < s->o->cpus && !err; c++)
+		for (size_t i = 0; i < s->nr && !err; i++)
+			if (s->buf[i].cpu == c)
+				err = kvmexit_writer_write_event(s->w, &s->buf[i]);
+	s->nr = 0;
+	return err;
+}
+
+static int sink_round(struct sink *s)
+{
+	int err = sink_flush(s);
+
+	return err ? err : kvmexit_writer_finish_round(s->w);
+}
 
 static const char vmx_pattern[] = "48:40:1500,1:20:800,30:15:2500,32:10:1200,12:10:3500,10:5:900";
 static const char svm_pattern[] = "0x400:40:1500,0x60:20:800,0x7b:15:2500,0x7c:10:1200,"
@@ -54,7 +101,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gen-capture --isa vmx|svm --layout 6.1|6.18 --pairs N [-f] -o FILE\n"
 		   "       [--pattern CODE:WEIGHT:LAT_NS,...] [--vcpus N] [--pids N] [--cpus N]\n"
 		   "       [--step NS] [--start NS] [--round PAIRS] [--lost-every PAIRS]\n"
-		   "       [--count] [--data-dir DIR]\n");
+		   "       [--per-cpu] [--count] [--data-dir DIR]\n");
 }
 
 static int parse_pattern(const char *text, struct pat *pat, size_t *nr)
@@ -174,7 +221,7 @@ struct pending {
 };
 
 /* Writes pending entries older than @before, oldest first. */
-static int flush_entries(struct kvmexit_writer *w, struct pending *pend, uint32_t n,
+static int flush_entries(struct sink *w, struct pending *pend, uint32_t n,
 			 uint64_t before)
 {
 	for (;;) {
@@ -187,16 +234,17 @@ static int flush_entries(struct kvmexit_writer *w, struct pending *pend, uint32_
 				min = &pend[v];
 		if (!min)
 			return 0;
-		err = kvmexit_writer_write_event(w, &min->ev);
+		err = sink_write(w, &min->ev);
 		if (err)
 			return err;
 		min->used = false;
 	}
 }
 
-static int gen_pairs(struct kvmexit_writer *w, const struct opts *o, const uint32_t *seq,
+static int gen_pairs(struct kvmexit_writer *wr, const struct opts *o, const uint32_t *seq,
 		     size_t seq_len, const struct pat *pat)
 {
+	struct sink sink = { .w = wr, .o = o }, *w = &sink;
 	struct pending *pend = calloc(o->vcpus, sizeof(*pend));
 	struct kvmexit_event ev;
 	int err = 0;
@@ -210,7 +258,7 @@ static int gen_pairs(struct kvmexit_writer *w, const struct opts *o, const uint3
 		make_exit(o, i, p, &ev);
 		err = flush_entries(w, pend, o->vcpus, ev.time);
 		if (!err)
-			err = kvmexit_writer_write_event(w, &ev);
+			err = sink_write(w, &ev);
 		pend[v].used = true;
 		pend[v].ev = (struct kvmexit_event){
 			.type = KVMEXIT_EV_ENTRY, .time = ev.time + p->lat, .pid = ev.pid,
@@ -223,17 +271,20 @@ static int gen_pairs(struct kvmexit_writer *w, const struct opts *o, const uint3
 				.tid = ev.tid, .cpu = ev.cpu, .lost.count = 3,
 			};
 
-			err = kvmexit_writer_write_event(w, &lost);
+			err = sink_write(w, &lost);
 		}
 		if (!err && (i + 1) % o->round == 0) {
 			/* Entries due before the next exit belong to this round. */
 			err = flush_entries(w, pend, o->vcpus, ev.time + o->step);
 			if (!err)
-				err = kvmexit_writer_finish_round(w);
+				err = sink_round(w);
 		}
 	}
 	if (!err)
 		err = flush_entries(w, pend, o->vcpus, UINT64_MAX);
+	if (!err)
+		err = sink_flush(w);
+	free(sink.buf);
 	free(pend);
 	return err;
 }
@@ -271,6 +322,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "round", required_argument, NULL, 'r' },
 		{ "lost-every", required_argument, NULL, 'L' },
 		{ "count", no_argument, NULL, 'C' },
+		{ "per-cpu", no_argument, NULL, 'U' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
@@ -300,6 +352,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'r': o->round = strtoull(optarg, NULL, 0); break;
 		case 'L': o->lost_every = strtoull(optarg, NULL, 0); break;
 		case 'C': o->count = true; break;
+		case 'U': o->per_cpu = true; break;
 		case 'd': o->datadir = optarg; break;
 		case 'f': o->force = true; break;
 		case 'o': o->out = optarg; break;

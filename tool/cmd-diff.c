@@ -35,6 +35,7 @@ struct diff_args {
 	double fail_pct;
 	size_t nr_reasons;
 	const char *reasons[MAX_REASONS];
+	uint32_t threads;
 	const char *path_a, *path_b;
 };
 
@@ -64,6 +65,8 @@ static void usage(FILE *out, const char *prog)
 		"                          grew by more than PCT percent\n"
 		"  --reason R              with --fail-on-increase: check this reason\n"
 		"                          (repeatable)\n"
+		"  --threads N             read each large capture on N threads\n"
+		"                          (default: one per CPU; 1: one)\n"
 		"  -h, --help              this help\n\n"
 		"Exit status: 0, 1 when --fail-on-increase is exceeded, 2 on errors.\n"
 		"See kvmexit-diff(1).\n", prog);
@@ -117,7 +120,7 @@ static int parse_sort(const char *s, enum kvmexit_diff_sort *out)
 enum {
 	OPT_DETAIL = 256, OPT_CATEGORY, OPT_SORT, OPT_MIN_COUNT, OPT_TOP, OPT_NORMALIZE,
 	OPT_ALPHA, OPT_LABELS, OPT_COLOR, OPT_CSV, OPT_JSON, OPT_MARKDOWN, OPT_SVG,
-	OPT_FAIL, OPT_REASON,
+	OPT_FAIL, OPT_REASON, OPT_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +141,7 @@ static const struct option long_opts[] = {
 	{ "svg", required_argument, NULL, OPT_SVG },
 	{ "fail-on-increase", required_argument, NULL, OPT_FAIL },
 	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -199,6 +203,11 @@ static int parse_opt(struct diff_args *a, int c, const char *arg)
 			return bad_usage(a->prog, "--fail-on-increase takes a percentage, not '%s'", arg);
 		a->fail_on_increase = true;
 		return 0;
+	case OPT_THREADS:
+		if (parse_uint(arg, &u) || u < 1 || u > 64)
+			return bad_usage(a->prog, "--threads takes a count from 1 to 64, not '%s'", arg);
+		a->threads = (uint32_t)u;
+		return 0;
 	case OPT_REASON:
 		if (a->nr_reasons == MAX_REASONS)
 			return bad_usage(a->prog, "at most %d --reason options", MAX_REASONS);
@@ -236,7 +245,7 @@ static int parse_args(struct diff_args *a, int argc, char **argv)
 
 static int load(const struct diff_args *a, const char *path, struct loaded *out)
 {
-	struct kvmexit_profile_opts popts = { .sz = sizeof(popts) };
+	struct kvmexit_profile_opts popts = { .sz = sizeof(popts), .threads = a->threads };
 	char errbuf[512] = "";
 	int err;
 

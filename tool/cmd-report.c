@@ -26,7 +26,7 @@ struct report {
 	enum kvmexit_group group;
 	enum sort_key sort;
 	enum format format;
-	uint32_t top_rips;
+	uint32_t top_rips, threads;
 	int32_t pid, vcpu;
 	struct kvmexit_profile *prof;
 	struct kvmexit_symbols *syms;
@@ -77,6 +77,8 @@ static void usage(FILE *out)
 		"                        name RIPs from a guest vmlinux (ELF) or kallsyms\n"
 		"      --csv             comma-separated values, times in ns\n"
 		"      --json            JSON (keys in kvmexit-report(1))\n"
+		"  -j, --threads N       read a large capture on N threads (default: one\n"
+		"                        per CPU; 1: one)\n"
 		"  -h, --help            print this help and exit\n"
 		"\n"
 		"Exit status: 0 ok, 1 the input could not be read, 2 usage error.\n");
@@ -140,6 +142,7 @@ static int parse_args(struct report *r, int argc, char **argv)
 		{ "guest-symbols", required_argument, NULL, 'g' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,7 +151,7 @@ static int parse_args(struct report *r, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:ds:v:p:r:t:g:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:ds:v:p:r:t:g:j:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			v = parse_choice(optarg, group_names, sizeof(group_names) / sizeof(*group_names));
@@ -189,6 +192,12 @@ static int parse_args(struct report *r, int argc, char **argv)
 			break;
 		case 'g':
 			r->symbols_path = optarg;
+			break;
+		case 'j':
+			if (parse_id(optarg, &n) || n < 1 || n > 64)
+				return usage_error("--threads takes a count from 1 to 64, not '%s'",
+						   optarg);
+			r->threads = (uint32_t)n;
 			break;
 		case OPT_CSV:
 		case OPT_JSON:
@@ -727,6 +736,7 @@ static int load(struct report *r)
 	struct kvmexit_profile_opts o = {
 		.sz = sizeof(o), .has_pid = r->pid >= 0, .pid = r->pid,
 		.has_vcpu = r->vcpu >= 0, .vcpu = r->vcpu, .top_rips = r->top_rips,
+		.threads = r->threads,
 		.reason_name = r->reason,
 	};
 	char err[512];
