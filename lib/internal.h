@@ -191,8 +191,10 @@ uint64_t kx_capture_nr_samples(const struct kvmexit_capture *cap, const char *sy
 			       const char *name);
 
 /*
- * Events in runs: v[0..n), in delivery order.  Non-zero stops the walk,
- * as kvmexit_event_fn's does (after the whole run).
+ * Events in runs: v[0..n), in delivery order, which within a run is time
+ * order (a run is a stretch of the queue's ring while it is in time order,
+ * or one event).  Non-zero stops the walk, as kvmexit_event_fn's does
+ * (after the whole run).
  */
 typedef int (*kx_events_fn)(const struct kvmexit_event *v, size_t n, void *arg);
 /* kvmexit_capture_for_each() with the events in runs: fewer calls. */
@@ -365,7 +367,7 @@ void kx_profile_set_part(struct kvmexit_profile *prof);
  * their opts differ) or -ENOMEM (then dst is partly merged: free it).
  */
 int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *src);
-/* kvmexit_profile_add_event() of a run of events, as a kx_events_fn (prof). */
+/* kvmexit_profile_add_event() of a run in time order, as a kx_events_fn (prof). */
 int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof);
 
 /* diff */

@@ -6,8 +6,11 @@
  * "PERFILE2" and a header size of 16 is pipe mode (`perf record -o -`),
  * read as a stream even from a regular file; a header size of 104 is file
  * mode, which needs a seekable input.  Only little-endian captures are read.
- * The input goes through one buffer of KX_RD_BUF bytes (read(2) or pread(2),
- * never the whole file, never mmap), so memory does not grow with the file.
+ * Headers, features and pipes go through one buffer of KX_RD_BUF bytes
+ * (read(2), or pread(2) so that parts of one file can share its
+ * descriptor); a file-mode data section is read through mapped windows of
+ * KX_MAP_WINDOW bytes, one at a time (the page cache mapped, not copied).
+ * Memory does not grow with the file.
  *
  * File mode.  The header's attrs (each with its section of ids), the data
  * section, and the feature sections: a table of {offset, size} at
@@ -55,8 +58,8 @@
  * resolved once per format (kx_layout_decode_loads()), straight into the
  * queue's ring, with the queue's counters in locals; no allocation, no
  * string work.  Events are never copied while queued, and a round that
- * came in time order is not sorted, nor even keyed.  Reading through
- * pread(2) lets the parts of a parallel walk share the descriptor.
+ * came in time order is not sorted, nor even keyed.  A window of the file
+ * costs a few page faults where read(2) copies every byte (BENCHMARKS.md).
  *
  * Parallel walks.  A file-mode capture can be walked in parts cut at
  * FINISHED_ROUND records, each by its own reader (kx_capture_split(),
@@ -85,6 +88,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,6 +98,8 @@
 
 #define KX_RD_BUF		(1u << 20)	/* > the largest record, 64 KiB */
 #define KX_RD_SLACK		8		/* readable past the data: kx_field_load() */
+#define KX_MAP_WINDOW		(16u << 20)	/* > KX_RD_BUF + KX_MAP_ALIGN */
+#define KX_MAP_ALIGN		(64u << 10)	/* a multiple of any page size */
 #define KX_QUEUE_MAX		(1u << 17)	/* queued events: 23 MiB at most */
 #define KX_MAX_ATTRS		4096
 #define KX_MAX_IDS		(1u << 20)
@@ -124,7 +130,11 @@ enum {
 struct kx_rd {
 	int fd;
 	bool seekable;
-	unsigned char *buf;
+	unsigned char *buf;		/* heap, or the mapped window */
+	unsigned char *heap;		/* KX_RD_BUF + KX_RD_SLACK bytes */
+	unsigned char *map;		/* a window of the file, or NULL */
+	size_t map_len;
+	uint64_t map_size;		/* the file's size while windows are used; 0 */
 	size_t head, tail;		/* valid bytes: buf[head..tail) */
 	uint64_t off;			/* input offset of buf[head] */
 	uint64_t limit;			/* nothing is read at or past this */
@@ -263,16 +273,69 @@ static int rd_init(struct kx_rd *rd, int fd)
 	rd->fd = fd;
 	rd->seekable = !fstat(fd, &st) && S_ISREG(st.st_mode) &&
 		       lseek(fd, 0, SEEK_CUR) == 0;
-	rd->buf = malloc(KX_RD_BUF + KX_RD_SLACK);
+	rd->buf = rd->heap = malloc(KX_RD_BUF + KX_RD_SLACK);
 	rd->limit = UINT64_MAX;
 	if (rd->seekable)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return rd->buf ? 0 : -ENOMEM;
 }
 
+static void rd_unmap(struct kx_rd *rd)
+{
+	if (rd->map)
+		munmap(rd->map, rd->map_len);
+	rd->map = NULL;
+	rd->buf = rd->heap;
+	rd->head = rd->tail = 0;
+}
+
+/*
+ * Windows of the file instead of read(2) into the buffer, from now on (a
+ * file-mode data walk): page cache pages are mapped, not copied, which
+ * costs next to nothing when the cache holds the file in large folios.
+ * Each window is KX_MAP_WINDOW bytes and replaced by the next, so memory
+ * does not grow with the file.
+ */
+static void rd_map_windows(struct kx_rd *rd, uint64_t file_size)
+{
+	if (rd->seekable)
+		rd->map_size = file_size;
+}
+
+/* Maps the window holding [off, off + n); 1 when windows cannot be used. */
+static int rd_map_fill(struct kx_rd *rd, size_t n)
+{
+	uint64_t base = rd->off & ~(uint64_t)(KX_MAP_ALIGN - 1);
+	size_t len;
+	void *m;
+
+	if (rd->off + n > rd->map_size)
+		return -KVMEXIT_ETRUNC;
+	len = rd->map_size - base < KX_MAP_WINDOW ? (size_t)(rd->map_size - base) : KX_MAP_WINDOW;
+	rd_unmap(rd);
+	m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, rd->fd, (off_t)base);
+	if (m == MAP_FAILED) {
+		rd->map_size = 0;	/* read(2) from now on */
+		return 1;
+	}
+	(void)madvise(m, len, MADV_SEQUENTIAL);
+	rd->map = m;
+	rd->map_len = len;
+	rd->buf = m;
+	rd->head = (size_t)(rd->off - base);
+	rd->tail = len;
+	return 0;
+}
+
 /* Makes n bytes (n <= KX_RD_BUF) available at buf[head]. */
 static int rd_fill(struct kx_rd *rd, size_t n)
 {
+	if (rd->map_size) {
+		int r = rd_map_fill(rd, n);
+
+		if (r <= 0)
+			return r;
+	}
 	if (rd->head + n > KX_RD_BUF) {
 		memmove(rd->buf, rd->buf + rd->head, rd->tail - rd->head);
 		rd->tail -= rd->head;
@@ -1630,7 +1693,10 @@ static int samples_buffered(struct kvmexit_capture *cap)
 {
 	const unsigned char *buf = cap->rd.buf;
 	struct hot h;
-	size_t end, avail = cap->rd.tail - cap->rd.head;
+	/* kx_field_load() reads past a record: in a window, within it */
+	size_t tail = !cap->rd.map ? cap->rd.tail :
+		      cap->rd.tail > KX_RD_SLACK ? cap->rd.tail - KX_RD_SLACK : 0;
+	size_t end, avail = tail > cap->rd.head ? tail - cap->rd.head : 0;
 	uint64_t room = cap->rd.limit - cap->rd.off;
 	int err = 0;
 
@@ -1653,8 +1719,8 @@ static int samples_buffered(struct kvmexit_capture *cap)
 		if (raw_size > size - a->raw_off - 4 || raw_size < a->raw_min)
 			goto slow;
 		time = ld64(p + 8 * a->time_w);
-		if (time < h.last && h.nr)
-			goto slow;	/* out of order: the queue gets keys */
+		if (time < h.max)
+			goto slow;	/* maybe out of order: queue_commit() sees */
 		tid = ld64(p + 8 * a->tid_w);
 		ev = &h.v[h.tail & h.mask];
 		ev->time = time;
@@ -1665,10 +1731,11 @@ static int samples_buffered(struct kvmexit_capture *cap)
 		if (ev->type == KVMEXIT_EV_EXIT && ev->exit.isa == KVMEXIT_ISA_UNKNOWN)
 			ev->exit.isa = cap->meta.isa;
 		a->nr_samples++;
-		h.first_time = time < h.first_time ? time : h.first_time;
-		h.last_time = time > h.last_time ? time : h.last_time;
-		h.max = time > h.max ? time : h.max;
-		h.last = time;
+		if (__builtin_expect(time < h.first_time, 0))
+			h.first_time = time;
+		if (time > h.last_time)
+			h.last_time = time;
+		h.max = h.last = time;
 		h.tail++;
 		h.nr++;
 		h.head += size;
@@ -1776,6 +1843,8 @@ static int capture_walk(struct kvmexit_capture *cap, void *arg)
 		return fail(cap, -EINVAL, "the capture was already walked (for_each runs once)");
 	cap->walked = true;
 	cap->arg = arg;
+	if (!cap->pipe)
+		rd_map_windows(&cap->rd, cap->file_size);
 	while (!(err = samples_buffered(cap)) && !cap->stop &&
 	       !(err = record_next(cap, false)) && !cap->stop)
 		;
@@ -1829,7 +1898,8 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap)
 		return;
 	if (cap->own_fd && cap->rd.fd >= 0)
 		close(cap->rd.fd);
-	free(cap->rd.buf);
+	rd_unmap(&cap->rd);
+	free(cap->rd.heap);
 	if (!cap->part.on) {		/* a part shares these with its capture */
 		kx_formats_free(cap->formats);
 		kx_counts_release(&cap->counts);
@@ -1952,7 +2022,7 @@ int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint6
 	if (!p)
 		return -ENOMEM;
 	*p = *cap;
-	p->rd.buf = NULL;
+	p->rd.buf = p->rd.heap = p->rd.map = NULL;
 	p->attrs = NULL;
 	p->q = (struct kx_queue){ 0 };
 	p->part = (struct kx_part){ .on = true, .last = end == cap->data_end,
@@ -1963,7 +2033,7 @@ int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint6
 	p->first_time = UINT64_MAX;
 	p->last_time = 0;
 	p->nr_unknown_id = 0;
-	p->rd.buf = malloc(KX_RD_BUF + KX_RD_SLACK);
+	p->rd.buf = p->rd.heap = malloc(KX_RD_BUF + KX_RD_SLACK);
 	p->attrs = malloc(asz ? asz : 1);
 	p->part.nr_samples = calloc(cap->nr_attrs ? cap->nr_attrs : 1, sizeof(uint64_t));
 	if (!p->rd.buf || !p->attrs || !p->part.nr_samples) {
@@ -1974,6 +2044,7 @@ int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint6
 	p->rd.head = p->rd.tail = 0;
 	p->rd.off = start;
 	p->rd.limit = end;
+	rd_map_windows(&p->rd, cap->file_size);
 	*out = p;
 	return 0;
 }

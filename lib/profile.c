@@ -799,17 +799,12 @@ OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *e
 	}
 }
 
+/* One event, but for the first and last times (below). */
 static inline __attribute__((always_inline)) int
-add_one(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+add_untimed(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	enum kvmexit_event_type type = ev->type;
 
-	if (type == KVMEXIT_EV_LOST)
-		return add_lost(p, ev);
-	if (ev->time < p->t.first_ns)
-		p->t.first_ns = ev->time;
-	if (ev->time > p->t.last_ns)
-		p->t.last_ns = ev->time;
 	if (type == KVMEXIT_EV_EXIT) {
 		p->t.events++;
 		return add_exit(p, ev);
@@ -818,19 +813,42 @@ add_one(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 		p->t.events++;
 		return add_entry(p, ev);
 	}
+	if (type == KVMEXIT_EV_LOST)
+		return add_lost(p, ev);
 	return add_other(p, ev);
+}
+
+/* The first and last times: of events other than lost records. */
+static inline void add_times(struct kvmexit_profile *p, uint64_t first, uint64_t last)
+{
+	if (first < p->t.first_ns)
+		p->t.first_ns = first;
+	if (last > p->t.last_ns)
+		p->t.last_ns = last;
 }
 
 KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
 					  const struct kvmexit_event *ev)
 {
-	return add_one(p, ev);
+	if (ev->type != KVMEXIT_EV_LOST)
+		add_times(p, ev->time, ev->time);
+	return add_untimed(p, ev);
 }
 
+/* A run is in time order: its first and last events but lost records bound it. */
 int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof)
 {
+	struct kvmexit_profile *p = prof;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi && v[lo].type == KVMEXIT_EV_LOST)
+		lo++;
+	while (hi > lo && v[hi - 1].type == KVMEXIT_EV_LOST)
+		hi--;
+	if (lo < hi)
+		add_times(p, v[lo].time, v[hi - 1].time);
 	for (size_t i = 0; i < n; i++) {
-		int err = add_one(prof, &v[i]);
+		int err = add_untimed(p, &v[i]);
 
 		if (err)
 			return err;

@@ -12,8 +12,9 @@
  *    and end) are the single walk's.
  *  - A capture whose rounds go back in time at a seam: that seam does not
  *    agree (kx_capture_parts_agree()), so the load walks on one thread.
- *  - kvmexit_profile_load() with 1 thread and with 2 to 5: the same rows
- *    of every group and the same totals.
+ *  - kvmexit_profile_load() with 1 thread and with 2 to 5, and a profile
+ *    fed event by event from kvmexit_capture_for_each(): the same rows of
+ *    every group and the same totals.
  */
 #include <check.h>
 #include <stdio.h>
@@ -185,32 +186,61 @@ static void assert_same_stats(const struct kvmexit_stat *a, const struct kvmexit
 			      "row %d differs", i);
 }
 
-static void assert_profiles_match(const char *path)
+static int add_cb(const struct kvmexit_event *ev, void *prof)
 {
-	static const enum kvmexit_group groups[] = {
-		KVMEXIT_GROUP_REASON, KVMEXIT_GROUP_DETAIL, KVMEXIT_GROUP_VCPU,
-		KVMEXIT_GROUP_PID, KVMEXIT_GROUP_CATEGORY,
-	};
-	struct kvmexit_profile *one = load(path, 1);
+	return kvmexit_profile_add_event(prof, ev);
+}
+
+/* The profile of the public, event by event, route: for_each + add_event. */
+static struct kvmexit_profile *load_by_event(const char *path)
+{
+	struct kvmexit_capture *cap = open_capture(path);
+	struct kvmexit_profile *p;
+
+	ck_assert_int_eq(kvmexit_profile_new(NULL, &p), 0);
+	kvmexit_profile_set_meta(p, kvmexit_capture_meta(cap));
+	ck_assert_int_eq(kvmexit_capture_for_each(cap, add_cb, p), 0);
+	kvmexit_profile_set_meta(p, kvmexit_capture_meta(cap));
+	kvmexit_capture_close(cap);
+	return p;
+}
+
+static const enum kvmexit_group groups[] = {
+	KVMEXIT_GROUP_REASON, KVMEXIT_GROUP_DETAIL, KVMEXIT_GROUP_VCPU,
+	KVMEXIT_GROUP_PID, KVMEXIT_GROUP_CATEGORY,
+};
+
+static void assert_same_profile(const struct kvmexit_profile *one, const struct kvmexit_profile *other,
+				const char *path, uint32_t threads)
+{
 	struct kvmexit_profile_totals t1, tn;
 
 	kvmexit_profile_totals(one, &t1);
+	kvmexit_profile_totals(other, &tn);
+	ck_assert_msg(!memcmp(&t1, &tn, sizeof(t1)), "%s: totals differ (%u threads)", path, threads);
+	for (size_t g = 0; g < KX_ARRAY_SIZE(groups); g++) {
+		struct kvmexit_stat *a, *b;
+		int na = kvmexit_profile_stats(one, groups[g], &a);
+		int nb = kvmexit_profile_stats(other, groups[g], &b);
+
+		ck_assert_int_eq(na, nb);
+		assert_same_stats(a, b, na);
+		kvmexit_stats_free(a);
+		kvmexit_stats_free(b);
+	}
+}
+
+/* Loads with 1 to 5 threads, and event by event: all the same. */
+static void assert_profiles_match(const char *path)
+{
+	struct kvmexit_profile *one = load(path, 1), *by_event = load_by_event(path);
+
+	assert_same_profile(one, by_event, path, 0);
+	kvmexit_profile_free(by_event);
 	for (uint32_t threads = 2; threads <= 5; threads++) {
 		struct kvmexit_profile *many = load(path, threads);
 
-		kvmexit_profile_totals(many, &tn);
-		ck_assert_msg(!memcmp(&t1, &tn, sizeof(t1)), "%s: totals differ with %u threads",
-			      path, threads);
-		for (size_t g = 0; g < KX_ARRAY_SIZE(groups); g++) {
-			struct kvmexit_stat *a, *b;
-			int na = kvmexit_profile_stats(one, groups[g], &a);
-			int nb = kvmexit_profile_stats(many, groups[g], &b);
-
-			ck_assert_int_eq(na, nb);
-			assert_same_stats(a, b, na);
-			kvmexit_stats_free(a);
-			kvmexit_stats_free(b);
-		}
+		assert_same_profile(one, many, path, threads);
 		kvmexit_profile_free(many);
 	}
 	kvmexit_profile_free(one);
