@@ -133,9 +133,10 @@ static inline uint64_t kx_field_load(const struct kx_field *fl, const unsigned c
  * readable bytes (the reader's buffer has them); lay->loadable (the type
  * is exit or entry, every field unsigned or 8 bytes), raw's size checked.
  * Sets ev's type, vcpu and exit or entry; the rest of the union is left.
+ * Without rips, the guest RIPs are 0 (a walk that does not need them).
  */
 static inline void kx_layout_decode_loads(const struct kx_layout *lay, const unsigned char *raw,
-					  struct kvmexit_event *ev)
+					  struct kvmexit_event *ev, bool rips)
 {
 	const struct kx_field *f = lay->f;
 	uint32_t isa;
@@ -143,11 +144,11 @@ static inline void kx_layout_decode_loads(const struct kx_layout *lay, const uns
 	ev->type = lay->type;
 	ev->vcpu = (uint32_t)kx_field_load(&f[7], raw);
 	if (lay->type == KVMEXIT_EV_ENTRY) {
-		ev->entry.rip = kx_field_load(&f[0], raw);
+		ev->entry.rip = rips ? kx_field_load(&f[0], raw) : 0;
 		return;
 	}
 	ev->exit.exit_reason = (uint32_t)kx_field_load(&f[0], raw);
-	ev->exit.guest_rip = kx_field_load(&f[1], raw);
+	ev->exit.guest_rip = rips ? kx_field_load(&f[1], raw) : 0;
 	isa = (uint32_t)kx_field_load(&f[2], raw);
 	ev->exit.isa = isa > KVMEXIT_ISA_SVM ? KVMEXIT_ISA_UNKNOWN : (enum kvmexit_isa)isa;
 	ev->exit.info1 = kx_field_load(&f[3], raw);
@@ -199,6 +200,12 @@ uint64_t kx_capture_nr_samples(const struct kvmexit_capture *cap, const char *sy
 typedef int (*kx_events_fn)(const struct kvmexit_event *v, size_t n, void *arg);
 /* kvmexit_capture_for_each() with the events in runs: fewer calls. */
 int kx_capture_for_each_batch(struct kvmexit_capture *cap, kx_events_fn fn, void *arg);
+/*
+ * The walk's events need no CPU and no guest RIPs (a profile without top
+ * RIPs): they may be UINT32_MAX and 0, which saves loads.  Before the walk;
+ * parts made afterwards inherit it.
+ */
+void kx_capture_set_lean(struct kvmexit_capture *cap);
 
 /*
  * Parallel walks of a file-mode capture (profile-parallel.c), in parts cut
@@ -346,6 +353,17 @@ uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pc
  */
 int kx_profile_load_parts(struct kvmexit_capture *cap, const struct kvmexit_profile_opts *opts,
 			  struct kvmexit_profile **out);
+
+/* The caller's options, of its size (sz), the rest zero; opts may be NULL. */
+static inline struct kvmexit_profile_opts kx_profile_opts_copy(const struct kvmexit_profile_opts *opts)
+{
+	struct kvmexit_profile_opts o = { .sz = sizeof(o) };
+
+	if (opts && opts->sz > sizeof(opts->sz))
+		memcpy((char *)&o + sizeof(o.sz), (const char *)opts + sizeof(opts->sz),
+		       (opts->sz < sizeof(o) ? opts->sz : sizeof(o)) - sizeof(o.sz));
+	return o;
+}
 
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
 bool kx_profile_filters_ids(const struct kvmexit_profile *prof);

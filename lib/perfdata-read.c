@@ -233,6 +233,7 @@ struct kvmexit_capture {
 	void *arg;
 	int stop;			/* the callback's non-zero return */
 	uint64_t data_start;		/* file mode */
+	bool lean;			/* kx_capture_set_lean() */
 	struct kx_part part;
 };
 
@@ -1692,6 +1693,7 @@ static __attribute__((noinline)) int sample_slow(struct kvmexit_capture *cap, st
 static int samples_buffered(struct kvmexit_capture *cap)
 {
 	const unsigned char *buf = cap->rd.buf;
+	const bool lean = cap->lean;
 	struct hot h;
 	/* kx_field_load() reads past a record: in a window, within it */
 	size_t tail = !cap->rd.map ? cap->rd.tail :
@@ -1726,8 +1728,8 @@ static int samples_buffered(struct kvmexit_capture *cap)
 		ev->time = time;
 		ev->pid = (int32_t)(uint32_t)tid;
 		ev->tid = (int32_t)(uint32_t)(tid >> 32);
-		ev->cpu = a->cpu_w >= 0 ? ld32(p + 8 * a->cpu_w) : UINT32_MAX;
-		kx_layout_decode_loads(a->layout, rec + a->raw_off + 4, ev);
+		ev->cpu = a->cpu_w >= 0 && !lean ? ld32(p + 8 * a->cpu_w) : UINT32_MAX;
+		kx_layout_decode_loads(a->layout, rec + a->raw_off + 4, ev, !lean);
 		if (ev->type == KVMEXIT_EV_EXIT && ev->exit.isa == KVMEXIT_ISA_UNKNOWN)
 			ev->exit.isa = cap->meta.isa;
 		a->nr_samples++;
@@ -1856,6 +1858,11 @@ static int capture_walk(struct kvmexit_capture *cap, void *arg)
 	if (r)
 		return r;
 	return err < 0 ? err : 0;
+}
+
+void kx_capture_set_lean(struct kvmexit_capture *cap)
+{
+	cap->lean = true;
 }
 
 int kx_capture_for_each_batch(struct kvmexit_capture *cap, kx_events_fn fn, void *arg)

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -113,15 +112,15 @@ static void jobs_run(struct part_job *jobs, unsigned int n)
 int kx_profile_load_parts(struct kvmexit_capture *cap, const struct kvmexit_profile_opts *opts,
 			  struct kvmexit_profile **out)
 {
-	uint32_t threads = opts && opts->sz >= offsetof(struct kvmexit_profile_opts, threads) +
-				       sizeof(opts->threads) ? opts->threads : 0;
+	struct kvmexit_profile_opts o = kx_profile_opts_copy(opts);
+	uint32_t threads = o.threads;
 	uint64_t starts[PARTS_MAX + 1];
 	struct kvmexit_capture *caps[PARTS_MAX];
 	struct part_job *jobs;
 	unsigned int n;
 	int err = 0;
 
-	if (threads == 1 || (opts && opts->top_rips))
+	if (threads == 1 || o.top_rips)
 		return 1;
 	n = threads ? threads : cpus_usable();
 	n = kx_capture_split(cap, n < PARTS_MAX ? n : PARTS_MAX,
