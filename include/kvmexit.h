@@ -378,8 +378,8 @@ struct kvmexit_profile_opts {
 	/*
 	 * Threads kvmexit_profile_load() may use for a file-mode capture,
 	 * each reading a part of it (the profile is the same): 0, as many as
-	 * the CPUs the process may run on, with parts of 64 MiB at least; 1,
-	 * one.  Not used with top_rips.
+	 * the CPUs the process may run on, 8 at most, with parts of 64 MiB at
+	 * least; 1, one.  Not used with top_rips.
 	 */
 	uint32_t threads;
 };

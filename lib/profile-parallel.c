@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #define PARTS_MAX 64
+#define PARTS_AUTO_MAX 8		/* each part holds a window and a queue */
 #define PART_MIN_AUTO (64ULL << 20)	/* smaller parts are not worth a thread */
 #define PART_MIN_ASKED (4ULL << 10)	/* threads asked for: split even small files */
 
@@ -123,6 +124,8 @@ int kx_profile_load_parts(struct kvmexit_capture *cap, const struct kvmexit_prof
 	if (threads == 1 || o.top_rips)
 		return 1;
 	n = threads ? threads : cpus_usable();
+	if (!threads && n > PARTS_AUTO_MAX)
+		n = PARTS_AUTO_MAX;
 	n = kx_capture_split(cap, n < PARTS_MAX ? n : PARTS_MAX,
 			     threads ? PART_MIN_ASKED : PART_MIN_AUTO, starts);
 	if (n < 2)
