@@ -593,7 +593,7 @@ static __attribute__((noinline)) struct kx_attr *attr_by_id_slow(struct kvmexit_
 {
 	size_t lo = 0, hi;
 
-	if (!cap->ids_sorted) {
+	if (!cap->ids_sorted && cap->nr_ids) {
 		qsort(cap->ids, cap->nr_ids, sizeof(*cap->ids), id_cmp);
 		cap->ids_sorted = true;
 	}
@@ -1999,7 +1999,7 @@ unsigned int kx_capture_split(struct kvmexit_capture *cap, unsigned int n, uint6
 		starts[1] = cap->data_end;
 		return 1;
 	}
-	if (!cap->ids_sorted) {		/* parts share the ids: sorted now */
+	if (!cap->ids_sorted && cap->nr_ids) {	/* parts share the ids: sorted now */
 		qsort(cap->ids, cap->nr_ids, sizeof(*cap->ids), id_cmp);
 		cap->ids_sorted = true;
 	}

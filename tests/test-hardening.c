@@ -94,6 +94,30 @@ START_TEST(test_format_one_word_field)
 }
 END_TEST
 
+/*
+ * fuzz-profile-load: a file-mode capture with no attrs, no ids and an empty
+ * data section, loaded on threads: the split sorted its (absent) ids with
+ * qsort(NULL, 0, ...), undefined behaviour that UBSan reports.  It must
+ * load, empty, as on one thread.
+ */
+START_TEST(test_regress_split_no_ids)
+{
+	struct kvmexit_profile_opts o = { .sz = sizeof(o) };
+	struct kvmexit_profile_totals t;
+	struct kvmexit_profile *p;
+	char err[KX_ERRMSG_SIZE] = "";
+
+	for (o.threads = 1; o.threads <= 3; o.threads++) {
+		ck_assert_msg(kvmexit_profile_load(REGRESS "split-no-ids.data", &o, &p, err,
+						   sizeof(err)) == 0, "%u threads: %s", o.threads, err);
+		kvmexit_profile_totals(p, &t);
+		ck_assert_uint_eq(t.events, 0);
+		ck_assert_uint_eq(t.exits, 0);
+		kvmexit_profile_free(p);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hardening");
@@ -101,6 +125,7 @@ static Suite *suite(void)
 
 	tcase_add_loop_test(tc, test_regress_capture, 0, sizeof(captures) / sizeof(captures[0]));
 	tcase_add_test(tc, test_format_one_word_field);
+	tcase_add_test(tc, test_regress_split_no_ids);
 	suite_add_tcase(s, tc);
 	return s;
 }
