@@ -280,13 +280,7 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->opts = (struct kvmexit_profile_opts){ .sz = sizeof(p->opts), .pid = -1, .vcpu = -1 };
-	if (opts) {
-		size_t n = opts->sz < sizeof(*opts) ? opts->sz : sizeof(*opts);
-
-		memcpy(&p->opts, opts, n);
-		p->opts.sz = sizeof(p->opts);
-	}
+	p->opts = kx_profile_opts_copy(opts);
 	/* Internally a filter is on when its id is >= 0. */
 	if ((p->opts.has_pid && p->opts.pid < 0) || (p->opts.has_vcpu && p->opts.vcpu < 0)) {
 		free(p);
