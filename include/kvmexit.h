@@ -434,13 +434,59 @@ struct kvmexit_profile_totals {
 	uint64_t other_events;		/* pio, mmio, msr, userspace exits */
 	uint64_t time_total_ns;		/* sum of exit-handling times */
 	uint64_t first_ns, last_ns;	/* event times seen */
-	uint64_t duration_ns;		/* last - first, or the meta's span */
+	uint64_t duration_ns;		/* the span rates are taken over, see
+					 * kvmexit_profile_rate_span(); 0: unknown */
 	uint32_t nr_vcpus, nr_pids;
 	enum kvmexit_isa isa;		/* KVMEXIT_ISA_UNKNOWN when mixed/none */
 };
 /* Fills *out with the profile's totals. */
 KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *prof,
 					struct kvmexit_profile_totals *out);
+
+/*
+ * What rates per second are taken over: one definition for every input.
+ *  EXIT_SPAN  a sampled capture (ours or stock perf's, file or pipe): the
+ *             span of its kvm_exit events, first to last, before filters
+ *             (so a filtered row has the rate it has unfiltered); needs two
+ *             exits at different times.  A count table with "# exit_span:"
+ *             (as kvmexit_counts_table_write() writes one) has it too.
+ *  WINDOW     an input without per-exit times (a --count capture, a count
+ *             table with "# duration:"): its declared recording window.
+ *  UNKNOWN    neither: no rates.
+ * Rates of two profiles mean the same only on the same basis.
+ */
+enum kvmexit_rate_basis {
+	KVMEXIT_RATE_UNKNOWN = 0,
+	KVMEXIT_RATE_EXIT_SPAN,
+	KVMEXIT_RATE_WINDOW,
+	KVMEXIT_RATE__MAX,
+};
+
+struct kvmexit_rate_span {
+	size_t sz;			/* sizeof(struct kvmexit_rate_span) */
+	enum kvmexit_rate_basis basis;
+	uint64_t span_ns;		/* rates are count / span; 0 with UNKNOWN */
+	uint64_t first_exit_ns;		/* the first and last kvm_exit event */
+	uint64_t last_exit_ns;		/*   times, before filters; 0: none */
+	/*
+	 * The recording window, where the input records one (kvmexit's own
+	 * captures, --count captures, count tables with "# duration:"); 0
+	 * when it does not (stock perf's captures keep only their first and
+	 * last sample times).  Shown beside the span; rates never use it
+	 * when the exits have times.
+	 */
+	uint64_t window_ns;
+};
+
+/*
+ * Fills the first out->sz bytes of *out (callers set sz) with the span
+ * rates are taken over.  Returns 0, or -EINVAL (NULL, or sz too small).
+ */
+KVMEXIT_API int kvmexit_profile_rate_span(const struct kvmexit_profile *prof,
+					  struct kvmexit_rate_span *out);
+
+/* A basis in words: "exit span", "recording window", "unknown". */
+KVMEXIT_API const char *kvmexit_rate_basis_name(enum kvmexit_rate_basis basis);
 
 enum kvmexit_group {
 	KVMEXIT_GROUP_REASON = 0,	/* one row per exit reason */
@@ -460,6 +506,14 @@ struct kvmexit_stat {
 	uint64_t count;
 	uint64_t timed;
 	uint64_t time_total, time_min, time_max, time_p50, time_p99;
+	/*
+	 * The mean of the timed exits (time_total / timed, rounded down) and
+	 * the spread of their times: the population standard deviation,
+	 * rounded to the ns (the variance is summed exactly).  perf kvm stat's
+	 * "+-N%" is another figure: the standard error of the mean (sample
+	 * variance / count, square root) as a percentage of the mean.
+	 */
+	uint64_t time_avg, time_stddev;
 };
 
 /*
@@ -582,7 +636,7 @@ struct kvmexit_diff_row {
 	double delta;			/* scaled_b - count_a */
 	double ratio;			/* scaled_b / count_a; 0 when NEW */
 	double share_a, share_b;	/* of all exits of A, of B */
-	bool has_rate;			/* both durations known */
+	bool has_rate;			/* both rate spans known, same basis */
 	double rate_a, rate_b;		/* exits per second */
 	bool has_time_a, has_time_b;	/* timed exits (kvm_entry) in the row */
 	double avg_ns_a, avg_ns_b;	/* mean exit-handling time */
@@ -617,15 +671,21 @@ struct kvmexit_diff_category {
  */
 struct kvmexit_diff_paging {
 	/*
-	 * 'B' when B shows the signature against A: B has more #PF, CR3 or
-	 * INVLPG exits (scaled) and no tdp faults while A has some; 'A' for
-	 * the reverse; 0 when neither.
+	 * 'B' when B shows the signature against A: B has significantly more
+	 * #PF, CR3, INVLPG and INVPCID exits (scaled) and no tdp faults while
+	 * A has significantly more; 'A' for the reverse; 0 when neither, or
+	 * when the change is within Poisson noise.  The exits decide, not the
+	 * metadata: a KVMEXIT_DIFF_W_MISLABELLED warning says when the side's
+	 * ept/npt parameter disagrees.
 	 */
 	char shadow_side;
 	bool pf_exact, cr3_exact;
 	uint64_t pf_a, pf_b, cr3_a, cr3_b, invlpg_a, invlpg_b;
 	uint64_t invpcid_a, invpcid_b, tdp_faults_a, tdp_faults_b;
 	double pf_delta, cr3_delta, invlpg_delta, invpcid_delta, tdp_faults_delta;
+	/* Each change against Poisson noise, as rows are (p < alpha). */
+	bool pf_significant, cr3_significant, invlpg_significant;
+	bool invpcid_significant, tdp_faults_significant;
 };
 
 #define KVMEXIT_DIFF_TOP_MAX 5
@@ -640,7 +700,7 @@ struct kvmexit_diff_summary {
 	double total_ratio;		/* total_b_scaled / total_a; 0 if A empty */
 	double total_p_value;
 	bool total_significant;
-	double duration_a, duration_b;	/* seconds; 0 when unknown */
+	double duration_a, duration_b;	/* rate spans, seconds; 0 when unknown */
 	enum kvmexit_isa isa_a, isa_b;
 	int tdp_a, tdp_b;		/* kvmexit_meta_tdp() of each */
 	size_t nr_rows;			/* all rows, before min_count and top */
@@ -649,6 +709,15 @@ struct kvmexit_diff_summary {
 	/* By category; #PF intercepts and CR3 accesses count as paging. */
 	struct kvmexit_diff_category categories[KVMEXIT_CAT__MAX];
 	struct kvmexit_diff_paging paging;
+	/*
+	 * What rates are over on each side (kvmexit_profile_rate_span());
+	 * has_rates when both are known and on the same basis: else rows
+	 * have no rates and a KVMEXIT_DIFF_W_RATE_BASIS warning says why.
+	 */
+	enum kvmexit_rate_basis basis_a, basis_b;
+	bool has_rates;
+	double window_a, window_b;	/* recording windows, seconds; 0 unknown */
+	size_t nr_significant;		/* rows whose change is significant */
 };
 
 enum kvmexit_diff_warning_code {
@@ -660,6 +729,8 @@ enum kvmexit_diff_warning_code {
 	KVMEXIT_DIFF_W_NO_TIMES,	/* no kvm_entry events: no times */
 	KVMEXIT_DIFF_W_NO_DURATION,	/* duration unknown: no rates */
 	KVMEXIT_DIFF_W_EMPTY,		/* no exits at all */
+	KVMEXIT_DIFF_W_RATE_BASIS,	/* rates over different or unknown spans */
+	KVMEXIT_DIFF_W_MISLABELLED,	/* the exits' paging mode is not the meta's */
 };
 
 struct kvmexit_diff_warning {

@@ -4,13 +4,17 @@
  * for writing a profile's counts out.  The format (kvmexit-capture(5),
  * COUNT TABLES), one item per line:
  *
- *   # comment, or "# key: value" metadata (duration, vendor, kvm_module,
+ *   # comment, or "# key: value" metadata (duration, exit_span, vendor, kvm_module,
  *   #   osrelease, hostname, cpu, nr_cpus, lost; other lower-case keys are
  *   #   kvm module parameters: "# ept: Y")
  *   isa,reason,count       optional header line, first of the data lines
  *   vmx,EPT_VIOLATION,1234 ISA (vmx, svm, 1, 2), reason (kernel name or
  *                          number), count; comma or tab separated
  *   duration,12.5          seconds, as "# duration: 12.5"
+ *
+ * "# duration:" is the recording window; "# exit_span:" (seconds) the span
+ * of the exits, first to last, which rates are then taken over, as for the
+ * capture the table was written from (kvmexit_profile_rate_span()).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -31,6 +35,7 @@ struct table_reader {
 	bool seen_data;
 	bool has_duration;
 	double duration;
+	double exit_span;		/* seconds; 0: none */
 	enum kvmexit_isa isa;		/* of the rows; UNKNOWN when mixed */
 	bool mixed;
 	uint64_t rows;
@@ -76,19 +81,27 @@ static void set_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-static int parse_seconds(struct table_reader *r, const char *text)
+static int parse_seconds(struct table_reader *r, const char *key, const char *text,
+			 double *out)
 {
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(text, &end);
-	if (errno || end == text || *trim(end) || !isfinite(v) || v <= 0)
+	if (errno || end == text || *trim(end) || !isfinite(v) || v <= 0 || v > 1e9)
 		return line_error(r, -KVMEXIT_EFORMAT,
-				  "duration '%s' is not a positive number of seconds", text);
-	r->duration = v;
-	r->has_duration = true;
+				  "%s '%s' is not a positive number of seconds", key, text);
+	*out = v;
 	return 0;
+}
+
+static int parse_duration(struct table_reader *r, const char *text)
+{
+	int err = parse_seconds(r, "duration", text, &r->duration);
+
+	r->has_duration = !err;
+	return err;
 }
 
 static int parse_u64(const char *text, uint64_t *out)
@@ -127,7 +140,9 @@ static int parse_comment(struct table_reader *r, char *text)
 	if (!*value || strchr(key, ' '))
 		return 0;
 	if (!strcasecmp(key, "duration"))
-		return parse_seconds(r, value);
+		return parse_duration(r, value);
+	if (!strcasecmp(key, "exit_span"))
+		return parse_seconds(r, "exit_span", value, &r->exit_span);
 	if (!strcasecmp(key, "vendor"))
 		set_str(m->vendor, sizeof(m->vendor), value);
 	else if (!strcasecmp(key, "kvm_module") || !strcasecmp(key, "module"))
@@ -231,7 +246,7 @@ static int parse_line(struct table_reader *r, char *line)
 		if (n != 2)
 			return line_error(r, -KVMEXIT_EFORMAT,
 					  "expected duration,SECONDS (2 fields), found %zu", n);
-		return parse_seconds(r, fields[1]);
+		return parse_duration(r, fields[1]);
 	}
 	if (n != 3)
 		return line_error(r, -KVMEXIT_EFORMAT,
@@ -261,6 +276,8 @@ static void finish_meta(struct table_reader *r)
 		m->start_ns = 1;
 		m->end_ns = 1 + (uint64_t)llround(r->duration * 1e9);
 	}
+	if (r->exit_span > 0)
+		kx_profile_set_exit_span(r->prof, (uint64_t)llround(r->exit_span * 1e9));
 	m->counts_only = true;
 }
 
@@ -413,12 +430,14 @@ static int write_rows(struct wbuf *w, const struct kvmexit_profile *prof)
 KVMEXIT_API int kvmexit_counts_table_write(const struct kvmexit_profile *prof, int fd)
 {
 	const struct kvmexit_meta *m = kvmexit_profile_meta(prof);
+	struct kvmexit_rate_span span = { .sz = sizeof(span) };
 	struct kvmexit_profile_totals tot;
 	struct wbuf *w;
 	int err;
 
 	if (!prof || fd < 0)
 		return -EINVAL;
+	kvmexit_profile_rate_span(prof, &span);
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -435,9 +454,13 @@ KVMEXIT_API int kvmexit_counts_table_write(const struct kvmexit_profile *prof, i
 			wb_meta(w, m->params[i].name, m->params[i].value);
 	if (tot.lost)
 		wb_printf(w, "# lost: %" PRIu64 "\n", tot.lost);
-	if (tot.duration_ns)
+	/* The window as "duration"; rates over the exits keep their span. */
+	if (span.window_ns)
 		wb_printf(w, "# duration: %" PRIu64 ".%09" PRIu64 "\n",
-			  tot.duration_ns / 1000000000u, tot.duration_ns % 1000000000u);
+			  span.window_ns / 1000000000u, span.window_ns % 1000000000u);
+	if (span.basis == KVMEXIT_RATE_EXIT_SPAN)
+		wb_printf(w, "# exit_span: %" PRIu64 ".%09" PRIu64 "\n",
+			  span.span_ns / 1000000000u, span.span_ns % 1000000000u);
 	err = write_rows(w, prof);
 	wb_flush(w);
 	if (!err)

@@ -47,7 +47,8 @@ struct side {
 	struct kvmexit_stat *detail;	/* KVMEXIT_GROUP_DETAIL rows */
 	int nr_detail;
 	uint64_t total;			/* sum of the rows */
-	double duration;		/* seconds; 0 unknown */
+	struct kvmexit_rate_span span;
+	double duration;		/* the rate span, seconds; 0 unknown */
 	double unit;			/* normalisation unit */
 	char name;			/* 'A' or 'B' */
 };
@@ -313,6 +314,14 @@ static int warn_side(struct warnings *w, const struct side *s)
 	return err;
 }
 
+static const char *basis_words(const struct side *s)
+{
+	if (s->span.basis == KVMEXIT_RATE_EXIT_SPAN)
+		return "exits (first to last)";
+	return s->meta->has_kvmexit ? "recording window (counted in the kernel)" :
+				      "declared duration";
+}
+
 static int warn_pair(struct warnings *w, const struct side *a, const struct side *b)
 {
 	bool times_a = a->tot.timed || a->meta->counts_only || !a->total;
@@ -341,6 +350,11 @@ static int warn_pair(struct warnings *w, const struct side *a, const struct side
 			   KVMEXIT_ISA_UNKNOWN, 0, 0,
 			   "%c's duration is unknown: no rates per second",
 			   a->duration > 0 ? 'B' : 'A');
+	else if (!err && a->duration > 0 && a->span.basis != b->span.basis)
+		err = warn(w, KVMEXIT_DIFF_W_RATE_BASIS, 0, KVMEXIT_ISA_UNKNOWN, 0, 0,
+			   "A's rates are over its %s, B's over its %s: rates per second are "
+			   "not compared (--normalize total or a reason compares the same work)",
+			   basis_words(a), basis_words(b));
 	return err;
 }
 
@@ -435,7 +449,7 @@ static void fill_row(struct kvmexit_diff_row *r, const struct entry *ea, const s
 		r->change = r->delta > 0 ? KVMEXIT_DIFF_UP : KVMEXIT_DIFF_DOWN;
 	r->share_a = a->total ? (double)r->count_a / (double)a->total : 0;
 	r->share_b = b->total ? (double)r->count_b / (double)b->total : 0;
-	r->has_rate = a->duration > 0 && b->duration > 0;
+	r->has_rate = sum->has_rates;
 	if (r->has_rate) {
 		r->rate_a = (double)r->count_a / a->duration;
 		r->rate_b = (double)r->count_b / b->duration;
@@ -484,7 +498,7 @@ static int build_rows(struct kvmexit_diff *d, const struct side *a, const struct
 
 struct item {
 	struct kvmexit_diff_row row;
-	double key;
+	double key, key2;		/* key2 orders ties: new and gone rows by size */
 	char name[96];
 };
 
@@ -502,6 +516,8 @@ static int item_key_cmp(const void *pa, const void *pb)
 
 	if (a->key != b->key)
 		return a->key > b->key ? -1 : 1;
+	if (a->key2 != b->key2)
+		return a->key2 > b->key2 ? -1 : 1;
 	return row_key_cmp(&a->row, &b->row);
 }
 
@@ -545,6 +561,9 @@ static int sort_and_filter(struct kvmexit_diff *d, const struct kvmexit_diff_opt
 
 		it->row = d->rows[i];
 		it->key = sort_key(&it->row, o->sort, d->summary.scale);
+		/* Infinite ratios (new, gone): the larger side's count first. */
+		if (o->sort == KVMEXIT_DIFF_SORT_RATIO)
+			it->key2 = fmax((double)it->row.count_a, it->row.scaled_b);
 		if (o->sort == KVMEXIT_DIFF_SORT_NAME)
 			kvmexit_diff_row_name(&it->row, it->name, sizeof(it->name));
 	}
@@ -580,8 +599,10 @@ static void summarize_top(struct kvmexit_diff *d)
 		size_t k;
 
 		r->change_share = abs_sum > 0 ? r->delta / abs_sum : 0;
-		if (r->change == KVMEXIT_DIFF_SAME)
+		/* Only real changes carry "most of the change". */
+		if (r->change == KVMEXIT_DIFF_SAME || !r->significant)
 			continue;
+		s->nr_significant++;
 		/* insertion into the top list, largest |delta| first */
 		if (s->nr_top == KVMEXIT_DIFF_TOP_MAX &&
 		    fabs(s->top[s->nr_top - 1].delta) >= fabs(r->delta))
@@ -631,13 +652,23 @@ static int summarize_categories(struct kvmexit_diff *d, const struct side *a,
 	return 0;
 }
 
-static void summarize_paging(struct kvmexit_diff_summary *s, const struct paging_counts *pa,
+/* Whether a change of one paging count is beyond Poisson noise. */
+static bool paging_significant(const struct kvmexit_diff_summary *s, const struct side *a,
+			       const struct side *b, uint64_t ca, uint64_t cb)
+{
+	return kvmexit_diff_poisson_test(ca, cb, a->unit, b->unit) < s->alpha;
+}
+
+static void summarize_paging(struct kvmexit_diff_summary *s, const struct side *a,
+			     const struct side *b, const struct paging_counts *pa,
 			     const struct paging_counts *pb)
 {
 	struct kvmexit_diff_paging *p = &s->paging;
 	double sc = s->scale;
-	double shadow_a = (double)(pa->pf + pa->cr3 + pa->invlpg + pa->invpcid);
-	double shadow_b = (double)(pb->pf + pb->cr3 + pb->invlpg + pb->invpcid) * sc;
+	uint64_t sha = pa->pf + pa->cr3 + pa->invlpg + pa->invpcid;
+	uint64_t shb = pb->pf + pb->cr3 + pb->invlpg + pb->invpcid;
+	double shadow_a = (double)sha, shadow_b = (double)shb * sc;
+	bool shadow_sig = paging_significant(s, a, b, sha, shb);
 
 	*p = (struct kvmexit_diff_paging){
 		.pf_exact = !pa->pf_inexact && !pb->pf_inexact,
@@ -652,10 +683,33 @@ static void summarize_paging(struct kvmexit_diff_summary *s, const struct paging
 		.invpcid_delta = (double)pb->invpcid * sc - (double)pa->invpcid,
 		.tdp_faults_delta = (double)pb->tdp * sc - (double)pa->tdp,
 	};
+	p->pf_significant = paging_significant(s, a, b, pa->pf, pb->pf);
+	p->cr3_significant = paging_significant(s, a, b, pa->cr3, pb->cr3);
+	p->invlpg_significant = paging_significant(s, a, b, pa->invlpg, pb->invlpg);
+	p->invpcid_significant = paging_significant(s, a, b, pa->invpcid, pb->invpcid);
+	p->tdp_faults_significant = paging_significant(s, a, b, pa->tdp, pb->tdp);
+	/* The signature only from changes beyond noise, on both counts. */
+	if (!shadow_sig || !p->tdp_faults_significant)
+		return;
 	if (pa->tdp && !pb->tdp && shadow_b > shadow_a)
 		p->shadow_side = 'B';
 	else if (pb->tdp && !pa->tdp && shadow_a > shadow_b)
 		p->shadow_side = 'A';
+}
+
+/* The exits say shadow paging where the side's metadata says ept/npt on. */
+static int warn_mislabelled(struct warnings *w, const struct kvmexit_diff_summary *s,
+			    const struct side *a, const struct side *b)
+{
+	const struct side *x = s->paging.shadow_side == 'A' ? a : b;
+	const char *param = tdp_param(x);
+
+	if (!s->paging.shadow_side || kvmexit_meta_tdp(x->meta) != 1)
+		return 0;
+	return warn(w, KVMEXIT_DIFF_W_MISLABELLED, x->name, x->isa, 0, 0,
+		    "%c's exits show shadow paging but its metadata says %s=%s: "
+		    "the run was probably mislabelled", x->name, param,
+		    kvmexit_meta_param(x->meta, param) ? kvmexit_meta_param(x->meta, param) : "on");
 }
 
 /* ------------------------------------------------------------------ */
@@ -676,7 +730,9 @@ static int side_init(struct side *s, const struct kvmexit_profile *prof, char na
 	s->nr_detail = n;
 	for (int i = 0; i < n; i++)
 		s->total += s->detail[i].count;
-	s->duration = (double)s->tot.duration_ns / 1e9;
+	s->span.sz = sizeof(s->span);
+	kvmexit_profile_rate_span(prof, &s->span);
+	s->duration = (double)s->span.span_ns / 1e9;
 	return 0;
 }
 
@@ -717,8 +773,13 @@ static int set_units(struct side *a, struct side *b, const struct kvmexit_diff_o
 	case KVMEXIT_DIFF_NORM_DURATION:
 		a->unit = a->duration;
 		b->unit = b->duration;
-		if (a->unit > 0 && b->unit > 0)
+		if (a->unit > 0 && b->unit > 0 && a->span.basis == b->span.basis)
 			return 0;
+		if (a->unit > 0 && b->unit > 0)
+			return fail(errbuf, errlen, -KVMEXIT_EMISMATCH,
+				    "cannot normalise by duration: A's rates are over its %s, "
+				    "B's over its %s; use --normalize total or a reason",
+				    basis_words(a), basis_words(b));
 		return fail(errbuf, errlen, -KVMEXIT_EMISMATCH,
 			    "cannot normalise by duration: %s's duration is unknown "
 			    "(a count table gives it with '# duration: SECONDS')",
@@ -789,13 +850,18 @@ static int diff_compute(struct kvmexit_diff *d, struct side *a, struct side *b,
 	s->total_significant = s->total_p_value < s->alpha;
 	s->duration_a = a->duration;
 	s->duration_b = b->duration;
+	s->basis_a = a->span.basis;
+	s->basis_b = b->span.basis;
+	s->has_rates = a->duration > 0 && b->duration > 0 && a->span.basis == b->span.basis;
+	s->window_a = (double)a->span.window_ns / 1e9;
+	s->window_b = (double)b->span.window_ns / 1e9;
 	s->isa_a = a->isa;
 	s->isa_b = b->isa;
 	s->tdp_a = kvmexit_meta_tdp(a->meta);
 	s->tdp_b = kvmexit_meta_tdp(b->meta);
 	count_paging(a, &pa);
 	count_paging(b, &pb);
-	summarize_paging(s, &pa, &pb);
+	summarize_paging(s, a, b, &pa, &pb);
 	err = summarize_categories(d, a, b);
 	if (!err)
 		err = build_rows(d, a, b, s->group);
@@ -812,6 +878,8 @@ static int diff_compute(struct kvmexit_diff *d, struct side *a, struct side *b,
 		err = warn_labels(&d->warn, a, &pa);
 	if (!err)
 		err = warn_labels(&d->warn, b, &pb);
+	if (!err)
+		err = warn_mislabelled(&d->warn, s, a, b);
 	if (!err)
 		err = sort_and_filter(d, o);
 	return err;

@@ -374,6 +374,9 @@ bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
  * give it the same meta as the others (exits without an ISA take the meta's).
  */
 void kx_profile_set_part(struct kvmexit_profile *prof);
+
+/* A count table's "# exit_span:": the profile's rates are over it. */
+void kx_profile_set_exit_span(struct kvmexit_profile *prof, uint64_t span_ns);
 /*
  * Adds src, the profile of the part of the capture that follows dst's part,
  * into dst, as if src's events had been fed to dst after dst's own: every

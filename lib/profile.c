@@ -28,6 +28,7 @@
  * and the profiles merged in order (kx_profile_merge()); see "Parts" below.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,7 @@ static int array_grow(void **v, size_t *alloc, size_t nr, size_t size)
 struct cell {
 	uint64_t count, timed, total;
 	uint64_t min, max;		/* min: UINT64_MAX until timed */
+	unsigned __int128 sumsq;	/* of the times, for the standard deviation */
 	uint64_t k1;			/* key_reason() */
 	uint64_t k3;			/* key_pid_vcpu() */
 	uint32_t detail;
@@ -235,6 +237,7 @@ struct thread {
 	int32_t tid;
 	uint8_t first;			/* enum first_event */
 	bool lost_first;		/* a lost record came before its first event */
+	bool entry_kept;		/* FIRST_ENTRY: of the pid and vCPU filtered on */
 	uint64_t first_time;
 };
 
@@ -268,6 +271,10 @@ struct kvmexit_profile {
 	 */
 	struct kvmexit_profile_totals t;
 	uint64_t lost_events;
+	/* kvm_exit event times, before filters: UINT64_MAX and 0 before one. */
+	uint64_t first_exit, last_exit;
+	uint64_t table_exit_span;	/* a count table's "# exit_span:", ns */
+	bool counted;			/* kvmexit_profile_add_count() added exits */
 };
 
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
@@ -301,6 +308,7 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 	p->filtered = p->opts.pid >= 0 || p->opts.vcpu >= 0 || p->opts.has_reason ||
 		      p->reason_name;
 	p->t.first_ns = UINT64_MAX;
+	p->first_exit = UINT64_MAX;
 	*out = p;
 	return 0;
 }
@@ -527,6 +535,8 @@ RARE struct thread *thread_new(struct kvmexit_profile *p, int32_t tid,
 	return thread_lookup(p, tid);
 }
 
+static const struct thread *thread_of(const struct kvmexit_profile *p, int32_t tid);
+
 /* Resolves opts.reason_name in one ISA, once. */
 static bool name_matches(struct kvmexit_profile *p, enum kvmexit_isa isa, uint32_t reason)
 {
@@ -713,6 +723,7 @@ HOT int cell_time(struct cell *c, uint64_t dt)
 		c->max = dt;
 	c->timed++;
 	c->total += dt;
+	c->sumsq += (unsigned __int128)dt * dt;
 	return 0;
 }
 
@@ -748,16 +759,40 @@ OWN_FRAME int add_entry_thread(struct kvmexit_profile *p, const struct kvmexit_e
 
 	if (th)
 		return time_pending(th, ev->time);
-	if (p->part && !thread_new(p, ev->tid, FIRST_ENTRY, ev->time))
-		return -ENOMEM;
+	if (p->part) {
+		th = thread_new(p, ev->tid, FIRST_ENTRY, ev->time);
+		if (!th)
+			return -ENOMEM;
+		th->entry_kept = (p->opts.pid < 0 || ev->pid == p->opts.pid) &&
+				 (p->opts.vcpu < 0 || ev->vcpu == (uint32_t)p->opts.vcpu);
+	}
 	return 0;
+}
+
+/*
+ * Whether the filters keep an entry: its pid and vCPU (kvm_entry has
+ * both), and with a reason filter, a kept exit pending on its thread (a
+ * part profile's first entry of a thread is settled by kx_profile_merge()).
+ */
+RARE bool entry_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+{
+	const struct thread *th;
+
+	if (p->opts.pid >= 0 && ev->pid != p->opts.pid)
+		return false;
+	if (p->opts.vcpu >= 0 && ev->vcpu != (uint32_t)p->opts.vcpu)
+		return false;
+	if (!p->opts.has_reason && !p->reason_name)
+		return true;
+	th = thread_of(p, ev->tid);
+	return th && th->pending;
 }
 
 OWN_FRAME int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	struct thread *th = thread_cached(p, ev->tid);
 
-	if (p->opts.pid < 0 || ev->pid == p->opts.pid)
+	if (!p->filtered || entry_wanted(p, ev))
 		p->t.entries++;
 	if (__builtin_expect(!th, 0))
 		return add_entry_thread(p, ev);
@@ -821,11 +856,22 @@ static inline void add_times(struct kvmexit_profile *p, uint64_t first, uint64_t
 		p->t.last_ns = last;
 }
 
+/* The first and last kvm_exit times, which rates are taken over. */
+static inline void add_exit_times(struct kvmexit_profile *p, uint64_t first, uint64_t last)
+{
+	if (first < p->first_exit)
+		p->first_exit = first;
+	if (last > p->last_exit)
+		p->last_exit = last;
+}
+
 KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
 					  const struct kvmexit_event *ev)
 {
 	if (ev->type != KVMEXIT_EV_LOST)
 		add_times(p, ev->time, ev->time);
+	if (ev->type == KVMEXIT_EV_EXIT)
+		add_exit_times(p, ev->time, ev->time);
 	return add_untimed(p, ev);
 }
 
@@ -841,6 +887,13 @@ int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof)
 		hi--;
 	if (lo < hi)
 		add_times(p, v[lo].time, v[hi - 1].time);
+	/* Its first and last exits: a step or two in, as exits and entries alternate. */
+	while (lo < hi && v[lo].type != KVMEXIT_EV_EXIT)
+		lo++;
+	while (hi > lo && v[hi - 1].type != KVMEXIT_EV_EXIT)
+		hi--;
+	if (lo < hi)
+		add_exit_times(p, v[lo].time, v[hi - 1].time);
 	for (size_t i = 0; i < n; i++) {
 		int err = add_untimed(p, &v[i]);
 
@@ -872,6 +925,7 @@ KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
 	if (!c)
 		return -ENOMEM;
 	c->count += count;
+	p->counted = true;
 	return 0;
 }
 
@@ -935,7 +989,12 @@ static int merge_pending(struct kvmexit_profile *dst, const struct kvmexit_profi
 		th->pending = NULL;
 		if (!s || s->lost_first) {
 			dst->t.dropped_pairs++;
-		} else if (s->first == FIRST_EXIT) {
+			continue;
+		}
+		if (s->first == FIRST_ENTRY && s->entry_kept &&
+		    (dst->opts.has_reason || dst->reason_name))
+			dst->t.entries++;	/* the entry of a kept exit (entry_wanted()) */
+		if (s->first == FIRST_EXIT) {
 			dst->t.unpaired++;
 		} else if (s->first_time >= th->exit_time) {
 			err = cell_time(c, s->first_time - th->exit_time);
@@ -951,6 +1010,7 @@ static int cell_add(struct cell *d, const struct cell *s)
 	d->count += s->count;
 	d->timed += s->timed;
 	d->total += s->total;
+	d->sumsq += s->sumsq;
 	if (s->min < d->min)
 		d->min = s->min;
 	if (s->max > d->max)
@@ -1027,6 +1087,7 @@ static void merge_totals(struct kvmexit_profile *dst, const struct kvmexit_profi
 		d->last_ns = s->last_ns;
 	dst->lost_events += src->lost_events;
 	dst->seen_lost |= src->seen_lost;
+	add_exit_times(dst, src->first_exit, src->last_exit);
 }
 
 int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
@@ -1099,10 +1160,80 @@ static void totals_of_cells(const struct cells *cs, struct kvmexit_profile_total
 	}
 }
 
+void kx_profile_set_exit_span(struct kvmexit_profile *p, uint64_t span_ns)
+{
+	p->table_exit_span = span_ns;
+}
+
+/*
+ * The recording window, where the input records one: kvmexit's section
+ * (its recorder's start and end), a --count capture or a count table.
+ * Stock perf's HEADER_SAMPLE_TIME is only its first and last samples.
+ */
+static uint64_t window_of(const struct kvmexit_profile *p)
+{
+	const struct kvmexit_meta *m = &p->meta;
+
+	if ((m->has_kvmexit || m->counts_only || p->counted) && m->start_ns &&
+	    m->end_ns > m->start_ns)
+		return m->end_ns - m->start_ns;
+	return 0;
+}
+
+/* Fills *s, and returns the span rates are taken over (0: unknown). */
+static uint64_t rate_span(const struct kvmexit_profile *p, struct kvmexit_rate_span *s)
+{
+	*s = (struct kvmexit_rate_span){ .sz = sizeof(*s), .window_ns = window_of(p) };
+	if (p->first_exit <= p->last_exit) {
+		s->first_exit_ns = p->first_exit;
+		s->last_exit_ns = p->last_exit;
+	}
+	if (p->last_exit > p->first_exit && p->first_exit != UINT64_MAX) {
+		s->basis = KVMEXIT_RATE_EXIT_SPAN;
+		s->span_ns = p->last_exit - p->first_exit;
+	} else if (p->table_exit_span) {
+		s->basis = KVMEXIT_RATE_EXIT_SPAN;
+		s->span_ns = p->table_exit_span;
+	} else if ((p->meta.counts_only || p->counted) && p->first_exit == UINT64_MAX &&
+		   s->window_ns) {
+		s->basis = KVMEXIT_RATE_WINDOW;
+		s->span_ns = s->window_ns;
+	}
+	return s->span_ns;
+}
+
+KVMEXIT_API int kvmexit_profile_rate_span(const struct kvmexit_profile *p,
+					  struct kvmexit_rate_span *out)
+{
+	struct kvmexit_rate_span s;
+	size_t sz;
+
+	if (!p || !out || out->sz < sizeof(out->sz))
+		return -EINVAL;
+	sz = out->sz < sizeof(s) ? out->sz : sizeof(s);
+	rate_span(p, &s);
+	s.sz = out->sz;
+	memcpy(out, &s, sz);
+	return 0;
+}
+
+KVMEXIT_API const char *kvmexit_rate_basis_name(enum kvmexit_rate_basis basis)
+{
+	switch (basis) {
+	case KVMEXIT_RATE_EXIT_SPAN:
+		return "exit span";
+	case KVMEXIT_RATE_WINDOW:
+		return "recording window";
+	default:
+		return "unknown";
+	}
+}
+
 KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 					struct kvmexit_profile_totals *out)
 {
 	const struct kvmexit_meta *m = &p->meta;
+	struct kvmexit_rate_span span;
 
 	*out = p->t;
 	if (out->first_ns > out->last_ns)	/* no event */
@@ -1110,10 +1241,7 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 	totals_of_cells(&p->cells, out);
 	/* Lost records are the capture's own account; the meta's is a fallback. */
 	out->lost = p->lost_events ? p->lost_events : m->lost;
-	if (m->start_ns && m->end_ns > m->start_ns)
-		out->duration_ns = m->end_ns - m->start_ns;
-	else
-		out->duration_ns = out->last_ns - out->first_ns;
+	out->duration_ns = rate_span(p, &span);
 	out->nr_vcpus = distinct_k3(&p->cells, 0, KEY_NO_VCPU);
 	out->nr_pids = distinct_k3(&p->cells, 32, (uint32_t)-1);
 }
@@ -1122,6 +1250,7 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 struct acc {
 	struct kvmexit_stat st;
 	struct kx_hist hist;
+	unsigned __int128 sumsq;
 };
 
 /* The key of the row of group g that cell c goes to. */
@@ -1179,6 +1308,7 @@ static int row_add(struct acc *a, const struct cell *c)
 		st->time_max = c->max;
 	st->timed += c->timed;
 	st->time_total += c->total;
+	a->sumsq += c->sumsq;
 	return kx_hist_merge(&a->hist, &c->hist);
 }
 
@@ -1197,6 +1327,23 @@ static int stat_cmp(const void *a, const void *b)
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
 	return x->vcpu < y->vcpu ? -1 : x->vcpu > y->vcpu;
+}
+
+/*
+ * The population standard deviation of n times summing to total, with
+ * squares summing to sumsq: sqrt(n * sumsq - total^2) / n, the radicand
+ * exact in 128 bits (long double past that), rounded to the ns.
+ */
+static uint64_t stddev_of(uint64_t n, uint64_t total, unsigned __int128 sumsq)
+{
+	unsigned __int128 ns, tt = (unsigned __int128)total * total;
+	long double v;
+
+	if (__builtin_mul_overflow((unsigned __int128)n, sumsq, &ns))
+		v = ((long double)sumsq - (long double)tt / n) * n;
+	else
+		v = ns > tt ? (long double)(ns - tt) : 0;
+	return v > 0 ? (uint64_t)llroundl(sqrtl(v) / n) : 0;
 }
 
 /* Sums the cells into the rows of group g (accs[], *nr of them). */
@@ -1260,6 +1407,10 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 						  st->time_min, st->time_max);
 		st->time_p99 = kx_hist_percentile(&accs[i].hist, st->timed, 99,
 						  st->time_min, st->time_max);
+		if (st->timed) {
+			st->time_avg = st->time_total / st->timed;
+			st->time_stddev = stddev_of(st->timed, st->time_total, accs[i].sumsq);
+		}
 		if (rows)
 			rows[i] = *st;
 		kx_hist_release(&accs[i].hist);

@@ -327,8 +327,11 @@ START_TEST(sort_orders)
 	struct kvmexit_profile *b = mk(sb, 5, "GenuineIntel", NULL, NULL, 4);
 	/* deltas: CPUID +100, EPT +29, HLT -10, IO -10 (gone), INVLPG +5 (new) */
 	const uint32_t delta[] = { CPUID, EPT, HLT, IO, INVLPG };
-	/* |log ratio|: new/gone first (by key: INVLPG 14 < IO 30), EPT x30, CPUID x2, HLT x0.8 */
-	const uint32_t ratio[] = { INVLPG, IO, EPT, CPUID, HLT };
+	/*
+	 * |log ratio|: new/gone first, larger first (IO 10 gone, INVLPG 5 new),
+	 * then EPT x30, CPUID x2, HLT x0.8
+	 */
+	const uint32_t ratio[] = { IO, INVLPG, EPT, CPUID, HLT };
 	/* rates A/s vs B/s: CPUID 100->50, HLT 50->10, IO 10->0, EPT 1->7.5, INVLPG 0->1.25 */
 	const uint32_t rate[] = { CPUID, HLT, IO, EPT, INVLPG };
 	const uint32_t name[] = { CPUID, EPT, HLT, INVLPG, IO };

@@ -100,6 +100,7 @@ static void check_row(const struct kvmexit_stat *r, uint32_t reason, uint64_t co
 
 START_TEST(test_counts_and_times)
 {
+	struct kvmexit_rate_span span;
 	struct kvmexit_profile_totals t;
 	struct kvmexit_stat *rows;
 	int n;
@@ -115,6 +116,9 @@ START_TEST(test_counts_and_times)
 	n = rows_of(KVMEXIT_GROUP_REASON, &rows);
 	ck_assert_int_eq(n, 2);
 	check_row(&rows[0], HLT, 3, 3, 420, 20, 300);
+	/* 100, 300, 20: mean 140, sqrt(41600 / 3) = 117.76 */
+	ck_assert_uint_eq(rows[0].time_avg, 140);
+	ck_assert_uint_eq(rows[0].time_stddev, 118);
 	ck_assert_int_eq(rows[0].vcpu, -1);
 	ck_assert_int_eq(rows[0].pid, -1);
 	/* Rank 2 of 3 is 100: bucket [100, 102), midpoint 101. */
@@ -122,6 +126,8 @@ START_TEST(test_counts_and_times)
 	/* Rank 3 is 300: bucket [296, 304), midpoint 300. */
 	ck_assert_uint_eq(rows[0].time_p99, 300);
 	check_row(&rows[1], CPUID, 1, 1, 40, 40, 40);
+	ck_assert_uint_eq(rows[1].time_avg, 40);
+	ck_assert_uint_eq(rows[1].time_stddev, 0);
 	ck_assert_uint_eq(rows[1].time_p50, 40);
 	ck_assert_uint_eq(rows[1].time_p99, 40);
 	kvmexit_stats_free(rows);
@@ -136,7 +142,15 @@ START_TEST(test_counts_and_times)
 	ck_assert_uint_eq(t.time_total_ns, 460);
 	ck_assert_uint_eq(t.first_ns, 1000);
 	ck_assert_uint_eq(t.last_ns, 4020);
-	ck_assert_uint_eq(t.duration_ns, 3020);
+	/* Rates are over the exits, first (1000) to last (4000). */
+	ck_assert_uint_eq(t.duration_ns, 3000);
+	span = (struct kvmexit_rate_span){ .sz = sizeof(span) };
+	ck_assert_int_eq(kvmexit_profile_rate_span(prof, &span), 0);
+	ck_assert_int_eq(span.basis, KVMEXIT_RATE_EXIT_SPAN);
+	ck_assert_uint_eq(span.span_ns, 3000);
+	ck_assert_uint_eq(span.first_exit_ns, 1000);
+	ck_assert_uint_eq(span.last_exit_ns, 4000);
+	ck_assert_uint_eq(span.window_ns, 0);	/* no meta: no window */
 	ck_assert_uint_eq(t.nr_vcpus, 1);
 	ck_assert_uint_eq(t.nr_pids, 1);
 	ck_assert_uint_eq(t.isa, KVMEXIT_ISA_VMX);
@@ -542,6 +556,7 @@ END_TEST
 
 START_TEST(test_add_count)
 {
+	struct kvmexit_rate_span span = { .sz = sizeof(span) };
 	struct kvmexit_profile_totals t;
 	struct kvmexit_meta meta = { .start_ns = 1000000000, .end_ns = 3000000000 };
 	struct kvmexit_stat *rows;
@@ -564,7 +579,19 @@ START_TEST(test_add_count)
 	kvmexit_profile_totals(prof, &t);
 	ck_assert_uint_eq(t.exits, 850);
 	ck_assert_uint_eq(t.timed, 0);
+	/* Counted exits have no times: rates are over the meta's window. */
 	ck_assert_uint_eq(t.duration_ns, 2000000000);
+	ck_assert_int_eq(kvmexit_profile_rate_span(prof, &span), 0);
+	ck_assert_int_eq(span.basis, KVMEXIT_RATE_WINDOW);
+	ck_assert_uint_eq(span.span_ns, 2000000000);
+	ck_assert_uint_eq(span.window_ns, 2000000000);
+	ck_assert_uint_eq(span.first_exit_ns, 0);
+	span.sz = sizeof(size_t) + sizeof(int);		/* an older caller's struct */
+	span.span_ns = 7;
+	ck_assert_int_eq(kvmexit_profile_rate_span(prof, &span), 0);
+	ck_assert_uint_eq(span.span_ns, 7);
+	span.sz = 0;
+	ck_assert_int_eq(kvmexit_profile_rate_span(prof, &span), -EINVAL);
 	ck_assert_uint_eq(t.nr_vcpus, 0);
 	ck_assert_uint_eq(t.nr_pids, 0);
 	ck_assert_uint_eq(kvmexit_profile_meta(prof)->end_ns, 3000000000);

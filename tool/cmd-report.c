@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "kvmexit.h"
@@ -31,6 +32,7 @@ struct report {
 	struct kvmexit_profile *prof;
 	struct kvmexit_symbols *syms;
 	struct kvmexit_profile_totals t;
+	struct kvmexit_rate_span span;
 };
 
 /* One output row: a library row and what is derived from it. */
@@ -80,6 +82,10 @@ static void usage(FILE *out)
 		"  -j, --threads N       read a large capture on N threads (default: one\n"
 		"                        per CPU; 1: one)\n"
 		"  -h, --help            print this help and exit\n"
+		"\n"
+		"Rates are over the span of the exits, first to last kvm_exit (inputs\n"
+		"without exit times: their recording window).  Unlike perf kvm stat, a\n"
+		"vCPU's last exit with no kvm_entry after it is counted (untimed).\n"
 		"\n"
 		"Exit status: 0 ok, 1 the input could not be read, 2 usage error.\n");
 }
@@ -295,7 +301,7 @@ static struct row *make_rows(const struct report *r, const struct kvmexit_stat *
 		w->share = r->t.exits ? (double)st[i].count / r->t.exits : 0;
 		w->time_share = r->t.time_total_ns ? (double)st[i].time_total / r->t.time_total_ns : 0;
 		w->rate = secs > 0 ? st[i].count / secs : -1;
-		w->avg = st[i].timed ? st[i].time_total / st[i].timed : 0;
+		w->avg = st[i].time_avg;
 	}
 	qsort_r(rows, n, sizeof(*rows), row_cmp, (void *)&r->sort);
 	return rows;
@@ -322,11 +328,35 @@ static const char *or_unknown(const char *s)
 	return s && *s ? s : "unknown";
 }
 
+/* What RATE/s is over (kvmexit_profile_rate_span()), and the window beside it. */
+static void print_rates_line(const struct kvmexit_rate_span *s)
+{
+	char span[32], win[32];
+
+	if (s->window_ns)
+		out_ns(s->window_ns, win, sizeof(win));
+	switch (s->basis) {
+	case KVMEXIT_RATE_EXIT_SPAN:
+		printf("rates over %s, the exits' span (first to last kvm_exit); recording "
+		       "window %s\n", out_ns(s->span_ns, span, sizeof(span)),
+		       s->window_ns ? win : "unknown");
+		break;
+	case KVMEXIT_RATE_WINDOW:
+		printf("rates over %s, the recording window (no exit times)\n",
+		       out_ns(s->span_ns, span, sizeof(span)));
+		break;
+	default:
+		printf("rates over nothing known: no two exits with times and no recording window%s%s\n",
+		       s->window_ns ? "; window " : "", s->window_ns ? win : "");
+		break;
+	}
+}
+
 static void print_header(const struct report *r, const struct kvmexit_meta *m)
 {
 	const struct kvmexit_profile_totals *t = &r->t;
+	bool filtered = r->pid >= 0 || r->vcpu >= 0 || r->reason;
 	int tdp = kvmexit_meta_tdp(m);
-	char dur[32];
 
 	printf("capture    %s%s\n", r->path, m->counts_only ? " (counts only: no times)" : "");
 	printf("kernel     %s on %s (%s, %" PRIu32 " CPUs)\n", or_unknown(m->osrelease),
@@ -339,13 +369,18 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 		       tdp > 0 ? "on" : tdp == 0 ? "off (shadow paging)" : "unknown");
 	else
 		printf("kvm        unknown (no kvmexit metadata in the capture)\n");
-	printf("duration   %s\n", t->duration_ns ? out_ns(t->duration_ns, dur, sizeof(dur)) : "unknown");
+	print_rates_line(&r->span);
 	if (m->counts_only) {
-		printf("exits      %" PRIu64 ", counted in the kernel (no samples, no times)\n",
-		       t->exits);
+		printf("exits      %" PRIu64 ", %s (no samples, no times)\n", t->exits,
+		       m->has_kvmexit ? "counted in the kernel" : "from a count table");
 	} else {
-		printf("events     %" PRIu64 ": %" PRIu64 " exits, %" PRIu64 " entries, %" PRIu64
-		       " other\n", t->events, t->exits, t->entries, t->other_events);
+		if (filtered)
+			printf("events     %" PRIu64 " of %" PRIu64 " kept by the filter: ",
+			       t->exits + t->entries + t->other_events, t->events);
+		else
+			printf("events     %" PRIu64 ": ", t->events);
+		printf("%" PRIu64 " exits, %" PRIu64 " entries, %" PRIu64 " other\n",
+		       t->exits, t->entries, t->other_events);
 		printf("timed      %" PRIu64 " of %" PRIu64 " exits; %" PRIu64
 		       " had no kvm_entry after them, %" PRIu64 " were dropped around lost records\n",
 		       t->timed, t->exits, t->exits - t->timed - t->dropped_pairs, t->dropped_pairs);
@@ -378,7 +413,8 @@ static void time_cell(struct out_table *t, const struct kvmexit_stat *st, uint64
 static void table_columns(const struct report *r, struct out_table *t)
 {
 	static const char *const right[] = {
-		"COUNT", "SHARE%", "RATE/s", "TIME", "TIME%", "MIN", "AVG", "P50", "P99", "MAX",
+		"COUNT", "SHARE%", "RATE/s", "TIME", "TIME%", "MIN", "AVG", "STDDEV", "P50", "P99",
+		"MAX",
 	};
 
 	if (group_has_pid(r->group))
@@ -415,6 +451,7 @@ static void table_row(const struct report *r, struct out_table *t, const struct 
 		out_table_cell(t, "-");
 	time_cell(t, st, st->time_min);
 	time_cell(t, st, w->avg);
+	time_cell(t, st, st->time_stddev);
 	time_cell(t, st, st->time_p50);
 	time_cell(t, st, st->time_p99);
 	time_cell(t, st, st->time_max);
@@ -521,7 +558,7 @@ static void csv_times(struct out_table *t, const struct row *w)
 {
 	const struct kvmexit_stat *st = w->st;
 	const uint64_t v[] = { st->time_total, st->time_min, w->avg, st->time_p50,
-			       st->time_p99, st->time_max };
+			       st->time_p99, st->time_max, st->time_stddev };
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		if (!st->timed)
@@ -542,7 +579,7 @@ static int print_csv(const struct report *r, const struct row *rows, size_t n)
 	static const char *const cols[] = {
 		"isa", "code", "reason", "detail", "pid", "vcpu", "count", "share", "rate",
 		"timed", "time_total_ns", "time_share", "time_min_ns", "time_avg_ns",
-		"time_p50_ns", "time_p99_ns", "time_max_ns",
+		"time_p50_ns", "time_p99_ns", "time_max_ns", "time_stddev_ns",
 	};
 	struct out_table *t = out_table_new();
 	int ok;
@@ -616,8 +653,10 @@ static void json_capture(struct out_json *j, const struct report *r, const struc
 	out_json_object_end(j);
 }
 
-static void json_totals(struct out_json *j, const struct kvmexit_profile_totals *t)
+static void json_totals(struct out_json *j, const struct report *r)
 {
+	const struct kvmexit_profile_totals *t = &r->t;
+
 	out_json_object(j, "totals");
 	out_json_u64(j, "events", t->events);
 	out_json_u64(j, "exits", t->exits);
@@ -631,6 +670,14 @@ static void json_totals(struct out_json *j, const struct kvmexit_profile_totals 
 	out_json_u64(j, "first_ns", t->first_ns);
 	out_json_u64(j, "last_ns", t->last_ns);
 	out_json_u64(j, "duration_ns", t->duration_ns);
+	out_json_str(j, "rate_basis", kvmexit_rate_basis_name(r->span.basis));
+	out_json_u64(j, "rate_span_ns", r->span.span_ns);
+	out_json_u64(j, "first_exit_ns", r->span.first_exit_ns);
+	out_json_u64(j, "last_exit_ns", r->span.last_exit_ns);
+	if (r->span.window_ns)
+		out_json_u64(j, "window_ns", r->span.window_ns);
+	else
+		out_json_null(j, "window_ns");
 	out_json_u64(j, "nr_vcpus", t->nr_vcpus);
 	out_json_u64(j, "nr_pids", t->nr_pids);
 	out_json_str(j, "isa", kvmexit_isa_name(t->isa));
@@ -696,6 +743,7 @@ static void json_row(struct out_json *j, const struct report *r, const struct ro
 	out_json_u64(j, "p50", st->time_p50);
 	out_json_u64(j, "p99", st->time_p99);
 	out_json_u64(j, "max", st->time_max);
+	out_json_u64(j, "stddev", st->time_stddev);
 	out_json_object_end(j);
 }
 
@@ -712,7 +760,7 @@ static int print_json(const struct report *r, const struct row *rows, size_t n)
 	}
 	out_json_start(&j, stdout);
 	json_capture(&j, r, kvmexit_profile_meta(r->prof));
-	json_totals(&j, &r->t);
+	json_totals(&j, r);
 	out_json_str(&j, "group", group_names[r->group]);
 	out_json_str(&j, "sort", sort_names[r->sort]);
 	out_json_array(&j, "rows");
@@ -730,6 +778,46 @@ static int print_json(const struct report *r, const struct row *rows, size_t n)
 }
 
 /* ------------------------------------------------------------- main */
+
+/* SVM names of the VMX reasons people ask for, and back (tests: report.sh). */
+static const char *const reason_pairs[][2] = {
+	{ "EPT_VIOLATION", "npf" }, { "EPT_MISCONFIG", "npf" },
+	{ "EXCEPTION_NMI", "PF excp" }, { "EXTERNAL_INTERRUPT", "interrupt" },
+	{ "IO_INSTRUCTION", "io" }, { "MSR_READ", "msr" }, { "MSR_WRITE", "msr" },
+	{ "CR_ACCESS", "read_cr3, write_cr3" }, { "INTERRUPT_WINDOW", "vintr" },
+	{ "PAUSE_INSTRUCTION", "pause" }, { "VMCALL", "hypercall" },
+	{ "HLT", "hlt" },
+	{ "CPUID", "cpuid" }, { "INVLPG", "invlpg" }, { "INVPCID", "invpcid" },
+	{ "XSETBV", "xsetbv" }, { "RDTSC", "rdtsc" }, { "RDPMC", "rdpmc" },
+};
+
+/*
+ * A --reason that names no exit of the capture's ISA but one of the other
+ * would match nothing: say so, with the equivalent, instead.
+ */
+static int check_reason_isa(const struct report *r)
+{
+	enum kvmexit_isa isa = r->t.isa ? r->t.isa : kvmexit_profile_meta(r->prof)->isa;
+	enum kvmexit_isa other = isa == KVMEXIT_ISA_VMX ? KVMEXIT_ISA_SVM : KVMEXIT_ISA_VMX;
+	int from = isa == KVMEXIT_ISA_VMX ? 1 : 0;
+	uint32_t code;
+
+	if (!r->reason || !isa || !kvmexit_reason_parse(isa, r->reason, &code) ||
+	    kvmexit_reason_parse(other, r->reason, &code))
+		return 0;
+	fprintf(stderr, "kvmexit report: the capture is %s and '%s' is a%s %s exit reason",
+		kvmexit_isa_name(isa), r->reason, other == KVMEXIT_ISA_SVM ? "n" : "",
+		kvmexit_isa_name(other));
+	for (size_t i = 0; i < sizeof(reason_pairs) / sizeof(*reason_pairs); i++)
+		if (!strcasecmp(reason_pairs[i][from], r->reason)) {
+			fprintf(stderr, "; its %s equivalent is %s", kvmexit_isa_name(isa),
+				reason_pairs[i][!from]);
+			break;
+		}
+	fputs(" ('kvmexit reasons --isa ", stderr);
+	fputs(isa == KVMEXIT_ISA_VMX ? "vmx' lists them)\n" : "svm' lists them)\n", stderr);
+	return 2;
+}
 
 static int load(struct report *r)
 {
@@ -755,7 +843,9 @@ static int load(struct report *r)
 		return 1;
 	}
 	kvmexit_profile_totals(r->prof, &r->t);
-	return 0;
+	r->span.sz = sizeof(r->span);
+	kvmexit_profile_rate_span(r->prof, &r->span);
+	return check_reason_isa(r);
 }
 
 static int report(struct report *r)

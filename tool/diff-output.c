@@ -166,11 +166,12 @@ static bool line_categories(const struct kvmexit_diff_summary *s, char *out)
 	return true;
 }
 
-static size_t add_item(char *out, size_t len, bool *first, double delta, const char *what)
+static size_t add_item(char *out, size_t len, bool *first, double delta, bool significant,
+		       const char *what)
 {
 	char d[32];
 
-	if (fabs(delta) < 0.5 || len >= DIFF_LINE_MAX)
+	if (fabs(delta) < 0.5 || !significant || len >= DIFF_LINE_MAX)
 		return len;
 	len += snprintf(out + len, DIFF_LINE_MAX - len, "%s %s %s", *first ? "" : ",",
 			fmt_delta(d, sizeof(d), delta), what);
@@ -189,15 +190,26 @@ static bool line_paging(const struct diff_view *v, const struct kvmexit_diff_sum
 		return false;
 	len = snprintf(out, DIFF_LINE_MAX, "shadow paging in %c (%s):", p->shadow_side,
 		       p->shadow_side == 'B' ? v->label_b : v->label_a);
-	len = add_item(out, len, &first, p->pf_delta,
+	len = add_item(out, len, &first, p->pf_delta, p->pf_significant,
 		       p->pf_exact ? "#PF intercepts" : "EXCEPTION_NMI exits (#PF intercepts)");
-	len = add_item(out, len, &first, p->cr3_delta,
+	len = add_item(out, len, &first, p->cr3_delta, p->cr3_significant,
 		       p->cr3_exact ? "CR3 accesses" : "CR_ACCESS exits (CR3)");
-	len = add_item(out, len, &first, p->invlpg_delta, "INVLPG");
-	len = add_item(out, len, &first, p->invpcid_delta, "INVPCID");
+	len = add_item(out, len, &first, p->invlpg_delta, p->invlpg_significant, "INVLPG");
+	len = add_item(out, len, &first, p->invpcid_delta, p->invpcid_significant, "INVPCID");
 	if (len < DIFF_LINE_MAX)
 		snprintf(out + len, DIFF_LINE_MAX - len, "; %s %s", tdp_name(s),
 			 p->shadow_side == 'B' ? "gone" : "appear");
+	return true;
+}
+
+/* The sentences below rest on significant rows only: say when there are none. */
+static bool line_none(const struct kvmexit_diff_summary *s, char *out)
+{
+	if (s->nr_significant)
+		return false;
+	snprintf(out, DIFF_LINE_MAX, "%s", s->total_significant ?
+		 "no single row changed significantly (each is within Poisson noise)" :
+		 "no significant change: every row is within Poisson noise");
 	return true;
 }
 
@@ -208,6 +220,8 @@ size_t diff_summary_lines(const struct diff_view *v, char lines[][DIFF_LINE_MAX]
 
 	if (n < max)
 		line_totals(v, s, lines[n++]);
+	if (n < max && line_none(s, lines[n]))
+		n++;
 	if (n < max && line_top(s, lines[n]))
 		n++;
 	if (n < max && line_categories(s, lines[n]))
@@ -575,6 +589,8 @@ static const char *warning_code_name(enum kvmexit_diff_warning_code c)
 	case KVMEXIT_DIFF_W_NO_TIMES: return "no-times";
 	case KVMEXIT_DIFF_W_NO_DURATION: return "no-duration";
 	case KVMEXIT_DIFF_W_EMPTY: return "no-exits";
+	case KVMEXIT_DIFF_W_RATE_BASIS: return "rate-basis";
+	case KVMEXIT_DIFF_W_MISLABELLED: return "mislabelled";
 	}
 	return "other";
 }
