@@ -16,6 +16,9 @@
  * CPU), as perf writes its per-CPU buffers, so a reader must sort them.
  * The vCPU thread of v is tid 5000 + v in pid 4000 + v % pids, on CPU
  * v % cpus.  --count writes a counts-only capture of the same exits instead.
+ * The recording window (the metadata's start and end) runs from start to
+ * the last entry, or with --window NS from start for NS ns: the same exits
+ * recorded in a longer run.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,7 +45,7 @@ struct pat {
 struct opts {
 	enum kvmexit_isa isa;
 	const char *layout, *out, *datadir, *pattern;
-	uint64_t pairs, step, start, round, lost_every;
+	uint64_t pairs, step, start, round, lost_every, window;
 	uint32_t vcpus, pids, cpus;
 	bool force, count, per_cpu;
 };
@@ -101,7 +104,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gen-capture --isa vmx|svm --layout 6.1|6.18 --pairs N [-f] -o FILE\n"
 		   "       [--pattern CODE:WEIGHT:LAT_NS,...] [--vcpus N] [--pids N] [--cpus N]\n"
 		   "       [--step NS] [--start NS] [--round PAIRS] [--lost-every PAIRS]\n"
-		   "       [--per-cpu] [--count] [--data-dir DIR]\n");
+		   "       [--per-cpu] [--count] [--window NS] [--data-dir DIR]\n");
 }
 
 static int parse_pattern(const char *text, struct pat *pat, size_t *nr)
@@ -321,6 +324,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "start", required_argument, NULL, 'S' },
 		{ "round", required_argument, NULL, 'r' },
 		{ "lost-every", required_argument, NULL, 'L' },
+		{ "window", required_argument, NULL, 'W' },
 		{ "count", no_argument, NULL, 'C' },
 		{ "per-cpu", no_argument, NULL, 'U' },
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -351,6 +355,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'S': o->start = strtoull(optarg, NULL, 0); break;
 		case 'r': o->round = strtoull(optarg, NULL, 0); break;
 		case 'L': o->lost_every = strtoull(optarg, NULL, 0); break;
+		case 'W': o->window = strtoull(optarg, NULL, 0); break;
 		case 'C': o->count = true; break;
 		case 'U': o->per_cpu = true; break;
 		case 'd': o->datadir = optarg; break;
@@ -425,6 +430,8 @@ int main(int argc, char **argv)
 
 		meta.end_ns = t > meta.end_ns ? t : meta.end_ns;
 	}
+	if (o.window)
+		meta.end_ns = o.start + o.window;
 	meta.lost = o.lost_every ? o.pairs / o.lost_every * 3 : 0;
 	meta.counts_only = o.count;
 	if (err >= 0)

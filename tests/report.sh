@@ -15,7 +15,7 @@ if [ ! -x "$gen" ]; then
 	exit 0
 fi
 
-echo "1..19"
+echo "1..26"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
@@ -37,16 +37,17 @@ gen_vmx() {
 }
 
 # 1: per reason, exact.  The default pattern: 1000 pairs, 40% EPT_VIOLATION
-# of 1500 ns, 20% EXTERNAL_INTERRUPT of 800 ns, ...; events span 999900 ns.
+# of 1500 ns, 20% EXTERNAL_INTERRUPT of 800 ns, ...; exits 1000 ns apart,
+# so rates are over their span, 999000 ns: 400 / 999 us = 400400.400/s.
 gen_vmx
 check "report --csv: exact rows per reason" \
-"isa,code,reason,detail,pid,vcpu,count,share,rate,timed,time_total_ns,time_share,time_min_ns,time_avg_ns,time_p50_ns,time_p99_ns,time_max_ns
-VMX,48,EPT_VIOLATION,,,,400,0.400000,400040.004,400,600000,0.363636,1500,1500,1500,1500,1500
-VMX,1,EXTERNAL_INTERRUPT,,,,200,0.200000,200020.002,200,160000,0.096970,800,800,800,800,800
-VMX,30,IO_INSTRUCTION,,,,150,0.150000,150015.002,150,375000,0.227273,2500,2500,2500,2500,2500
-VMX,12,HLT,,,,100,0.100000,100010.001,100,350000,0.212121,3500,3500,3500,3500,3500
-VMX,32,MSR_WRITE,,,,100,0.100000,100010.001,100,120000,0.072727,1200,1200,1200,1200,1200
-VMX,10,CPUID,,,,50,0.050000,50005.001,50,45000,0.027273,900,900,900,900,900" \
+"isa,code,reason,detail,pid,vcpu,count,share,rate,timed,time_total_ns,time_share,time_min_ns,time_avg_ns,time_p50_ns,time_p99_ns,time_max_ns,time_stddev_ns
+VMX,48,EPT_VIOLATION,,,,400,0.400000,400400.400,400,600000,0.363636,1500,1500,1500,1500,1500,0
+VMX,1,EXTERNAL_INTERRUPT,,,,200,0.200000,200200.200,200,160000,0.096970,800,800,800,800,800,0
+VMX,30,IO_INSTRUCTION,,,,150,0.150000,150150.150,150,375000,0.227273,2500,2500,2500,2500,2500,0
+VMX,12,HLT,,,,100,0.100000,100100.100,100,350000,0.212121,3500,3500,3500,3500,3500,0
+VMX,32,MSR_WRITE,,,,100,0.100000,100100.100,100,120000,0.072727,1200,1200,1200,1200,1200,0
+VMX,10,CPUID,,,,50,0.050000,50050.050,50,45000,0.027273,900,900,900,900,900,0" \
 	"$("$kx" report --csv "$tmp/vmx.data")"
 
 # perf kvm stat report's table on stderr as "name|samples|time%|min|max|avg"
@@ -106,7 +107,7 @@ paging,400" \
 # 6: the table: header block and rows.
 out=$("$kx" report "$tmp/vmx.data")
 case "$out" in
-*"kvm        kvm_intel, ept on"*"events     2000: 1000 exits, 1000 entries, 0 other"*"timed      1000 of 1000 exits; 0 had no kvm_entry after them"*"EPT_VIOLATION         400   40.00  400040   600us  36.36  1.50us  1.50us  1.50us  1.50us  1.50us"*)
+*"kvm        kvm_intel, ept on"*"rates over 999us, the exits' span (first to last kvm_exit); recording window 1.00ms"*"events     2000: 1000 exits, 1000 entries, 0 other"*"timed      1000 of 1000 exits; 0 had no kvm_entry after them"*"EPT_VIOLATION         400   40.00  400400   600us  36.36  1.50us  1.50us     0ns  1.50us  1.50us  1.50us"*)
 	ok "report: header and aligned table" ;;
 *)
 	not_ok "report: header and aligned table" "$(printf '%s' "$out" | tr '\n' '|')" ;;
@@ -135,12 +136,12 @@ check "lost records: dropped pairs, untimed exits" \
 		/"exits"/ { e = $2 } /"timed"/ && !t { t = $2 } /"dropped_pairs"/ { d = $2 }
 		/"lost"/ { l = $2 } END { print e + 0, t + 0, d + 0, l + 0 }')"
 
-# 9: a counting capture: counts, no times.
+# 9: a counting capture: counts, no times; rates over its window (999900 ns).
 "$gen" --isa svm --layout 6.18 --pairs 1000 --count --data-dir "$src/tests/data" \
 	-f -o "$tmp/count.data" >/dev/null
 check "counting capture: counts without times" \
-"SVM,1024,npf,,,,400,0.400000,400040.004,0,,,,,,,
-SVM,96,interrupt,,,,200,0.200000,200020.002,0,,,,,,," \
+"SVM,1024,npf,,,,400,0.400000,400040.004,0,,,,,,,,
+SVM,96,interrupt,,,,200,0.200000,200020.002,0,,,,,,,," \
 	"$("$kx" report --csv "$tmp/count.data" | sed -n 2,3p)"
 
 # 10: a count table.
@@ -201,3 +202,65 @@ check "no FILE: exit 2" "2" "$rc"
 check "bad option values: exit 2" "2 2 2" "$rc1 $rc2 $rc3"
 "$kx" report --help >/dev/null 2>&1; rc=$?
 check "--help: exit 0" "0" "$rc"
+
+# 20: the same exits recorded two ways: a 1 ms run and a 100 ms run around
+# them (as perf record ... sleep would).  Rates are over the exits: equal.
+gen_vmx
+cp "$tmp/vmx.data" "$tmp/short.data"
+gen_vmx --window 100000000
+check "same exits, recording windows 1 ms and 100 ms: equal rates, windows shown" \
+"$("$kx" report --csv "$tmp/short.data")
+rates over 999us, the exits' span (first to last kvm_exit); recording window 1.00ms
+rates over 999us, the exits' span (first to last kvm_exit); recording window 100ms" \
+"$("$kx" report --csv "$tmp/vmx.data")
+$("$kx" report "$tmp/short.data" | grep '^rates over')
+$("$kx" report "$tmp/vmx.data" | grep '^rates over')"
+
+# 21: a filter applies to every count of the header: vCPU 1 has every 4th pair.
+check "report --vcpu 1: the header counts the vCPU's events only" \
+"events     500 of 2000 kept by the filter: 250 exits, 250 entries, 0 other
+timed      250 of 250 exits; 0 had no kvm_entry after them, 0 were dropped around lost records" \
+	"$("$kx" report --vcpu 1 "$tmp/vmx.data" | sed -n '/^events/,/^timed/p')"
+
+# 22: a reason of the other ISA matches nothing: say so, with its equivalent.
+"$gen" --isa svm --layout 6.18 --pairs 100 --data-dir "$src/tests/data" -f -o "$tmp/svm.data" >/dev/null
+"$kx" report --reason EPT_VIOLATION "$tmp/svm.data" >"$tmp/out" 2>"$tmp/err"; rc1=$?
+"$kx" report --reason npf "$tmp/vmx.data" >>"$tmp/out" 2>>"$tmp/err"; rc2=$?
+check "report --reason of the other ISA: exit 2, names the equivalent" \
+"2 2
+kvmexit report: the capture is SVM and 'EPT_VIOLATION' is a VMX exit reason; its SVM equivalent is npf ('kvmexit reasons --isa svm' lists them)
+kvmexit report: the capture is VMX and 'npf' is an SVM exit reason; its VMX equivalent is EPT_VIOLATION ('kvmexit reasons --isa vmx' lists them)" \
+	"$rc1 $rc2
+$(cat "$tmp/err")$(cat "$tmp/out")"
+
+# 23: where counts come from, and what their rates are over.
+check "count table and counting capture: the header says where counts come from" \
+"rates over 2.00s, the recording window (no exit times)
+exits      400, from a count table (no samples, no times)
+rates over 1.00ms, the recording window (no exit times)
+exits      1000, counted in the kernel (no samples, no times)" \
+"$("$kx" report "$tmp/t.csv" | sed -n '/^rates/,/^exits/p')
+$("$kx" report "$tmp/count.data" | sed -n '/^rates/,/^exits/p')"
+
+# 24: the spread of exit-handling times: 300 EPT_VIOLATION of 1000 ns and
+# 300 of 3000 ns: mean 2000, standard deviation 1000, in table, CSV and JSON.
+"$gen" --isa vmx --layout 6.1 --pairs 900 --pattern "48:1:1000,48:1:3000,10:1:900" \
+	--data-dir "$src/tests/data" -f -o "$tmp/sd.data" >/dev/null
+check "stddev per row: table, CSV, JSON" \
+"EPT_VIOLATION    600   66.67  667408  1.20ms  81.63  1.00us  2.00us  1.00us  1.00us  2.98us  3.00us
+CPUID            300   33.33  333704   270us  18.37   900ns   900ns     0ns   900ns   900ns   900ns
+EPT_VIOLATION,600,2000,1000
+CPUID,300,900,0
+2000 1000" \
+"$("$kx" report "$tmp/sd.data" | tail -n 2)
+$("$kx" report --csv "$tmp/sd.data" | cut -d, -f3,7,14,18 | tail -n +2)
+$("$kx" report --json "$tmp/sd.data" | awk -F'[:,]' '/"avg"/ && a == "" { a = $2 } /"stddev"/ && s == "" { s = $2 } END { print a + 0, s + 0 }')"
+
+# 25: the one difference from perf kvm stat's totals is named in --help.
+check "--help names the difference from perf kvm stat" "1" \
+	"$("$kx" report --help | tr '\n' ' ' | grep -c 'Unlike perf kvm stat, a *vCPU.s last exit with no kvm_entry after it is counted')"
+
+# 26: a stock perf capture records no window: rates over its exits, window unknown.
+check "stock perf capture: rates over its exits, no window" \
+	"rates over 14.1ms, the exits' span (first to last kvm_exit); recording window unknown" \
+	"$("$kx" report "$lab/lab-npt1.perf.data" | grep '^rates over')"

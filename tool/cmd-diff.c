@@ -32,6 +32,7 @@ struct diff_args {
 	const char *svg;
 	const char *labels;
 	bool fail_on_increase;
+	bool fail_on_noise;		/* --fail-on-any-increase: noise fails too */
 	double fail_pct;
 	size_t nr_reasons;
 	const char *reasons[MAX_REASONS];
@@ -62,7 +63,10 @@ static void usage(FILE *out, const char *prog)
 		"  --csv, --json, --markdown   output format (default: a table)\n"
 		"  --svg FILE              also write a bar chart of the top changes\n"
 		"  --fail-on-increase PCT  exit 1 when the total (or each --reason)\n"
-		"                          grew by more than PCT percent\n"
+		"                          grew significantly, by more than PCT percent\n"
+		"  --fail-on-any-increase PCT\n"
+		"                          the same, counting increases within Poisson\n"
+		"                          noise too\n"
 		"  --reason R              with --fail-on-increase: check this reason\n"
 		"                          (repeatable)\n"
 		"  --threads N             read each large capture on N threads\n"
@@ -120,7 +124,7 @@ static int parse_sort(const char *s, enum kvmexit_diff_sort *out)
 enum {
 	OPT_DETAIL = 256, OPT_CATEGORY, OPT_SORT, OPT_MIN_COUNT, OPT_TOP, OPT_NORMALIZE,
 	OPT_ALPHA, OPT_LABELS, OPT_COLOR, OPT_CSV, OPT_JSON, OPT_MARKDOWN, OPT_SVG,
-	OPT_FAIL, OPT_REASON, OPT_THREADS,
+	OPT_FAIL, OPT_REASON, OPT_THREADS, OPT_FAIL_ANY,
 };
 
 static const struct option long_opts[] = {
@@ -140,6 +144,7 @@ static const struct option long_opts[] = {
 	{ "markdown", no_argument, NULL, OPT_MARKDOWN },
 	{ "svg", required_argument, NULL, OPT_SVG },
 	{ "fail-on-increase", required_argument, NULL, OPT_FAIL },
+	{ "fail-on-any-increase", required_argument, NULL, OPT_FAIL_ANY },
 	{ "reason", required_argument, NULL, OPT_REASON },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "help", no_argument, NULL, 'h' },
@@ -199,9 +204,12 @@ static int parse_opt(struct diff_args *a, int c, const char *arg)
 		a->svg = arg;
 		return 0;
 	case OPT_FAIL:
+	case OPT_FAIL_ANY:
 		if (parse_double(arg, &a->fail_pct) || a->fail_pct < 0)
-			return bad_usage(a->prog, "--fail-on-increase takes a percentage, not '%s'", arg);
+			return bad_usage(a->prog, "--fail-on-%sincrease takes a percentage, not '%s'",
+					 c == OPT_FAIL_ANY ? "any-" : "", arg);
 		a->fail_on_increase = true;
+		a->fail_on_noise = c == OPT_FAIL_ANY;
 		return 0;
 	case OPT_THREADS:
 		if (parse_uint(arg, &u) || u < 1 || u > 64)
@@ -366,6 +374,12 @@ static int check_increase(const struct diff_args *a, const struct loaded *la,
 	if (!a->nr_reasons) {
 		if (!exceeded((double)s->total_a, s->total_b_scaled, a->fail_pct))
 			return 0;
+		if (!s->total_significant && !a->fail_on_noise) {
+			fprintf(stderr, "%s: exits grew by more than %g%% (%" PRIu64 " -> %.0f), "
+				"within Poisson noise: not a failure (--fail-on-any-increase "
+				"counts it)\n", a->prog, a->fail_pct, s->total_a, s->total_b_scaled);
+			return 0;
+		}
 		fprintf(stderr, "%s: exits grew by more than %g%%: %" PRIu64 " -> %.0f\n", a->prog,
 			a->fail_pct, s->total_a, s->total_b_scaled);
 		return 1;
@@ -382,6 +396,7 @@ static int check_increase(const struct diff_args *a, const struct loaded *la,
 		enum kvmexit_isa isa;
 		uint32_t code;
 		double ca = 0, cb = 0;
+		bool significant = false;
 
 		if (parse_reason(a, a->reasons[k], la, lb, &isa, &code)) {
 			ret = 2;
@@ -391,8 +406,13 @@ static int check_increase(const struct diff_args *a, const struct loaded *la,
 			if (rows[i].isa == isa && rows[i].reason == kvmexit_vmx_basic(code)) {
 				ca = (double)rows[i].count_a;
 				cb = rows[i].scaled_b;
+				significant = rows[i].significant;
 			}
-		if (exceeded(ca, cb, a->fail_pct)) {
+		if (exceeded(ca, cb, a->fail_pct) && !significant && !a->fail_on_noise) {
+			fprintf(stderr, "%s: %s grew by more than %g%% (%.0f -> %.0f), within "
+				"Poisson noise: not a failure (--fail-on-any-increase counts it)\n",
+				a->prog, a->reasons[k], a->fail_pct, ca, cb);
+		} else if (exceeded(ca, cb, a->fail_pct)) {
 			fprintf(stderr, "%s: %s grew by more than %g%%: %.0f -> %.0f\n", a->prog,
 				a->reasons[k], a->fail_pct, ca, cb);
 			ret = 1;

@@ -331,18 +331,58 @@ static void print_warnings(FILE *out, const struct diff_view *v, const char *pre
 		fprintf(out, "%swarning: %s\n", prefix, w[i].message);
 }
 
+/* A span in seconds as the report shows it, 3 digits: "36.4ms", "2.00s". */
+static const char *fmt_span(char *buf, size_t size, double secs)
+{
+	double v = secs * 1e9;
+	const char *unit = "ns";
+
+	if (v >= 999.5e6) {
+		v /= 1e9;
+		unit = "s";
+	} else if (v >= 999.5e3) {
+		v /= 1e6;
+		unit = "ms";
+	} else if (v >= 999.5) {
+		v /= 1e3;
+		unit = "us";
+	}
+	snprintf(buf, size, v < 9.995 ? "%.2f%s" : v < 99.95 ? "%.1f%s" : "%.0f%s", v, unit);
+	return buf;
+}
+
+/* What A/s and B/s are over, with each side's recording window where known. */
+static bool line_rates(const struct kvmexit_diff_summary *s, char *out)
+{
+	char a[32], b[32], wa[48] = "", wb[48] = "", t[32];
+
+	if (!s->has_rates)
+		return false;
+	if (s->window_a > 0)
+		snprintf(wa, sizeof(wa), " (recorded %s)", fmt_span(t, sizeof(t), s->window_a));
+	if (s->window_b > 0)
+		snprintf(wb, sizeof(wb), " (recorded %s)", fmt_span(t, sizeof(t), s->window_b));
+	snprintf(out, DIFF_LINE_MAX, "rates over %s: A %s%s, B %s%s",
+		 s->basis_a == KVMEXIT_RATE_EXIT_SPAN ? "the exits, first to last" :
+		 "the recording windows", fmt_span(a, sizeof(a), s->duration_a), wa,
+		 fmt_span(b, sizeof(b), s->duration_b), wb);
+	return true;
+}
+
 void diff_print_table(FILE *out, const struct diff_view *v)
 {
 	const struct kvmexit_diff_summary *s = kvmexit_diff_summary(v->diff);
 	const struct kvmexit_diff_row *rows;
 	size_t n = kvmexit_diff_rows(v->diff, &rows);
 	char lines[8][DIFF_LINE_MAX];
-	size_t nl = diff_summary_lines(v, lines, 8);
+	size_t nl = diff_summary_lines(v, lines, 7);
 	struct cells head = { 0 }, c;
 	bool show[COL__MAX], any_ns = false;
 	int width[COL__MAX];
 
 	fprintf(out, "A: %s (%s)\nB: %s (%s)\n", v->label_a, v->path_a, v->label_b, v->path_b);
+	if (line_rates(s, lines[7]))
+		fprintf(out, "%s\n", lines[7]);
 	for (size_t i = 0; i < nl; i++)
 		fprintf(out, "%s%s%s\n", v->color && i == 0 ? COLOR_BOLD : "", lines[i],
 			v->color && i == 0 ? COLOR_RESET : "");
@@ -492,7 +532,7 @@ static void json_key(FILE *out, const char *key, bool first)
 
 static void json_side(FILE *out, const char *key, const char *label, const char *path,
 		      const struct kvmexit_meta *m, enum kvmexit_isa isa, int tdp,
-		      uint64_t exits, double duration)
+		      uint64_t exits, double duration, enum kvmexit_rate_basis basis, double window)
 {
 	fprintf(out, "  \"%s\": {", key);
 	json_key(out, "label", true);
@@ -513,6 +553,10 @@ static void json_side(FILE *out, const char *key, const char *label, const char 
 	fprintf(out, "%" PRIu64, exits);
 	json_key(out, "duration_s", false);
 	json_num(out, duration > 0, duration);
+	json_key(out, "rate_basis", false);
+	json_str(out, kvmexit_rate_basis_name(basis));
+	json_key(out, "window_s", false);
+	json_num(out, window > 0, window);
 	fputs("},\n", out);
 }
 
@@ -665,9 +709,9 @@ void diff_print_json(FILE *out, const struct diff_view *v)
 
 	fputs("{\n  \"version\": 1,\n", out);
 	json_side(out, "a", v->label_a, v->path_a, v->meta_a, s->isa_a, s->tdp_a, s->total_a,
-		  s->duration_a);
+		  s->duration_a, s->basis_a, s->window_a);
 	json_side(out, "b", v->label_b, v->path_b, v->meta_b, s->isa_b, s->tdp_b, s->total_b,
-		  s->duration_b);
+		  s->duration_b, s->basis_b, s->window_b);
 	fprintf(out, "  \"group\": \"%s\",\n  \"normalize\": ", group_name(s->group));
 	json_str(out, v->normalize);
 	fputs(",\n  \"scale\": ", out);
@@ -706,7 +750,7 @@ void diff_print_markdown(FILE *out, const struct diff_view *v)
 	const struct kvmexit_diff_row *rows;
 	size_t n = kvmexit_diff_rows(v->diff, &rows);
 	char lines[8][DIFF_LINE_MAX];
-	size_t nl = diff_summary_lines(v, lines, 8);
+	size_t nl;
 	bool show[COL__MAX];
 	struct cells c;
 	static const char *const head[COL__MAX] = {
@@ -716,6 +760,9 @@ void diff_print_markdown(FILE *out, const struct diff_view *v)
 
 	fprintf(out, "**A** = %s (`%s`), **B** = %s (`%s`)\n\n", v->label_a, v->path_a,
 		v->label_b, v->path_b);
+	if (line_rates(s, lines[0]))
+		fprintf(out, "- %s\n", lines[0]);
+	nl = diff_summary_lines(v, lines, 8);
 	for (size_t i = 0; i < nl; i++)
 		fprintf(out, "- %s\n", lines[i]);
 	print_warnings(out, v, "- ");
