@@ -358,9 +358,10 @@ static bool line_rates(const struct kvmexit_diff_summary *s, char *out)
 
 	if (!s->has_rates)
 		return false;
-	if (s->window_a > 0)
+	/* Beside an exit span, the window it was recorded in. */
+	if (s->window_a > 0 && s->basis_a == KVMEXIT_RATE_EXIT_SPAN)
 		snprintf(wa, sizeof(wa), " (recorded %s)", fmt_span(t, sizeof(t), s->window_a));
-	if (s->window_b > 0)
+	if (s->window_b > 0 && s->basis_b == KVMEXIT_RATE_EXIT_SPAN)
 		snprintf(wb, sizeof(wb), " (recorded %s)", fmt_span(t, sizeof(t), s->window_b));
 	snprintf(out, DIFF_LINE_MAX, "rates over %s: A %s%s, B %s%s",
 		 s->basis_a == KVMEXIT_RATE_EXIT_SPAN ? "the exits, first to last" :
