@@ -904,6 +904,108 @@ START_TEST(test_gen_capture)
 }
 END_TEST
 
+struct copy {
+	struct kvmexit_writer *w;
+	uint64_t first, last;
+};
+
+static int copy_event(const struct kvmexit_event *ev, void *arg)
+{
+	struct copy *c = arg;
+
+	if (ev->type == KVMEXIT_EV_LOST)
+		return 0;
+	if (!c->first)
+		c->first = ev->time;
+	c->last = ev->time;
+	ck_assert_int_eq(kvmexit_writer_write_event(c->w, ev), 0);
+	return 0;
+}
+
+static struct kvmexit_profile *load_profile(const char *path)
+{
+	struct kvmexit_profile *p;
+	char err[512];
+
+	ck_assert_msg(kvmexit_profile_load(path, NULL, &p, err, sizeof(err)) == 0, "%s", err);
+	return p;
+}
+
+/*
+ * The same exits recorded two ways: a stock perf capture (lab-npt0, which
+ * keeps no recording window) and a kvmexit capture of its very events,
+ * written with a window of 1 s before and 2 s after them.  Rates are over
+ * the exits in both, so they agree; only ours shows a window; a diff has
+ * rates and no rate-basis warning.
+ */
+START_TEST(test_same_exits_two_ways)
+{
+	char src[512], dst[512], err[512];
+	struct kvmexit_rate_span sa = { .sz = sizeof(sa) }, sb = { .sz = sizeof(sb) };
+	struct kvmexit_writer_opts o = { .sz = sizeof(o) };
+	struct kvmexit_profile *pa, *pb;
+	struct kvmexit_capture *cap;
+	const struct kvmexit_diff_warning *w;
+	const struct kvmexit_diff_row *rows;
+	struct kvmexit_diff *d;
+	struct kvmexit_meta m;
+	struct copy c = { 0 };
+	char *fexit = format_text("kvm_exit", "6.1"), *fentry = format_text("kvm_entry", "6.1");
+	size_t n, nw;
+
+	snprintf(src, sizeof(src), "%s/lab-npt0.perf.data", TESTS_DATADIR);
+	tmp_path(dst, sizeof(dst), "two-ways.data");
+	unlink(dst);
+	ck_assert_msg(kvmexit_capture_open(src, &cap, err, sizeof(err)) == 0, "%s", err);
+	m = *kvmexit_capture_meta(cap);
+	o.meta = &m;
+	ck_assert_msg(kvmexit_writer_open(dst, &o, &c.w, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_ge(kvmexit_writer_add_tracepoint(c.w, "kvm", fexit), 0);
+	ck_assert_int_ge(kvmexit_writer_add_tracepoint(c.w, "kvm", fentry), 0);
+	ck_assert_int_eq(kvmexit_capture_for_each(cap, copy_event, &c), 0);
+	kvmexit_capture_close(cap);
+	ck_assert_int_eq(kvmexit_writer_finish_round(c.w), 0);
+	m.start_ns = c.first - 1000000000ull;
+	m.end_ns = c.last + 2000000000ull;
+	ck_assert_int_eq(kvmexit_writer_set_meta(c.w, &m), 0);
+	ck_assert_int_eq(kvmexit_writer_close(c.w, err, sizeof(err)), 0);
+
+	pa = load_profile(src);
+	pb = load_profile(dst);
+	ck_assert(!kvmexit_profile_meta(pa)->has_kvmexit);
+	ck_assert(kvmexit_profile_meta(pb)->has_kvmexit);
+	ck_assert_int_eq(kvmexit_profile_rate_span(pa, &sa), 0);
+	ck_assert_int_eq(kvmexit_profile_rate_span(pb, &sb), 0);
+	ck_assert_int_eq(sa.basis, KVMEXIT_RATE_EXIT_SPAN);
+	ck_assert_int_eq(sb.basis, KVMEXIT_RATE_EXIT_SPAN);
+	ck_assert_uint_gt(sa.span_ns, 0);
+	ck_assert_uint_eq(sa.span_ns, sb.span_ns);
+	ck_assert_uint_eq(sa.first_exit_ns, sb.first_exit_ns);
+	ck_assert_uint_eq(sa.window_ns, 0);	/* perf keeps no window */
+	ck_assert_uint_eq(sb.window_ns, c.last - c.first + 3000000000ull);
+
+	ck_assert_int_eq(kvmexit_diff_new(pa, pb, NULL, &d, err, sizeof(err)), 0);
+	ck_assert(kvmexit_diff_summary(d)->has_rates);
+	nw = kvmexit_diff_warnings(d, &w);
+	for (size_t i = 0; i < nw; i++)
+		ck_assert_msg(w[i].code != KVMEXIT_DIFF_W_RATE_BASIS, "%s", w[i].message);
+	n = kvmexit_diff_rows(d, &rows);
+	ck_assert_uint_eq(n, 8);		/* lab-fixtures.md: 8 reasons */
+	for (size_t i = 0; i < n; i++) {
+		ck_assert(rows[i].has_rate);
+		ck_assert_uint_eq(rows[i].count_a, rows[i].count_b);
+		ck_assert(rows[i].rate_a == rows[i].rate_b);
+		ck_assert(rows[i].rate_a == rows[i].count_a / (sa.span_ns / 1e9));
+	}
+	kvmexit_diff_free(d);
+	kvmexit_profile_free(pa);
+	kvmexit_profile_free(pb);
+	free(fexit);
+	free(fentry);
+	unlink(dst);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("capture-write");
@@ -917,6 +1019,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_killed);
 	tcase_add_test(tc, test_disk_full);
 	tcase_add_test(tc, test_gen_capture);
+	tcase_add_test(tc, test_same_exits_two_ways);
 	tcase_add_loop_test(tc, test_read_round_trip, 0, KX_ARRAY_SIZE(read_gens));
 	suite_add_tcase(s, tc);
 	if (perf) {
