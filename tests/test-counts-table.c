@@ -234,6 +234,53 @@ START_TEST(write_and_read_back)
 }
 END_TEST
 
+/*
+ * A sampled profile's table keeps its rate basis: "# exit_span:" beside
+ * the window ("# duration:"), so the table's rates are the capture's.
+ */
+START_TEST(exit_span_round_trip)
+{
+	struct kvmexit_meta meta = {
+		.isa = KVMEXIT_ISA_VMX, .has_kvmexit = true,
+		.start_ns = 1000, .end_ns = 3000001000ull,
+	};
+	struct kvmexit_event ev = { .type = KVMEXIT_EV_EXIT, .pid = 1, .tid = 2 };
+	struct kvmexit_rate_span span = { .sz = sizeof(span) };
+	struct kvmexit_profile *p, *q;
+	struct kvmexit_meta m2;
+	char err[256], path[] = "/tmp/kx-counts-XXXXXX", buf[1024];
+	int fd = mkstemp(path);
+	FILE *f;
+	size_t n;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(kvmexit_profile_new(&all, &p), 0);
+	kvmexit_profile_set_meta(p, &meta);
+	ev.exit = (struct kvmexit_exit){ .isa = KVMEXIT_ISA_VMX, .exit_reason = 12 };
+	for (int i = 0; i < 3; i++) {
+		ev.time = 500000000ull + i * 250000000ull;	/* 0.25 s apart: span 0.5 s */
+		ck_assert_int_eq(kvmexit_profile_add_event(p, &ev), 0);
+	}
+	ck_assert_int_eq(kvmexit_counts_table_write(p, fd), 0);
+	close(fd);
+	f = fopen(path, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	ck_assert_msg(strstr(buf, "# duration: 3.000000000\n# exit_span: 0.500000000\n"), "%s", buf);
+	ck_assert_int_eq(kvmexit_profile_new(&all, &q), 0);
+	ck_assert_int_eq(kx_counts_table_read(path, q, &m2, err, sizeof(err)), 0);
+	kvmexit_profile_set_meta(q, &m2);
+	ck_assert_int_eq(kvmexit_profile_rate_span(q, &span), 0);
+	ck_assert_int_eq(span.basis, KVMEXIT_RATE_EXIT_SPAN);
+	ck_assert_uint_eq(span.span_ns, 500000000ull);
+	ck_assert_uint_eq(span.window_ns, 3000000000ull);
+	unlink(path);
+	kvmexit_profile_free(p);
+	kvmexit_profile_free(q);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("counts-table");
@@ -245,6 +292,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, read_path_errors);
 	tcase_add_test(tc, sniff);
 	tcase_add_test(tc, write_and_read_back);
+	tcase_add_test(tc, exit_span_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }
