@@ -596,9 +596,12 @@ KVMEXIT_API int kvmexit_vmx_flags_str(uint32_t exit_reason, char *buf,
  *                        2 write, 3 fetch, 0 none; PRESENT bit 4, RSVD
  *                        bit 5, the latter for SVM only)
  *   SVM msr              VALID | 0 (rdmsr) or VALID | 1 (wrmsr)
+ *   VMX, any reason      DETAIL_FAILED_ENTRY when exit_reason has bit 31
+ *                        (a failed VM entry; the other fields mean nothing)
  * Keys never change meaning once released: add bits, never reuse them.
  */
 #define DETAIL_VALID		(1u << 16)
+#define DETAIL_FAILED_ENTRY	(DETAIL_VALID | (1u << 30))
 #define DETAIL_IO_IN		(1u << 17)
 #define DETAIL_MEM_PRESENT	(1u << 4)
 #define DETAIL_MEM_RSVD		(1u << 5)
@@ -793,8 +796,9 @@ KVMEXIT_API uint32_t kvmexit_exit_detail(const struct kvmexit_exit *e)
 	if (!e)
 		return 0;
 	if (e->isa == KVMEXIT_ISA_VMX) {
+		/* Shown as the kernel's flag printing does: FAILED_VMENTRY. */
 		if (e->exit_reason & KVMEXIT_VMX_FLAG_FAILED_VMENTRY)
-			return 0;
+			return DETAIL_FAILED_ENTRY;
 		switch (kvmexit_vmx_basic(e->exit_reason)) {
 		case VMX_EXCEPTION_NMI:
 			return vmx_exception_key(e);
@@ -850,6 +854,10 @@ static bool name_key(struct out *o, enum kvmexit_isa isa, uint32_t code,
 		     uint32_t key)
 {
 	if (isa == KVMEXIT_ISA_VMX) {
+		if (key == DETAIL_FAILED_ENTRY) {
+			out_printf(o, "FAILED_VMENTRY");
+			return true;
+		}
 		switch (code) {
 		case VMX_EXCEPTION_NMI:
 			name_exception(o, key);
@@ -985,8 +993,10 @@ static void describe_vmx(struct out *o, const struct kvmexit_exit *e)
 {
 	uint64_t q = e->info1;
 
-	if (e->exit_reason & KVMEXIT_VMX_FLAG_FAILED_VMENTRY)
+	if (e->exit_reason & KVMEXIT_VMX_FLAG_FAILED_VMENTRY) {
+		out_printf(o, "FAILED_VMENTRY");
 		return;
+	}
 	switch (kvmexit_vmx_basic(e->exit_reason)) {
 	case VMX_EXCEPTION_NMI:
 		describe_vmx_exception(o, e);

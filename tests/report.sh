@@ -15,7 +15,7 @@ if [ ! -x "$gen" ]; then
 	exit 0
 fi
 
-echo "1..26"
+echo "1..27"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
@@ -264,3 +264,12 @@ check "--help names the difference from perf kvm stat" "1" \
 check "stock perf capture: rates over its exits, no window" \
 	"rates over 14.1ms, the exits' span (first to last kvm_exit); recording window unknown" \
 	"$("$kx" report "$lab/lab-npt1.perf.data" | grep '^rates over')"
+
+# 27: a failed VM entry (VMX exit reason bit 31) is named, not folded away.
+"$gen" --isa vmx --layout 6.1 --pairs 8 --pattern "0x80000021:1:500,12:3:1000" \
+	--data-dir "$src/tests/data" -f -o "$tmp/fe.data" >/dev/null
+check "failed VM entries: a header line, and the detail FAILED_VMENTRY" \
+"failed     2 VM entries failed (FAILED_VMENTRY, bit 31 of the exit reason): --detail shows them as REASON/FAILED_VMENTRY
+INVALID_STATE,FAILED_VMENTRY,2" \
+"$("$kx" report "$tmp/fe.data" | grep '^failed')
+$("$kx" report --detail --csv "$tmp/fe.data" | grep INVALID_STATE | cut -d, -f3,4,7)"

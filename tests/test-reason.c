@@ -593,8 +593,12 @@ START_TEST(test_detail_vmx_exception)
 		{ VMX, 0, 0, 0, 0x8000031f, 0, "vector31", "vector31" },
 		{ VMX, 0, 0, 0, 0x80000020, 0, "type0:vector32", "type0:vector32" },
 		{ VMX, 0, 0, 0, 0x0000030e, 0, "", "" },	/* not valid */
-		/* a failed VM entry has no details, whatever the fields say */
-		{ VMX, 0x80000021, 3, 0, 0x80000306, 0, "", "" },
+		/*
+		 * a failed VM entry is named as the kernel's flags print it,
+		 * whatever the fields say, for any basic reason
+		 */
+		{ VMX, 0x80000021, 3, 0, 0x80000306, 0, "FAILED_VMENTRY", "FAILED_VMENTRY" },
+		{ VMX, 0x80000000 | 28, 3, 0, 0, 0, "FAILED_VMENTRY", "FAILED_VMENTRY" },
 	};
 	uint32_t pf, gp;
 	size_t i;

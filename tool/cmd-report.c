@@ -352,6 +352,31 @@ static void print_rates_line(const struct kvmexit_rate_span *s)
 	}
 }
 
+/*
+ * VMX exits with the failed-VM-entry bit (31) count under their basic
+ * reason (INVALID_STATE, MSR_LOAD_FAIL...); their detail says FAILED_VMENTRY,
+ * as the kernel's flag printing does.  Name them in the header.
+ */
+static void print_failed_entries(const struct report *r)
+{
+	struct kvmexit_stat *st;
+	uint64_t failed = 0;
+	char name[32];
+	int n = kvmexit_profile_stats(r->prof, KVMEXIT_GROUP_DETAIL, &st);
+
+	for (int i = 0; i < n; i++)
+		if (st[i].isa == KVMEXIT_ISA_VMX && st[i].detail &&
+		    kvmexit_detail_name(st[i].isa, st[i].reason, st[i].detail, name,
+					sizeof(name)) > 0 && !strcmp(name, "FAILED_VMENTRY"))
+			failed += st[i].count;
+	if (n > 0)
+		kvmexit_stats_free(st);
+	if (failed)
+		printf("failed     %" PRIu64 " VM entr%s failed (FAILED_VMENTRY, bit 31 of the "
+		       "exit reason): --detail shows them as REASON/FAILED_VMENTRY\n", failed,
+		       failed == 1 ? "y" : "ies");
+}
+
 static void print_header(const struct report *r, const struct kvmexit_meta *m)
 {
 	const struct kvmexit_profile_totals *t = &r->t;
@@ -388,6 +413,7 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 		       t->nr_pids, t->nr_pids == 1 ? "" : "es");
 	}
 	printf("lost       %" PRIu64 " records\n", t->lost);
+	print_failed_entries(r);
 	if (r->pid >= 0 || r->vcpu >= 0 || r->reason) {
 		printf("filter    ");
 		if (r->pid >= 0)
