@@ -258,7 +258,7 @@ $("$kx" report --json "$tmp/sd.data" | awk -F'[:,]' '/"avg"/ && a == "" { a = $2
 
 # 25: the one difference from perf kvm stat's totals is named in --help.
 check "--help names the difference from perf kvm stat" "1" \
-	"$("$kx" report --help | tr '\n' ' ' | grep -c 'Unlike perf kvm stat, a *vCPU.s last exit with no kvm_entry after it is counted')"
+	"$("$kx" report --help | tr '\n' ' ' | grep -c 'Unlike perf kvm stat, a *vCPU.s last exit with no kvm_entry after it is counted (untimed), and *so are exits before a thread.s first kvm_entry')"
 
 # 26: a stock perf capture records no window: rates over its exits, window unknown.
 check "stock perf capture: rates over its exits, no window" \

@@ -72,7 +72,7 @@ static void usage(FILE *out, const char *prog)
 		"  --threads N             read each large capture on N threads\n"
 		"                          (default: one per CPU; 1: one)\n"
 		"  -h, --help              this help\n\n"
-		"Exit status: 0, 1 when --fail-on-increase is exceeded, 2 on errors.\n"
+		"Exit status: 0, 1 when the increase is exceeded, 2 on errors.\n"
 		"See kvmexit-diff(1).\n", prog);
 }
 

@@ -85,7 +85,9 @@ static void usage(FILE *out)
 		"\n"
 		"Rates are over the span of the exits, first to last kvm_exit (inputs\n"
 		"without exit times: their recording window).  Unlike perf kvm stat, a\n"
-		"vCPU's last exit with no kvm_entry after it is counted (untimed).\n"
+		"vCPU's last exit with no kvm_entry after it is counted (untimed), and\n"
+		"so are exits before a thread's first kvm_entry: totals can exceed\n"
+		"perf's by one or two exits per vCPU.\n"
 		"\n"
 		"Exit status: 0 ok, 1 the input could not be read, 2 usage error.\n");
 }
