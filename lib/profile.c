@@ -225,6 +225,7 @@ enum first_event {
 	FIRST_NONE,			/* not a part profile */
 	FIRST_EXIT,
 	FIRST_ENTRY,			/* at first_time */
+	FIRST_OTHER,			/* only other events so far (others_first) */
 };
 
 /* A vCPU thread: its pending exit, and the cells it has counted into. */
@@ -238,6 +239,8 @@ struct thread {
 	uint8_t first;			/* enum first_event */
 	bool lost_first;		/* a lost record came before its first event */
 	bool entry_kept;		/* FIRST_ENTRY: of the pid and vCPU filtered on */
+	uint32_t others_first;		/* kept other events before its first exit,
+					 * entry or lost record (part profiles) */
 	uint64_t first_time;
 };
 
@@ -646,6 +649,20 @@ OWN_FRAME int count_filtered(struct kvmexit_profile *p, const struct kvmexit_eve
 }
 
 /*
+ * A part profile's thread made by other events (FIRST_OTHER) shows how it
+ * really begins: by this exit or entry.
+ */
+RARE void first_seen(struct kvmexit_profile *p, struct thread *th, enum first_event first,
+		     const struct kvmexit_event *ev)
+{
+	th->first = (uint8_t)first;
+	th->first_time = ev->time;
+	th->lost_first = p->seen_lost;
+	th->entry_kept = (p->opts.pid < 0 || ev->pid == p->opts.pid) &&
+			 (p->opts.vcpu < 0 || ev->vcpu == (uint32_t)p->opts.vcpu);
+}
+
+/*
  * An exit of thread th: ends th's pending exit (untimed), and counts this
  * one if the filters want it.  x is ev's exit, with its ISA known.
  */
@@ -656,6 +673,8 @@ HOT int count_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev,
 	uint32_t reason = isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(x->exit_reason) :
 						  x->exit_reason;
 
+	if (__builtin_expect(th->first == FIRST_OTHER, 0))
+		first_seen(p, th, FIRST_EXIT, ev);
 	if (th->pending) {
 		p->t.unpaired++;
 		th->pending = NULL;
@@ -664,6 +683,7 @@ HOT int count_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev,
 		return count_filtered(p, ev, x, th, detail);
 	return count_wanted(p, ev, x, th, key_reason(isa, reason), detail);
 }
+
 
 /* An exit whose thread is past the tid cache, or new. */
 OWN_FRAME int count_exit_thread(struct kvmexit_profile *p, const struct kvmexit_event *ev,
@@ -757,6 +777,8 @@ OWN_FRAME int add_entry_thread(struct kvmexit_profile *p, const struct kvmexit_e
 {
 	struct thread *th = thread_lookup(p, ev->tid);
 
+	if (th && th->first == FIRST_OTHER)
+		first_seen(p, th, FIRST_ENTRY, ev);
 	if (th)
 		return time_pending(th, ev->time);
 	if (p->part) {
@@ -796,6 +818,8 @@ OWN_FRAME int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *e
 		p->t.entries++;
 	if (__builtin_expect(!th, 0))
 		return add_entry_thread(p, ev);
+	if (__builtin_expect(th->first == FIRST_OTHER, 0))
+		first_seen(p, th, FIRST_ENTRY, ev);
 	return time_pending(th, ev->time);
 }
 
@@ -812,6 +836,33 @@ OWN_FRAME int add_lost(struct kvmexit_profile *p, const struct kvmexit_event *ev
 	return 0;
 }
 
+/*
+ * With a vCPU or reason filter, other events (kvm_pio, kvm_mmio, kvm_msr,
+ * kvm_userspace_exit carry no vCPU or reason) are kept when they come while
+ * a kept exit of their thread is pending: they belong to its handling.  A
+ * part profile keeps count of those of a thread it has not seen otherwise
+ * (before any lost record), for kx_profile_merge() to settle.
+ */
+RARE int add_other_kept(struct kvmexit_profile *p, const struct kvmexit_event *ev)
+{
+	struct thread *th = thread_lookup(p, ev->tid);
+
+	if (th) {
+		if (th->pending)
+			p->t.other_events++;
+		else if (th->first == FIRST_OTHER && !p->seen_lost)
+			th->others_first++;
+		return 0;
+	}
+	if (!p->part || p->seen_lost)
+		return 0;
+	th = thread_new(p, ev->tid, FIRST_OTHER, 0);
+	if (!th)
+		return -ENOMEM;
+	th->others_first = 1;
+	return 0;
+}
+
 OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	switch (ev->type) {
@@ -820,8 +871,11 @@ OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *e
 	case KVMEXIT_EV_MMIO:
 	case KVMEXIT_EV_MSR:
 		p->t.events++;
-		if (p->opts.pid < 0 || ev->pid == p->opts.pid)
-			p->t.other_events++;
+		if (p->opts.pid >= 0 && ev->pid != p->opts.pid)
+			return 0;
+		if (p->opts.vcpu >= 0 || p->opts.has_reason || p->reason_name)
+			return add_other_kept(p, ev);
+		p->t.other_events++;
 		return 0;
 	default:
 		return -EINVAL;
@@ -984,6 +1038,10 @@ static int merge_pending(struct kvmexit_profile *dst, const struct kvmexit_profi
 		if (!c)
 			continue;
 		s = thread_of(src, th->tid);
+		if (s)
+			dst->t.other_events += s->others_first;	/* of this exit */
+		if (s && s->first == FIRST_OTHER)
+			s = NULL;		/* no exit or entry in src */
 		if (!s && !src->seen_lost)
 			continue;		/* still pending */
 		th->pending = NULL;
@@ -1037,8 +1095,11 @@ static int merge_threads(struct kvmexit_profile *dst, const struct kvmexit_profi
 	for (size_t i = 0; i < src->nr_threads; i++) {
 		const struct thread *s = &src->threads[i];
 		const struct cell *sc = s->pending;
-		struct thread *th = thread_lookup(dst, s->tid);
+		struct thread *th;
 
+		if (s->first == FIRST_OTHER)
+			continue;		/* src saw no exit or entry of it */
+		th = thread_lookup(dst, s->tid);
 		if (!th)
 			th = thread_new(dst, s->tid, FIRST_NONE, 0);
 		if (!th)

@@ -213,6 +213,8 @@ static void same_stat(const struct kvmexit_stat *a, const struct kvmexit_stat *b
 	SAME(time_max, what);
 	SAME(time_p50, what);
 	SAME(time_p99, what);
+	SAME(time_avg, what);
+	SAME(time_stddev, what);
 }
 
 static void same_totals(const struct kvmexit_profile_totals *a,

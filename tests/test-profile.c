@@ -678,6 +678,73 @@ START_TEST(test_opts)
 }
 END_TEST
 
+static void pio(uint64_t t, int tid)
+{
+	struct kvmexit_event ev = {
+		.type = KVMEXIT_EV_PIO, .time = t, .pid = 1, .tid = tid,
+	};
+
+	ck_assert_int_eq(kvmexit_profile_add_event(prof, &ev), 0);
+}
+
+/*
+ * Filters apply to every count of the totals: vCPU 1 (tid 101) of two,
+ * each with an IO exit, its kvm_pio and its entry, then a HLT.  Other
+ * events carry no vCPU or reason: they count with the kept exit they
+ * come after.  Rates stay over the whole input's exits (1000 to 4000).
+ */
+static void two_vcpus(void)
+{
+	ex(1000, 100, 30);
+	pio(1010, 100);
+	en(1100, 100);
+	ex(2000, 101, 30);
+	pio(2010, 101);
+	en(2100, 101);
+	ex(3000, 101, HLT);
+	en(3100, 101);
+	ex(4000, 100, HLT);
+	en(4100, 100);
+}
+
+START_TEST(test_filtered_totals)
+{
+	struct kvmexit_profile_opts o = all;
+	struct kvmexit_profile_totals t;
+
+	o.has_vcpu = true;
+	o.vcpu = 1;
+	setup_opts(&o);
+	two_vcpus();
+	kvmexit_profile_totals(prof, &t);
+	ck_assert_uint_eq(t.events, 10);
+	ck_assert_uint_eq(t.exits, 2);
+	ck_assert_uint_eq(t.entries, 2);
+	ck_assert_uint_eq(t.other_events, 1);
+	ck_assert_uint_eq(t.timed, 2);
+	ck_assert_uint_eq(t.duration_ns, 3000);
+	kvmexit_profile_free(prof);
+
+	o = all;
+	o.reason_name = "HLT";
+	setup_opts(&o);
+	two_vcpus();
+	kvmexit_profile_totals(prof, &t);
+	ck_assert_uint_eq(t.exits, 2);
+	ck_assert_uint_eq(t.entries, 2);	/* those that end a HLT */
+	ck_assert_uint_eq(t.other_events, 0);	/* the kvm_pio follow IO exits */
+	kvmexit_profile_free(prof);
+
+	o.reason_name = "IO_INSTRUCTION";
+	setup_opts(&o);
+	two_vcpus();
+	kvmexit_profile_totals(prof, &t);
+	ck_assert_uint_eq(t.exits, 2);
+	ck_assert_uint_eq(t.entries, 2);
+	ck_assert_uint_eq(t.other_events, 2);
+}
+END_TEST
+
 static Suite *profile_suite(void)
 {
 	Suite *s = suite_create("profile");
@@ -702,6 +769,7 @@ static Suite *profile_suite(void)
 
 	tcase_add_checked_fixture(tf, NULL, teardown);
 	tcase_add_test(tf, test_filter_pid);
+	tcase_add_test(tf, test_filtered_totals);
 	tcase_add_test(tf, test_filter_vcpu);
 	tcase_add_test(tf, test_filter_reason);
 	tcase_add_test(tf, test_filter_reason_name);
