@@ -426,12 +426,16 @@ KVMEXIT_API int kvmexit_profile_load(const char *path,
 struct kvmexit_profile_totals {
 	uint64_t events;		/* events fed (lost records aside), before filters */
 	uint64_t exits;			/* kvm_exit events counted (after filters) */
-	uint64_t entries;		/* kvm_entry events seen */
+	uint64_t entries;		/* kvm_entry events seen (after pid and vCPU
+					 * filters; with a reason filter, those
+					 * that follow a kept exit) */
 	uint64_t timed;			/* exits paired with their kvm_entry */
 	uint64_t dropped_pairs;		/* pairs dropped across lost records */
 	uint64_t unpaired;		/* exits followed by another exit, untimed */
 	uint64_t lost;			/* records lost: of lost records, else the meta's */
-	uint64_t other_events;		/* pio, mmio, msr, userspace exits */
+	uint64_t other_events;		/* pio, mmio, msr, userspace exits; with a
+					 * vCPU or reason filter, those while a
+					 * kept exit awaits its entry */
 	uint64_t time_total_ns;		/* sum of exit-handling times */
 	uint64_t first_ns, last_ns;	/* event times seen */
 	uint64_t duration_ns;		/* the span rates are taken over, see
