@@ -361,7 +361,7 @@ static void print_rates_line(const struct kvmexit_rate_span *s)
  */
 static void print_failed_entries(const struct report *r)
 {
-	struct kvmexit_stat *st;
+	struct kvmexit_stat *st = NULL;
 	uint64_t failed = 0;
 	char name[32];
 	int n = kvmexit_profile_stats(r->prof, KVMEXIT_GROUP_DETAIL, &st);
@@ -371,8 +371,7 @@ static void print_failed_entries(const struct report *r)
 		    kvmexit_detail_name(st[i].isa, st[i].reason, st[i].detail, name,
 					sizeof(name)) > 0 && !strcmp(name, "FAILED_VMENTRY"))
 			failed += st[i].count;
-	if (n > 0)
-		kvmexit_stats_free(st);
+	kvmexit_stats_free(st);
 	if (failed)
 		printf("failed     %" PRIu64 " VM entr%s failed (FAILED_VMENTRY, bit 31 of the "
 		       "exit reason): --detail shows them as REASON/FAILED_VMENTRY\n", failed,
