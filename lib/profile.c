@@ -648,6 +648,13 @@ OWN_FRAME int count_filtered(struct kvmexit_profile *p, const struct kvmexit_eve
 	return count_wanted(p, ev, x, th, key_reason(isa, reason), detail);
 }
 
+/* Whether an event is of the pid and vCPU filtered on (kvm_entry has both). */
+static inline bool ids_wanted(const struct kvmexit_profile *p, const struct kvmexit_event *ev)
+{
+	return (p->opts.pid < 0 || ev->pid == p->opts.pid) &&
+	       (p->opts.vcpu < 0 || ev->vcpu == (uint32_t)p->opts.vcpu);
+}
+
 /*
  * A part profile's thread made by other events (FIRST_OTHER) shows how it
  * really begins: by this exit or entry.
@@ -658,8 +665,7 @@ RARE void first_seen(struct kvmexit_profile *p, struct thread *th, enum first_ev
 	th->first = (uint8_t)first;
 	th->first_time = ev->time;
 	th->lost_first = p->seen_lost;
-	th->entry_kept = (p->opts.pid < 0 || ev->pid == p->opts.pid) &&
-			 (p->opts.vcpu < 0 || ev->vcpu == (uint32_t)p->opts.vcpu);
+	th->entry_kept = ids_wanted(p, ev);
 }
 
 /*
@@ -683,7 +689,6 @@ HOT int count_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev,
 		return count_filtered(p, ev, x, th, detail);
 	return count_wanted(p, ev, x, th, key_reason(isa, reason), detail);
 }
-
 
 /* An exit whose thread is past the tid cache, or new. */
 OWN_FRAME int count_exit_thread(struct kvmexit_profile *p, const struct kvmexit_event *ev,
@@ -785,8 +790,7 @@ OWN_FRAME int add_entry_thread(struct kvmexit_profile *p, const struct kvmexit_e
 		th = thread_new(p, ev->tid, FIRST_ENTRY, ev->time);
 		if (!th)
 			return -ENOMEM;
-		th->entry_kept = (p->opts.pid < 0 || ev->pid == p->opts.pid) &&
-				 (p->opts.vcpu < 0 || ev->vcpu == (uint32_t)p->opts.vcpu);
+		th->entry_kept = ids_wanted(p, ev);
 	}
 	return 0;
 }
@@ -800,9 +804,7 @@ RARE bool entry_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev
 {
 	const struct thread *th;
 
-	if (p->opts.pid >= 0 && ev->pid != p->opts.pid)
-		return false;
-	if (p->opts.vcpu >= 0 && ev->vcpu != (uint32_t)p->opts.vcpu)
+	if (!ids_wanted(p, ev))
 		return false;
 	if (!p->opts.has_reason && !p->reason_name)
 		return true;
