@@ -679,8 +679,6 @@ HOT int count_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev,
 	uint32_t reason = isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(x->exit_reason) :
 						  x->exit_reason;
 
-	if (__builtin_expect(th->first == FIRST_OTHER, 0))
-		first_seen(p, th, FIRST_EXIT, ev);
 	if (th->pending) {
 		p->t.unpaired++;
 		th->pending = NULL;
@@ -696,6 +694,8 @@ OWN_FRAME int count_exit_thread(struct kvmexit_profile *p, const struct kvmexit_
 {
 	struct thread *th = thread_lookup(p, ev->tid);
 
+	if (th && th->first == FIRST_OTHER)
+		first_seen(p, th, FIRST_EXIT, ev);
 	if (!th) {
 		th = thread_new(p, ev->tid, FIRST_EXIT, ev->time);
 		if (!th)
@@ -820,8 +820,6 @@ OWN_FRAME int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *e
 		p->t.entries++;
 	if (__builtin_expect(!th, 0))
 		return add_entry_thread(p, ev);
-	if (__builtin_expect(th->first == FIRST_OTHER, 0))
-		first_seen(p, th, FIRST_ENTRY, ev);
 	return time_pending(th, ev->time);
 }
 
@@ -843,11 +841,13 @@ OWN_FRAME int add_lost(struct kvmexit_profile *p, const struct kvmexit_event *ev
  * kvm_userspace_exit carry no vCPU or reason) are kept when they come while
  * a kept exit of their thread is pending: they belong to its handling.  A
  * part profile keeps count of those of a thread it has not seen otherwise
- * (before any lost record), for kx_profile_merge() to settle.
+ * (before any lost record), for kx_profile_merge() to settle.  Such a
+ * FIRST_OTHER thread stays out of the tid cache, so that only the rare
+ * paths (count_exit_thread(), add_entry_thread()) need to see it begin.
  */
 RARE int add_other_kept(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
-	struct thread *th = thread_lookup(p, ev->tid);
+	struct thread *th = (struct thread *)thread_of(p, ev->tid);
 
 	if (th) {
 		if (th->pending)
@@ -862,6 +862,7 @@ RARE int add_other_kept(struct kvmexit_profile *p, const struct kvmexit_event *e
 	if (!th)
 		return -ENOMEM;
 	th->others_first = 1;
+	p->tid_cache[(uint32_t)ev->tid % 64].idx = 0;
 	return 0;
 }
 
