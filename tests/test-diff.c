@@ -250,6 +250,103 @@ START_TEST(summary_and_shadow_signature)
 }
 END_TEST
 
+/*
+ * Verdicts rest on significant changes only: npf 5 -> 0 and one PF excp,
+ * both runs labelled npt=1, is noise: no signature, no top rows, nothing
+ * significant.  400 #PF and INVLPG exits in B against 206 npf in A are a
+ * signature, and B says npt=1: a mislabelled-run warning.  Both are counts over
+ * a window (the same basis): rates.
+ */
+START_TEST(verdicts_need_significance)
+{
+	static const struct cnt na[] = { S(0x400, 5), S(0x72, 50) };
+	static const struct cnt nb[] = { S(0x4e, 1), S(0x72, 52) };
+	static const struct cnt ta[] = { S(0x400, 206), S(0x72, 50) };
+	static const struct cnt sb[] = { S(0x4e, 400), S(0x79, 400), S(0x72, 50) };
+	struct kvmexit_profile *a = mk(na, 2, "AuthenticAMD", "npt", "1", 1);
+	struct kvmexit_profile *t = mk(ta, 2, "AuthenticAMD", "npt", "1", 1);
+	struct kvmexit_profile *b = mk(nb, 2, "AuthenticAMD", "npt", "1", 1);
+	struct kvmexit_profile *c = mk(sb, 3, "AuthenticAMD", "npt", "1", 1);
+	struct kvmexit_diff *d = diff_of(a, b, NULL);
+	const struct kvmexit_diff_summary *s = kvmexit_diff_summary(d);
+	const struct kvmexit_diff_warning *w;
+	size_t nw;
+
+	ck_assert_int_eq(s->paging.shadow_side, 0);
+	ck_assert(!s->paging.pf_significant && !s->paging.tdp_faults_significant);
+	ck_assert_uint_eq(s->nr_top, 0);
+	ck_assert_uint_eq(s->nr_significant, 0);
+	ck_assert(!s->total_significant);
+	ck_assert(s->has_rates);
+	ck_assert_int_eq(s->basis_a, KVMEXIT_RATE_WINDOW);
+	ck_assert_uint_eq(kvmexit_diff_warnings(d, &w), 0);
+	kvmexit_diff_free(d);
+
+	d = diff_of(t, c, NULL);
+	s = kvmexit_diff_summary(d);
+	ck_assert_int_eq(s->paging.shadow_side, 'B');
+	ck_assert(s->paging.pf_significant && s->paging.invlpg_significant);
+	ck_assert(s->paging.tdp_faults_significant);
+	ck_assert_uint_eq(s->nr_significant, 3);	/* PF excp, invlpg, npf */
+	ck_assert_uint_eq(s->nr_top, 3);
+	nw = kvmexit_diff_warnings(d, &w);
+	ck_assert_uint_ge(nw, 1);
+	ck_assert_int_eq(w[nw - 1].code, KVMEXIT_DIFF_W_MISLABELLED);
+	ck_assert_int_eq(w[nw - 1].side, 'B');
+	ck_assert_str_eq(w[nw - 1].message, "B's exits show shadow paging but its metadata says "
+			 "npt=1: the run was probably mislabelled");
+	kvmexit_diff_free(d);
+	kvmexit_profile_free(a);
+	kvmexit_profile_free(b);
+	kvmexit_profile_free(c);
+	kvmexit_profile_free(t);
+}
+END_TEST
+
+/*
+ * Rates on different bases: a profile of timed exits (over its exits'
+ * span) against counts over a window: no rates, a warning, and
+ * normalising by duration is refused.
+ */
+START_TEST(rate_bases_differ)
+{
+	static const struct cnt ca[] = { V(HLT, 10) };
+	struct kvmexit_profile *a = mk(ca, 1, "GenuineIntel", NULL, NULL, 2);
+	struct kvmexit_profile *b;
+	struct kvmexit_event ev = { .type = KVMEXIT_EV_EXIT, .pid = 1, .tid = 2 };
+	struct kvmexit_diff_opts o = { .sz = sizeof(o), .normalize = KVMEXIT_DIFF_NORM_DURATION };
+	const struct kvmexit_diff_warning *w;
+	const struct kvmexit_diff_row *rows;
+	struct kvmexit_diff *d;
+	char err[256];
+	size_t nw;
+
+	ck_assert_int_eq(kvmexit_profile_new(&all, &b), 0);
+	ev.exit = (struct kvmexit_exit){ .isa = KVMEXIT_ISA_VMX, .exit_reason = HLT };
+	for (int i = 0; i < 10; i++) {
+		ev.time = 1000 + (uint64_t)i * 100000000;
+		ck_assert_int_eq(kvmexit_profile_add_event(b, &ev), 0);
+	}
+	d = diff_of(a, b, NULL);
+	ck_assert(!kvmexit_diff_summary(d)->has_rates);
+	ck_assert_int_eq(kvmexit_diff_summary(d)->basis_a, KVMEXIT_RATE_WINDOW);
+	ck_assert_int_eq(kvmexit_diff_summary(d)->basis_b, KVMEXIT_RATE_EXIT_SPAN);
+	ck_close(kvmexit_diff_summary(d)->duration_b, 0.9);
+	ck_assert_uint_eq(kvmexit_diff_rows(d, &rows), 1);
+	ck_assert(!rows[0].has_rate);
+	nw = kvmexit_diff_warnings(d, &w);
+	ck_assert_uint_eq(nw, 2);	/* B has no kvm_entry events; the bases */
+	ck_assert_int_eq(w[1].code, KVMEXIT_DIFF_W_RATE_BASIS);
+	kvmexit_diff_free(d);
+	ck_assert_int_eq(kvmexit_diff_new(a, b, &o, &d, err, sizeof(err)), -KVMEXIT_EMISMATCH);
+	ck_assert_str_eq(err, "cannot normalise by duration: A's rates are over its declared "
+			 "duration, B's over its exits (first to last); use --normalize total "
+			 "or a reason");
+	kvmexit_profile_free(a);
+	kvmexit_profile_free(b);
+}
+END_TEST
+
 /* Details from real exits: #PF intercepts and CR3 writes are exact. */
 START_TEST(shadow_signature_with_details)
 {
@@ -603,6 +700,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, rows_every_column);
 	tcase_add_test(tc, summary_and_shadow_signature);
 	tcase_add_test(tc, shadow_signature_with_details);
+	tcase_add_test(tc, verdicts_need_significance);
+	tcase_add_test(tc, rate_bases_differ);
 	tcase_add_test(tc, sort_orders);
 	tcase_add_test(tc, min_count_and_top);
 	tcase_add_test(tc, normalisations);
