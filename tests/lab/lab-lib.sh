@@ -25,6 +25,7 @@ lab_emit()
 
 # The machine's kvm module (build-initramfs -M put exactly one in) and its
 # nested-paging parameter: kvm_intel and ept on Intel, kvm_amd and npt on AMD.
+# shellcheck disable=SC2034 # LAB_TDP is for the payloads
 if [ -f $LAB_MODULES/kvm-intel.ko ]; then
 	LAB_KVM=kvm_intel LAB_TDP=ept LAB_KVM_DEPS="irqbypass kvm"
 else

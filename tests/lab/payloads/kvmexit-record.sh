@@ -19,7 +19,7 @@
 #                                ept, eptad, unrestricted_guest too)
 # On Intel the names say ept: ept1-*, ept0-*, ept.data, ept-big.data,
 # ept-count.data (shadow*.data as on AMD).  With LAB_PERF=1 and perf in the
-# image, stock `perf record -e kvm:kvm_exit -e kvm:kvm_entry -e kvm:kvm_pio`
+# image, stock `perf record -B -N -e kvm:kvm_exit -e kvm:kvm_entry -e kvm:kvm_pio`
 # records the size 1 sampled run as well (around kvmexit record):
 # M-rec.perf.data.  (Under emulation perf's start costs seconds, so only
 # that one.)
@@ -58,7 +58,9 @@ record()
 	t0=$(lab_uptime)
 	if [ "$trace" = 1 ] && [ "$use_perf" = 1 ] && [ "${base#*-}" = rec ]; then
 		# shellcheck disable=SC2086 # $opts is a word list
-		perf record -q -o "$base.perf.data" -e kvm:kvm_exit -e kvm:kvm_entry \
+		# No build ids: collecting and caching them costs emulated seconds
+		# and tracepoint counts need none.
+		perf record -q -B -N -o "$base.perf.data" -e kvm:kvm_exit -e kvm:kvm_entry \
 			-e kvm:kvm_pio -- kvmexit record $opts -q -o "$capture" -- \
 			kvmexit-guest "$@" > "$base.summary" 2> "$base.record.log"
 	else
