@@ -222,6 +222,9 @@ struct kvmexit_event {
  *                      + "-rsvd" for reserved-bit faults, KVM's MMIO path)
  *  SVM io              in/out and port, as for VMX (same keys)
  *  SVM msr             rdmsr, wrmsr
+ *  VMX EXCEPTION_NMI,  other: the rest of the reason, in counting captures
+ *  VMX CR_ACCESS       (kvmexit record --count counts #PF and mov-to-cr3 and
+ *                      mov-from-cr3 apart from it)
  * kvmexit_detail_name() prints a key no decoder makes as "0x%x".
  */
 KVMEXIT_API uint32_t kvmexit_exit_detail(const struct kvmexit_exit *exit);

@@ -8,7 +8,10 @@
  * The filter language has no "(x & mask) == n", so for VMX a reason's
  * filter also names the exit_reason values with the flags KVM sets (bus
  * lock, failed VM entry); exits with other flags (enclave mode, SMI) are
- * not counted.  SVM exit codes carry no flags.
+ * not counted.  SVM exit codes carry no flags.  On VMX, #PF intercepts and
+ * CR3 accesses are counted apart from the rest of their reason (by the
+ * interruption information and the exit qualification), so that a counted
+ * capture tells shadow paging's exits as exactly as a sampled one.
  */
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -25,39 +28,93 @@ struct kx_counter_set {
 	int fds[];			/* [spec][cpu] */
 };
 
-int kx_count_exit_specs(uint64_t exit_tp_id, enum kvmexit_isa isa,
-			struct kx_counter_spec **specs, uint32_t **reasons)
+/*
+ * The VMX parts that the diff's shadow-paging sentence needs exactly.  The
+ * detail keys are kvmexit_exit_detail()'s (lib/reason.c), so counted and
+ * sampled captures compare row for row.  The filters test the raw fields:
+ *   #PF: intr_info valid, hardware exception, error code valid, vector 14,
+ *        with or without bit 12 (NMI unblocking due to IRET);
+ *   CR_ACCESS qualification bits 5:0: 0x03 mov-to-cr3, 0x13 mov-from-cr3
+ *        (bits 11:8 name the register, any).
+ * The rest of each reason gets the key "other".
+ */
+#define PF_INTR_INFO	"(intr_info == 0x80000b0e || intr_info == 0x80001b0e)"
+#define CR3_TO_QUAL	"(info1 & 1 && info1 & 2 && !(info1 & 0x3c))"
+#define CR3_FROM_QUAL	"(info1 & 1 && info1 & 2 && info1 & 0x10 && !(info1 & 0x2c))"
+#define CR3_ANY_QUAL	"(info1 & 1 && info1 & 2 && !(info1 & 0x2c))"
+#define KEY_VALID	(1u << 16)
+#define KEY_OTHER	(KEY_VALID | 1u << 18)
+
+static const struct vmx_part {
+	uint32_t reason, detail;
+	const char *filter;
+} vmx_parts[] = {
+	{ 0, KEY_VALID | 3u << 8 | 14, PF_INTR_INFO },
+	{ 0, KEY_OTHER, "!" PF_INTR_INFO },
+	{ 28, KEY_VALID | 0x03, CR3_TO_QUAL },
+	{ 28, KEY_VALID | 0x13, CR3_FROM_QUAL },
+	{ 28, KEY_OTHER, "!" CR3_ANY_QUAL },
+};
+
+/* A VMX reason with the flags KVM sets: the filter language has no masks. */
+static void vmx_reason_filter(char *f, size_t size, uint32_t n, const char *part)
 {
-	size_t nr;
+	if (part)
+		snprintf(f, size, "(exit_reason == %u || exit_reason == %u || "
+			 "exit_reason == %u) && %s", n, n | KVMEXIT_VMX_FLAG_BUS_LOCK,
+			 n | KVMEXIT_VMX_FLAG_FAILED_VMENTRY, part);
+	else
+		snprintf(f, size, "exit_reason == %u || exit_reason == %u || exit_reason == %u",
+			 n, n | KVMEXIT_VMX_FLAG_BUS_LOCK, n | KVMEXIT_VMX_FLAG_FAILED_VMENTRY);
+}
+
+int kx_count_exit_specs(uint64_t exit_tp_id, enum kvmexit_isa isa,
+			struct kx_counter_spec **specs, struct kx_count_key **keys)
+{
+	size_t nr, max, k = 0;
 	const struct kvmexit_reason *table = kvmexit_reason_table(isa, &nr);
+	size_t nr_parts = sizeof(vmx_parts) / sizeof(vmx_parts[0]);
 
 	*specs = NULL;
-	*reasons = NULL;
+	*keys = NULL;
 	if (!table || !nr)
 		return -EINVAL;
-	*specs = calloc(nr, sizeof(**specs));
-	*reasons = calloc(nr, sizeof(**reasons));
-	if (!*specs || !*reasons) {
+	max = nr + (isa == KVMEXIT_ISA_VMX ? nr_parts : 0);
+	*specs = calloc(max, sizeof(**specs));
+	*keys = calloc(max, sizeof(**keys));
+	if (!*specs || !*keys) {
 		free(*specs);
-		free(*reasons);
+		free(*keys);
 		*specs = NULL;
-		*reasons = NULL;
+		*keys = NULL;
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < nr; i++) {
 		uint32_t n = table[i].code;
-		char *f = (*specs)[i].filter;
+		bool split = false;
 
-		(*specs)[i].tp_id = exit_tp_id;
-		(*reasons)[i] = n;
+		if (isa == KVMEXIT_ISA_VMX) {
+			for (size_t p = 0; p < nr_parts; p++) {
+				if (vmx_parts[p].reason != n)
+					continue;
+				split = true;
+				(*specs)[k].tp_id = exit_tp_id;
+				vmx_reason_filter((*specs)[k].filter, sizeof((*specs)[k].filter), n,
+						  vmx_parts[p].filter);
+				(*keys)[k++] = (struct kx_count_key){ n, vmx_parts[p].detail };
+			}
+		}
+		if (split)
+			continue;
+		(*specs)[k].tp_id = exit_tp_id;
 		if (isa == KVMEXIT_ISA_VMX)
-			snprintf(f, sizeof((*specs)[i].filter),
-				 "exit_reason == %u || exit_reason == %u || exit_reason == %u",
-				 n, n | KVMEXIT_VMX_FLAG_BUS_LOCK, n | KVMEXIT_VMX_FLAG_FAILED_VMENTRY);
+			vmx_reason_filter((*specs)[k].filter, sizeof((*specs)[k].filter), n, NULL);
 		else
-			snprintf(f, sizeof((*specs)[i].filter), "exit_reason == %u", n);
+			snprintf((*specs)[k].filter, sizeof((*specs)[k].filter),
+				 "exit_reason == %u", n);
+		(*keys)[k++] = (struct kx_count_key){ n, 0 };
 	}
-	return (int)nr;
+	return (int)k;
 }
 
 static int counter_open(const struct kx_counter_spec *spec, int cpu, int pid, bool on_exec,

@@ -32,14 +32,33 @@ kx_error(char *buf, int err, const char *fmt, ...)
 }
 
 /* meta.c: kvmexit's own metadata section, a text of "key=value" lines. */
+/* Part of a reason's count on a CPU: the exits with one detail key. */
+struct kx_detail_count {
+	enum kvmexit_isa isa;
+	uint32_t exit_reason, detail;
+	int32_t cpu;
+	uint64_t count;
+};
+
+/*
+ * Counts per reason and CPU (v: what kvmexit_capture_counts() returns) and,
+ * for the reasons --count splits, their parts per detail key (d), which
+ * sum to the reason's count.  Encoded as count= and count_detail= lines:
+ * readers that predate count_detail= skip it and still see the totals.
+ */
 struct kx_counts {
 	size_t nr, alloc;
 	struct kvmexit_count *v;
+	size_t nr_detail, alloc_detail;
+	struct kx_detail_count *d;
 };
 
 /* Appends one count; returns 0 or -ENOMEM. */
 int kx_counts_add(struct kx_counts *counts, enum kvmexit_isa isa,
 		  uint32_t exit_reason, int32_t cpu, uint64_t count);
+/* Appends one part (to d only); returns 0 or -ENOMEM. */
+int kx_counts_add_detail(struct kx_counts *counts, enum kvmexit_isa isa,
+			 uint32_t exit_reason, uint32_t detail, int32_t cpu, uint64_t count);
 void kx_counts_release(struct kx_counts *counts);
 
 /* Encodes meta (and counts, may be NULL) into a new malloc'd text. */
@@ -206,6 +225,9 @@ int kx_capture_for_each_batch(struct kvmexit_capture *cap, kx_events_fn fn, void
  * parts made afterwards inherit it.
  */
 void kx_capture_set_lean(struct kvmexit_capture *cap);
+/* A counting capture's parts of counts per detail (struct kx_counts). */
+size_t kx_capture_detail_counts(const struct kvmexit_capture *cap,
+				const struct kx_detail_count **d);
 
 /*
  * Parallel walks of a file-mode capture (profile-parallel.c), in parts cut
@@ -278,6 +300,8 @@ int kx_writer_set_ids(struct kvmexit_writer *w, int idx, const uint64_t *ids, si
  * sample_type that has TIME.
  */
 int kx_writer_write_record(struct kvmexit_writer *w, const struct perf_event_header *rec);
+/* Adds the per-detail parts of the counts (after kvmexit_writer_set_counts()). */
+int kx_writer_set_detail_counts(struct kvmexit_writer *w, const struct kx_counts *counts);
 
 /* profile */
 /*
@@ -453,16 +477,23 @@ struct kx_counter_set;
 
 struct kx_counter_spec {
 	uint64_t tp_id;			/* tracepoint id */
-	char filter[128];		/* tracepoint filter, "" for none */
+	char filter[256];		/* tracepoint filter, "" for none */
+};
+
+/* What a --count counter counts: a reason, or one detail key of it. */
+struct kx_count_key {
+	uint32_t exit_reason, detail;	/* detail 0: the whole reason */
 };
 
 /*
- * Filters on kvm_exit's exit_reason, one per reason in the table of @isa;
- * @reasons receives the code of each.  Both malloc'd; returns the count or
- * a negative errno.
+ * Filters on kvm_exit, one per reason in the table of @isa, except that
+ * VMX EXCEPTION_NMI is split into #PF and the rest, and VMX CR_ACCESS into
+ * mov-to-cr3, mov-from-cr3 and the rest (SVM has reasons of their own for
+ * these); @keys receives what each counts.  Both malloc'd; returns the
+ * number of specs or a negative errno.
  */
 int kx_count_exit_specs(uint64_t exit_tp_id, enum kvmexit_isa isa,
-			struct kx_counter_spec **specs, uint32_t **reasons);
+			struct kx_counter_spec **specs, struct kx_count_key **keys);
 
 /*
  * Opens one counter per spec on every CPU of @cpus, following task @pid

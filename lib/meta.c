@@ -98,9 +98,29 @@ int kx_counts_add(struct kx_counts *counts, enum kvmexit_isa isa,
 	return 0;
 }
 
+int kx_counts_add_detail(struct kx_counts *counts, enum kvmexit_isa isa,
+			 uint32_t exit_reason, uint32_t detail, int32_t cpu, uint64_t count)
+{
+	if (counts->nr_detail == counts->alloc_detail) {
+		size_t n = counts->alloc_detail ? counts->alloc_detail * 2 : 16;
+		struct kx_detail_count *d = realloc(counts->d, n * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		counts->d = d;
+		counts->alloc_detail = n;
+	}
+	counts->d[counts->nr_detail++] = (struct kx_detail_count){
+		.isa = isa, .exit_reason = exit_reason, .detail = detail, .cpu = cpu,
+		.count = count,
+	};
+	return 0;
+}
+
 void kx_counts_release(struct kx_counts *counts)
 {
 	free(counts->v);
+	free(counts->d);
 	*counts = (struct kx_counts){ 0 };
 }
 
@@ -176,6 +196,10 @@ int kx_meta_encode(const struct kvmexit_meta *meta, const struct kx_counts *coun
 		sb_printf(&sb, "count=%u,%" PRIu32 ",%" PRId32 ",%" PRIu64 "\n",
 			  counts->v[i].isa, counts->v[i].exit_reason, counts->v[i].cpu,
 			  counts->v[i].count);
+	for (size_t i = 0; counts && i < counts->nr_detail; i++)
+		sb_printf(&sb, "count_detail=%u,%" PRIu32 ",%" PRIu32 ",%" PRId32 ",%" PRIu64 "\n",
+			  counts->d[i].isa, counts->d[i].exit_reason, counts->d[i].detail,
+			  counts->d[i].cpu, counts->d[i].count);
 	if (sb.err) {
 		free(sb.s);
 		return sb.err;
@@ -217,6 +241,27 @@ static int parse_count(const char *v, size_t len, struct kx_counts *counts)
 	return counts ? kx_counts_add(counts, isa, reason, cpu, count) : 0;
 }
 
+/* isa,reason,detail,cpu,count: a part of a count= line's count. */
+static int parse_count_detail(const char *v, size_t len, struct kx_counts *counts)
+{
+	char buf[112];
+	unsigned isa;
+	uint32_t reason, detail;
+	int32_t cpu;
+	uint64_t count;
+	int used = 0;
+
+	if (len >= sizeof(buf))
+		return -KVMEXIT_EFORMAT;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%u,%" SCNu32 ",%" SCNu32 ",%" SCNd32 ",%" SCNu64 "%n", &isa, &reason,
+		   &detail, &cpu, &count, &used) != 5 || (size_t)used != len ||
+	    isa > KVMEXIT_ISA_SVM || !detail)
+		return -KVMEXIT_EFORMAT;
+	return counts ? kx_counts_add_detail(counts, isa, reason, detail, cpu, count) : 0;
+}
+
 #define KEY_IS(k) (klen == sizeof(k) - 1 && !memcmp(line, k, klen))
 
 static int decode_line(const char *line, size_t n, struct kvmexit_meta *m,
@@ -244,6 +289,8 @@ static int decode_line(const char *line, size_t n, struct kvmexit_meta *m,
 		copy_str(m->cpu_desc, sizeof(m->cpu_desc), v, vlen);
 	else if (KEY_IS("count"))
 		return parse_count(v, vlen, counts);
+	else if (KEY_IS("count_detail"))
+		return parse_count_detail(v, vlen, counts);
 	else if (klen > 6 && !memcmp(line, "param.", 6)) {
 		char name[48], value[48];
 

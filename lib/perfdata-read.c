@@ -1894,6 +1894,13 @@ KVMEXIT_API size_t kvmexit_capture_counts(const struct kvmexit_capture *cap,
 	return cap->counts.nr;
 }
 
+size_t kx_capture_detail_counts(const struct kvmexit_capture *cap,
+				const struct kx_detail_count **d)
+{
+	*d = cap->counts.d;
+	return cap->counts.nr_detail;
+}
+
 KVMEXIT_API const char *kvmexit_capture_errmsg(const struct kvmexit_capture *cap)
 {
 	return cap->errmsg;

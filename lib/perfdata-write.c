@@ -922,6 +922,21 @@ KVMEXIT_API int kvmexit_writer_set_meta(struct kvmexit_writer *w,
 	return 0;
 }
 
+int kx_writer_set_detail_counts(struct kvmexit_writer *w, const struct kx_counts *counts)
+{
+	if (!w->meta.counts_only)
+		return misuse(w, -EINVAL, "detail counts for %s: set its counts first", w->path);
+	for (size_t i = 0; i < counts->nr_detail; i++) {
+		const struct kx_detail_count *d = &counts->d[i];
+		int err = kx_counts_add_detail(&w->counts, d->isa, d->exit_reason, d->detail,
+					       d->cpu, d->count);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 KVMEXIT_API int kvmexit_writer_set_counts(struct kvmexit_writer *w,
 					  const struct kvmexit_count *counts, size_t nr)
 {

@@ -38,15 +38,36 @@ static enum input_kind input_kind(const char *path)
 	return n > 0 && kx_counts_table_sniff(head, (size_t)n) ? INPUT_TEXT : INPUT_PERF;
 }
 
-/* Counts of a --count capture: per reason (and CPU), without times. */
+/*
+ * Counts of a --count capture: per reason (and CPU), without times.  Where
+ * the recorder counted parts of a reason per detail (VMX #PF, CR3
+ * accesses), the parts go in with their detail keys and what remains of
+ * the reason's count (none, when the parts cover it) with none.
+ */
 static int add_counts(struct kvmexit_profile *prof, struct kvmexit_capture *cap,
 		      const char *path, char *err)
 {
 	const struct kvmexit_count *c;
+	const struct kx_detail_count *d;
 	size_t n = kvmexit_capture_counts(cap, &c);
+	size_t nd = kx_capture_detail_counts(cap, &d);
 
 	for (size_t i = 0; i < n; i++) {
-		int e = kvmexit_profile_add_count(prof, c[i].isa, c[i].exit_reason, 0, c[i].count);
+		uint64_t rest = c[i].count;
+		bool split = false;
+		int e = 0;
+
+		for (size_t j = 0; j < nd && !e; j++) {
+			if (d[j].isa != c[i].isa || d[j].exit_reason != c[i].exit_reason ||
+			    d[j].cpu != c[i].cpu || d[j].count > rest)
+				continue;
+			rest -= d[j].count;
+			split = true;
+			e = kvmexit_profile_add_count(prof, d[j].isa, d[j].exit_reason,
+						      d[j].detail, d[j].count);
+		}
+		if (!e && (rest || !split))
+			e = kvmexit_profile_add_count(prof, c[i].isa, c[i].exit_reason, 0, rest);
 
 		if (e == -EOPNOTSUPP)
 			return kx_error(err, e, "%s: a counting (--count) capture has counts per "

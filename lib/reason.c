@@ -598,6 +598,9 @@ KVMEXIT_API int kvmexit_vmx_flags_str(uint32_t exit_reason, char *buf,
  *   SVM msr              VALID | 0 (rdmsr) or VALID | 1 (wrmsr)
  *   VMX, any reason      DETAIL_FAILED_ENTRY when exit_reason has bit 31
  *                        (a failed VM entry; the other fields mean nothing)
+ *   any reason           VALID | OTHER: every detail but those counted
+ *                        apart (kvmexit record --count counts #PF and CR3
+ *                        accesses apart from the rest of their reason)
  * Keys never change meaning once released: add bits, never reuse them.
  */
 #define DETAIL_VALID		(1u << 16)
@@ -605,6 +608,7 @@ KVMEXIT_API int kvmexit_vmx_flags_str(uint32_t exit_reason, char *buf,
 #define DETAIL_IO_IN		(1u << 17)
 #define DETAIL_MEM_PRESENT	(1u << 4)
 #define DETAIL_MEM_RSVD		(1u << 5)
+#define DETAIL_OTHER		(1u << 18)
 
 enum {
 	VMX_EXCEPTION_NMI = 0,
@@ -836,7 +840,7 @@ KVMEXIT_API enum kvmexit_category kvmexit_detail_category(enum kvmexit_isa isa,
 {
 	uint32_t code = reason_code(isa, exit_reason);
 	const struct kvmexit_reason *r = kvmexit_reason_lookup(isa, code);
-	bool valid = detail & DETAIL_VALID;
+	bool valid = (detail & DETAIL_VALID) && !(detail & DETAIL_OTHER);
 
 	if (isa == KVMEXIT_ISA_VMX && valid && code == VMX_EXCEPTION_NMI &&
 	    INTR_INFO_TYPE(detail) == INTR_TYPE_HW_EXC && INTR_INFO_VECTOR(detail) == 14)
@@ -902,7 +906,9 @@ KVMEXIT_API int kvmexit_detail_name(enum kvmexit_isa isa, uint32_t exit_reason,
 	out_init(&o, buf, size);
 	if (!detail)
 		return 0;
-	if (!(detail & DETAIL_VALID) ||
+	if (detail == (DETAIL_VALID | DETAIL_OTHER))
+		out_printf(&o, "other");
+	else if (!(detail & DETAIL_VALID) ||
 	    !name_key(&o, isa, reason_code(isa, exit_reason), detail))
 		out_printf(&o, "0x%x", detail);
 	return out_done(&o);

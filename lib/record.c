@@ -120,7 +120,7 @@ struct kvmexit_recorder {
 
 	struct kx_counter_set *cset;
 	size_t nr_specs;
-	uint32_t *spec_reason;
+	struct kx_count_key *spec_key;
 	struct kx_counts counts;
 };
 
@@ -611,7 +611,7 @@ static int count_setup(struct kvmexit_recorder *rec)
 	if (rec->opts.target == KVMEXIT_TARGET_PIDS)
 		return kx_error(rec->errmsg, -EINVAL, "--count counts system-wide (-a) or a "
 				"command, not -p: record -p without --count");
-	n = kx_count_exit_specs(rec->ev[0].tp_id, rec->meta.isa, &specs, &rec->spec_reason);
+	n = kx_count_exit_specs(rec->ev[0].tp_id, rec->meta.isa, &specs, &rec->spec_key);
 	if (n == -EINVAL)
 		return kx_error(rec->errmsg, n, "--count needs this CPU's exit reasons, but "
 				"the vendor \"%s\" is neither Intel nor AMD: record without "
@@ -633,7 +633,25 @@ static int count_setup(struct kvmexit_recorder *rec)
 	return err;
 }
 
-/* Reads every counter into rec->counts (non-zero ones, per reason and CPU). */
+/* Adds to the reason's count on @cpu (one entry per reason and CPU). */
+static int count_add_total(struct kx_counts *counts, enum kvmexit_isa isa, uint32_t reason,
+			   int32_t cpu, uint64_t v)
+{
+	for (size_t i = 0; i < counts->nr; i++) {
+		struct kvmexit_count *c = &counts->v[i];
+
+		if (c->isa == isa && c->exit_reason == reason && c->cpu == cpu) {
+			c->count += v;
+			return 0;
+		}
+	}
+	return kx_counts_add(counts, isa, reason, cpu, v);
+}
+
+/*
+ * Reads every counter into rec->counts (non-zero ones, per reason and CPU;
+ * the parts of split reasons per detail as well).
+ */
 static int count_collect(struct kvmexit_recorder *rec)
 {
 	int nr_cpus = perf_cpu_map__nr(rec->cpus);
@@ -648,8 +666,13 @@ static int count_collect(struct kvmexit_recorder *rec)
 						strerror(-err));
 			if (!v)
 				continue;
-			err = kx_counts_add(&rec->counts, rec->meta.isa, rec->spec_reason[i],
-					    perf_cpu_map__cpu(rec->cpus, c).cpu, v);
+			const struct kx_count_key *key = &rec->spec_key[i];
+			int32_t cpu = perf_cpu_map__cpu(rec->cpus, c).cpu;
+
+			err = count_add_total(&rec->counts, rec->meta.isa, key->exit_reason, cpu, v);
+			if (!err && key->detail)
+				err = kx_counts_add_detail(&rec->counts, rec->meta.isa,
+							   key->exit_reason, key->detail, cpu, v);
 			if (err)
 				return err;
 			rec->st.events += v;
@@ -880,6 +903,8 @@ static void finish(struct kvmexit_recorder *rec)
 		if (rec->cset && !rec->err)
 			writer_failed(rec, kvmexit_writer_set_counts(rec->w, rec->counts.v,
 								     rec->counts.nr));
+		if (rec->cset && !rec->err)
+			writer_failed(rec, kx_writer_set_detail_counts(rec->w, &rec->counts));
 		if (!rec->err)
 			writer_failed(rec, kvmexit_writer_set_meta(rec->w, &rec->meta));
 		err = kvmexit_writer_close(rec->w, msg, sizeof(msg));
@@ -1011,7 +1036,7 @@ KVMEXIT_API void kvmexit_recorder_free(struct kvmexit_recorder *rec)
 	free(rec->pids);
 	free(rec->pidfds);
 	kx_counter_set_free(rec->cset);
-	free(rec->spec_reason);
+	free(rec->spec_key);
 	kx_counts_release(&rec->counts);
 	free(rec);
 }

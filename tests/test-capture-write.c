@@ -515,6 +515,135 @@ START_TEST(test_counts_only)
 END_TEST
 
 /*
+ * A VMX --count capture with #PF and CR3 accesses counted apart
+ * (count_detail=): the totals stay what kvmexit_capture_counts() returns,
+ * the parts come back with their detail keys, a profile of it has the
+ * detail rows, and a diff against an EPT one is exact about shadow paging.
+ */
+#define KEY_PF		(1u << 16 | 3u << 8 | 14)
+#define KEY_TO_CR3	(1u << 16 | 0x03)
+#define KEY_FROM_CR3	(1u << 16 | 0x13)
+#define KEY_OTHER	(1u << 16 | 1u << 18)
+
+static void write_vmx_counts(const char *path, const struct kx_counts *c, const char *ept)
+{
+	const struct gen g = { KVMEXIT_ISA_VMX, "6.1", 0, 1, 0, 0 };
+	struct kvmexit_meta meta;
+	struct kvmexit_writer *w;
+
+	unlink(path);
+	w = open_writer(path, &g, &meta);
+	ck_assert_int_eq(kvmexit_writer_set_counts(w, c->v, c->nr), 0);
+	ck_assert_int_eq(kx_writer_set_detail_counts(w, c), 0);
+	ck_assert_int_eq(kx_meta_set_param(&meta, "ept", ept), 0);
+	meta.end_ns = T0 + 1000000000;
+	kvmexit_writer_set_meta(w, &meta);
+	ck_assert_int_eq(kvmexit_writer_close(w, NULL, 0), 0);
+}
+
+START_TEST(test_counts_detail)
+{
+	struct kx_counts shadow = { 0 }, ept = { 0 }, got = { 0 };
+	struct kvmexit_profile *prof, *pe;
+	struct kvmexit_stat *rows;
+	struct kvmexit_diff *d;
+	struct kvmexit_meta m;
+	char path[512], path_ept[512], err[512];
+	int n, seen = 0;
+
+	/* ept=0: 402 #PF and 3 other EXCEPTION_NMI on CPU 0; 20 + 20 CR3, 5 other CR. */
+	ck_assert_int_eq(kx_counts_add(&shadow, KVMEXIT_ISA_VMX, 0, 0, 405), 0);
+	ck_assert_int_eq(kx_counts_add(&shadow, KVMEXIT_ISA_VMX, 28, 0, 45), 0);
+	ck_assert_int_eq(kx_counts_add(&shadow, KVMEXIT_ISA_VMX, 14, 0, 400), 0);
+	ck_assert_int_eq(kx_counts_add_detail(&shadow, KVMEXIT_ISA_VMX, 0, KEY_PF, 0, 402), 0);
+	ck_assert_int_eq(kx_counts_add_detail(&shadow, KVMEXIT_ISA_VMX, 0, KEY_OTHER, 0, 3), 0);
+	ck_assert_int_eq(kx_counts_add_detail(&shadow, KVMEXIT_ISA_VMX, 28, KEY_TO_CR3, 0, 20), 0);
+	ck_assert_int_eq(kx_counts_add_detail(&shadow, KVMEXIT_ISA_VMX, 28, KEY_FROM_CR3, 0, 20),
+			 0);
+	ck_assert_int_eq(kx_counts_add_detail(&shadow, KVMEXIT_ISA_VMX, 28, KEY_OTHER, 0, 5), 0);
+	/* ept=1: 206 EPT violations, 5 CR accesses that are not CR3's. */
+	ck_assert_int_eq(kx_counts_add(&ept, KVMEXIT_ISA_VMX, 48, 0, 206), 0);
+	ck_assert_int_eq(kx_counts_add(&ept, KVMEXIT_ISA_VMX, 28, 0, 5), 0);
+	ck_assert_int_eq(kx_counts_add_detail(&ept, KVMEXIT_ISA_VMX, 28, KEY_OTHER, 0, 5), 0);
+	tmp_path(path, sizeof(path), "counts-shadow.data");
+	tmp_path(path_ept, sizeof(path_ept), "counts-ept.data");
+	write_vmx_counts(path, &shadow, "N");
+	write_vmx_counts(path_ept, &ept, "Y");
+
+	read_meta(path, &m, &got);
+	ck_assert_uint_eq(got.nr, 3);
+	ck_assert_uint_eq(got.v[0].count, 405);
+	ck_assert_uint_eq(got.nr_detail, 5);
+	ck_assert_uint_eq(got.d[0].detail, KEY_PF);
+	ck_assert_uint_eq(got.d[0].count, 402);
+	ck_assert_uint_eq(got.d[4].exit_reason, 28);
+	ck_assert_uint_eq(got.d[4].detail, KEY_OTHER);
+	ck_assert_uint_eq(got.d[4].count, 5);
+	kx_counts_release(&got);
+
+	ck_assert_msg(kvmexit_profile_load(path, NULL, &prof, err, sizeof(err)) == 0, "%s", err);
+	n = kvmexit_profile_stats(prof, KVMEXIT_GROUP_DETAIL, &rows);
+	ck_assert_int_eq(n, 6);
+	for (int i = 0; i < n; i++) {
+		char name[32];
+
+		kvmexit_detail_name(KVMEXIT_ISA_VMX, rows[i].reason, rows[i].detail, name,
+				    sizeof(name));
+		uint64_t want = 0;
+		int bit = 0;
+
+		if (rows[i].reason == 0 && !strcmp(name, "#PF"))
+			want = 402, bit = 1;
+		else if (rows[i].reason == 0 && !strcmp(name, "other"))
+			want = 3, bit = 2;
+		else if (rows[i].reason == 28 && !strcmp(name, "mov-to-cr3"))
+			want = 20, bit = 4;
+		else if (rows[i].reason == 28 && !strcmp(name, "mov-from-cr3"))
+			want = 20, bit = 8;
+		else if (rows[i].reason == 28 && !strcmp(name, "other"))
+			want = 5, bit = 16;
+		else if (rows[i].reason == 14 && rows[i].detail == 0)
+			want = 400, bit = 32;
+		ck_assert_msg(bit, "unexpected row %u/%s", rows[i].reason, name);
+		ck_assert_uint_eq(rows[i].count, want);
+		seen |= bit;
+	}
+	ck_assert_int_eq(seen, 63);
+	kvmexit_stats_free(rows);
+	/* By reason the parts add up again. */
+	n = kvmexit_profile_stats(prof, KVMEXIT_GROUP_REASON, &rows);
+	ck_assert_int_eq(n, 3);
+	for (int i = 0; i < n; i++)
+		ck_assert_uint_eq(rows[i].count, rows[i].reason == 0 ? 405 :
+				  rows[i].reason == 28 ? 45 : 400);
+	kvmexit_stats_free(rows);
+
+	ck_assert_msg(kvmexit_profile_load(path_ept, NULL, &pe, err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_int_eq(kvmexit_diff_new(pe, prof, NULL, &d, err, sizeof(err)), 0);
+	{
+		const struct kvmexit_diff_paging *p = &kvmexit_diff_summary(d)->paging;
+
+		ck_assert_int_eq(p->shadow_side, 'B');
+		ck_assert(p->pf_exact && p->cr3_exact);
+		ck_assert_uint_eq(p->pf_a, 0);
+		ck_assert_uint_eq(p->pf_b, 402);
+		ck_assert_uint_eq(p->cr3_a, 0);
+		ck_assert_uint_eq(p->cr3_b, 40);
+		ck_assert_uint_eq(p->invlpg_b, 400);
+		ck_assert_uint_eq(p->tdp_faults_a, 206);
+	}
+	kvmexit_diff_free(d);
+	kvmexit_profile_free(pe);
+	kvmexit_profile_free(prof);
+	kx_counts_release(&shadow);
+	kx_counts_release(&ept);
+	unlink(path);
+	unlink(path_ept);
+}
+END_TEST
+
+/*
  * Raw records as the recorder copies them from the ring buffer, with the
  * recorder's ids; perf reads them against the attrs the writer stored.
  */
@@ -1015,6 +1144,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_misuse);
 	tcase_add_test(tc, test_meta_round_trip);
 	tcase_add_test(tc, test_counts_only);
+	tcase_add_test(tc, test_counts_detail);
 	tcase_add_test(tc, test_raw_records);
 	tcase_add_test(tc, test_killed);
 	tcase_add_test(tc, test_disk_full);

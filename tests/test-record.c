@@ -147,29 +147,123 @@ END_TEST
 START_TEST(test_exit_specs)
 {
 	struct kx_counter_spec *specs;
-	uint32_t *reasons;
+	struct kx_count_key *keys;
 	size_t nr_table;
-	int n;
+	int n, seen = 0;
 
 	kvmexit_reason_table(KVMEXIT_ISA_SVM, &nr_table);
-	n = kx_count_exit_specs(42, KVMEXIT_ISA_SVM, &specs, &reasons);
+	n = kx_count_exit_specs(42, KVMEXIT_ISA_SVM, &specs, &keys);
 	ck_assert_int_eq(n, (int)nr_table);
 	ck_assert_uint_eq(specs[0].tp_id, 42);
 	ck_assert_str_eq(specs[0].filter, "exit_reason == 0");
+	for (int i = 0; i < n; i++)
+		ck_assert_uint_eq(keys[i].detail, 0);
 	free(specs);
-	free(reasons);
-	n = kx_count_exit_specs(42, KVMEXIT_ISA_VMX, &specs, &reasons);
+	free(keys);
+
+	/* VMX: EXCEPTION_NMI in 2 parts and CR_ACCESS in 3, the rest whole. */
+	n = kx_count_exit_specs(42, KVMEXIT_ISA_VMX, &specs, &keys);
 	kvmexit_reason_table(KVMEXIT_ISA_VMX, &nr_table);
-	ck_assert_int_eq(n, (int)nr_table);
+	ck_assert_int_eq(n, (int)nr_table + 3);
 	for (int i = 0; i < n; i++) {
-		if (reasons[i] != 12)
-			continue;
-		ck_assert_str_eq(specs[i].filter, "exit_reason == 12 || exit_reason == 67108876 "
-				 "|| exit_reason == 2147483660");
+		char name[32];
+
+		ck_assert_uint_eq(specs[i].tp_id, 42);
+		ck_assert_int_ge(kvmexit_detail_name(KVMEXIT_ISA_VMX, keys[i].exit_reason,
+						     keys[i].detail, name, sizeof(name)), 0);
+		switch (keys[i].exit_reason) {
+		case 12:
+			ck_assert_uint_eq(keys[i].detail, 0);
+			ck_assert_str_eq(specs[i].filter, "exit_reason == 12 || "
+					 "exit_reason == 67108876 || exit_reason == 2147483660");
+			seen |= 1;
+			break;
+		case 0:
+			if (!strcmp(name, "#PF")) {
+				ck_assert_str_eq(specs[i].filter, "(exit_reason == 0 || "
+						 "exit_reason == 67108864 || exit_reason == 2147483648) && "
+						 "(intr_info == 0x80000b0e || intr_info == 0x80001b0e)");
+				ck_assert_int_eq(kvmexit_detail_category(KVMEXIT_ISA_VMX, 0,
+									 keys[i].detail),
+						 KVMEXIT_CAT_PAGING);
+				seen |= 2;
+			} else {
+				ck_assert_str_eq(name, "other");
+				ck_assert_str_eq(specs[i].filter, "(exit_reason == 0 || "
+						 "exit_reason == 67108864 || exit_reason == 2147483648) && "
+						 "!(intr_info == 0x80000b0e || intr_info == 0x80001b0e)");
+				ck_assert_int_ne(kvmexit_detail_category(KVMEXIT_ISA_VMX, 0,
+									 keys[i].detail),
+						 KVMEXIT_CAT_PAGING);
+				seen |= 4;
+			}
+			break;
+		case 28:
+			if (!strcmp(name, "mov-to-cr3")) {
+				ck_assert_str_eq(specs[i].filter, "(exit_reason == 28 || "
+						 "exit_reason == 67108892 || exit_reason == 2147483676) && "
+						 "(info1 & 1 && info1 & 2 && !(info1 & 0x3c))");
+				seen |= 8;
+			} else if (!strcmp(name, "mov-from-cr3")) {
+				ck_assert_str_eq(specs[i].filter, "(exit_reason == 28 || "
+						 "exit_reason == 67108892 || exit_reason == 2147483676) && "
+						 "(info1 & 1 && info1 & 2 && info1 & 0x10 && "
+						 "!(info1 & 0x2c))");
+				seen |= 16;
+			} else {
+				ck_assert_str_eq(name, "other");
+				ck_assert_str_eq(specs[i].filter, "(exit_reason == 28 || "
+						 "exit_reason == 67108892 || exit_reason == 2147483676) && "
+						 "!(info1 & 1 && info1 & 2 && !(info1 & 0x2c))");
+				seen |= 32;
+			}
+			break;
+		default:
+			ck_assert_uint_eq(keys[i].detail, 0);
+		}
 	}
+	ck_assert_int_eq(seen, 63);
 	free(specs);
-	free(reasons);
-	ck_assert_int_eq(kx_count_exit_specs(42, KVMEXIT_ISA_UNKNOWN, &specs, &reasons), -EINVAL);
+	free(keys);
+	ck_assert_int_eq(kx_count_exit_specs(42, KVMEXIT_ISA_UNKNOWN, &specs, &keys), -EINVAL);
+}
+END_TEST
+
+/*
+ * The split filters' keys are the ones kvmexit_exit_detail() gives the same
+ * exits when sampled: every CR3 qualification (any register) and both #PF
+ * interruption-information values map to the part whose filter matches
+ * them.  This evaluates what each filter says about bits 5:0 and intr_info
+ * in C, for every value of those bits.
+ */
+START_TEST(test_exit_specs_keys_match_sampling)
+{
+	for (uint32_t q = 0; q < 0x1000; q++) {
+		struct kvmexit_exit e = { .isa = KVMEXIT_ISA_VMX, .exit_reason = 28, .info1 = q };
+		char name[32];
+		bool to = (q & 1) && (q & 2) && !(q & 0x3c);
+		bool from = (q & 1) && (q & 2) && (q & 0x10) && !(q & 0x2c);
+
+		if (q & 0x40)		/* LMSW's operand type: never with mov */
+			continue;
+		kvmexit_detail_name(KVMEXIT_ISA_VMX, 28, kvmexit_exit_detail(&e), name, sizeof(name));
+		ck_assert_int_eq(to, !strcmp(name, "mov-to-cr3"));
+		ck_assert_int_eq(from, !strcmp(name, "mov-from-cr3"));
+	}
+	for (uint32_t info = 0x80000000; info < 0x80002000; info++) {
+		struct kvmexit_exit e = { .isa = KVMEXIT_ISA_VMX, .exit_reason = 0, .intr_info = info };
+		char name[32] = "";
+		bool pf = info == 0x80000b0e || info == 0x80001b0e;
+
+		kvmexit_detail_name(KVMEXIT_ISA_VMX, 0, kvmexit_exit_detail(&e), name, sizeof(name));
+		/*
+		 * A #PF is a hardware exception (type 3) with an error code (bit
+		 * 11); software exceptions (type 5, 6) are INT1, #BP and #OF only.
+		 */
+		if ((info & 0xff) == 14 && (info & 0xb00) != 0xb00)
+			continue;
+		ck_assert_int_eq(pf, !strcmp(name, "#PF"));
+	}
 }
 END_TEST
 
@@ -620,6 +714,7 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, test_tracefs_fixture);
 	tcase_add_test(tc, test_events_parse);
 	tcase_add_test(tc, test_exit_specs);
+	tcase_add_test(tc, test_exit_specs_keys_match_sampling);
 	suite_add_tcase(s, tc);
 	if (live_skip) {
 		printf("# SKIP live tests: %s\n", live_skip);

@@ -24,6 +24,18 @@ lab_note()
 	[ -n "${LAB_QUIET:-}" ] || echo "${0##*/}: $*" >&2
 }
 
+# The lab's two machines: QEMU/TCG's AMD EPYC (SVM, kvm_amd) and Bochs's
+# Intel Haswell (VMX with EPT, kvm_intel).  lab_machine_modules MACHINE
+# prints the kvm modules of MACHINE in insmod order.
+lab_machine_modules()
+{
+	case $1 in
+	amd) echo irqbypass kvm ccp kvm-amd ;;
+	intel) echo irqbypass kvm kvm-intel ;;
+	*) echo "${0##*/}: unknown machine '$1': use amd or intel" >&2; return 2 ;;
+	esac
+}
+
 # The kernel package linux-image-amd64 depends on, e.g. linux-image-6.1.0-56-amd64.
 lab_kernel_package()
 {

@@ -23,27 +23,43 @@ lab_emit()
 	echo "@@LAB-END $name"
 }
 
-# lab_kvm_load [kvm_amd parameters...]: insmod irqbypass, kvm, ccp, kvm_amd
-# in dependency order (the .deb has no modules.dep, so no modprobe).
+# The machine's kvm module (build-initramfs -M put exactly one in) and its
+# nested-paging parameter: kvm_intel and ept on Intel, kvm_amd and npt on AMD.
+# shellcheck disable=SC2034 # LAB_TDP is for the payloads
+if [ -f $LAB_MODULES/kvm-intel.ko ]; then
+	LAB_KVM=kvm_intel LAB_TDP=ept LAB_KVM_DEPS="irqbypass kvm"
+else
+	LAB_KVM=kvm_amd LAB_TDP=npt LAB_KVM_DEPS="irqbypass kvm ccp"
+fi
+
+# lab_kvm_load [module parameters...]: insmod irqbypass, kvm (and ccp on
+# AMD), then kvm_amd or kvm_intel with the parameters, in dependency order
+# (the .deb has no modules.dep, so no modprobe); reloads the latter.
 lab_kvm_load()
 {
 	local m
 
-	for m in irqbypass kvm ccp; do
+	for m in $LAB_KVM_DEPS; do
 		grep -q "^$m " /proc/modules && continue
 		insmod "$LAB_MODULES/$m.ko" || return 1
 	done
-	if grep -q "^kvm_amd " /proc/modules; then
-		rmmod kvm_amd || return 1
+	if grep -q "^$LAB_KVM " /proc/modules; then
+		rmmod $LAB_KVM || return 1
 	fi
-	insmod "$LAB_MODULES/kvm-amd.ko" "$@" || return 1
+	insmod "$LAB_MODULES/$(echo $LAB_KVM | tr _ -).ko" "$@" || return 1
 	[ -c /dev/kvm ] || mknod /dev/kvm c 10 232
 }
 
 lab_kvm_unload()
 {
-	grep -q "^kvm_amd " /proc/modules && rmmod kvm_amd
+	grep -q "^$LAB_KVM " /proc/modules && rmmod $LAB_KVM
 	return 0
+}
+
+# lab_kvm_param NAME: a parameter of the loaded kvm_amd or kvm_intel.
+lab_kvm_param()
+{
+	cat /sys/module/$LAB_KVM/parameters/"$1" 2>/dev/null || echo '?'
 }
 
 # lab_trace_start EVENT...: clear the trace buffer and enable kvm/EVENTs.

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=dash
 # Lab payload: kvmexit's own recorder in the lab VM (driver: run-kvmexit).
-# With kvm_amd npt=1, then npt=0, it runs the same deterministic guest
+# On either machine (kvm_amd and its npt on AMD, kvm_intel and its ept on
+# Intel; below for AMD), with npt=1, then npt=0, it runs the same guest
 #   kvmexit record -q -o CAPTURE -- kvmexit-guest ARGS          (size 1)
 #   kvmexit record -q -o CAPTURE -- kvmexit-guest ARGS2         (size 2)
 # with tracefs (kvm_exit and kvm_pio) recording each run as well, then
@@ -14,13 +15,23 @@
 #   npt{1,0}-{rec,big}.counts    count-exits of the tracefs text (reference)
 #   npt{1,0}-cnt.guest           the --count run's guest summary
 #   npt{1,0}-*.record.log        kvmexit record's stderr
-#   modes.txt                    npt and tdp_mmu read back per mode
+#   modes.txt                    npt and tdp_mmu read back per mode (Intel:
+#                                ept, eptad, unrestricted_guest too)
+# On Intel the names say ept: ept1-*, ept0-*, ept.data, ept-big.data,
+# ept-count.data (shadow*.data as on AMD).  With LAB_PERF=1 and perf in the
+# image, stock `perf record -B -N -e kvm:kvm_exit -e kvm:kvm_entry -e kvm:kvm_pio`
+# records the size 1 sampled run as well (around kvmexit record):
+# M-rec.perf.data.  (Under emulation perf's start costs seconds, so only
+# that one.)
+# LAB_EMIT_GZ=1 sends the captures gzipped (NAME.gz).
 # The host checks all of them (check-kvmexit).
 #
 # Parameters (/lab/env):
 #   LAB_GUEST_ARGS   size 1 guest options (also the shipped examples)
 #   LAB_GUEST_ARGS2  size 2 guest options ("none": no size 2 runs)
 #   LAB_COUNT        0: no --count runs
+#   LAB_PERF         1: stock perf record too (when perf is in the image)
+#   LAB_EMIT_GZ      1: gzip the captures before sending them
 #   LD_LIBRARY_PATH  where libkvmexit.so.0 (and libperf, ...) were put
 . /lab/lib.sh
 
@@ -45,9 +56,18 @@ record()
 		lab_trace_start kvm_exit kvm_pio || { fail=1; return 1; }
 	fi
 	t0=$(lab_uptime)
-	# shellcheck disable=SC2086 # $opts is a word list
-	kvmexit record $opts -q -o "$capture" -- kvmexit-guest "$@" \
-		> "$base.summary" 2> "$base.record.log"
+	if [ "$trace" = 1 ] && [ "$use_perf" = 1 ] && [ "${base#*-}" = rec ]; then
+		# shellcheck disable=SC2086 # $opts is a word list
+		# No build ids: collecting and caching them costs emulated seconds
+		# and tracepoint counts need none.
+		perf record -q -B -N -o "$base.perf.data" -e kvm:kvm_exit -e kvm:kvm_entry \
+			-e kvm:kvm_pio -- kvmexit record $opts -q -o "$capture" -- \
+			kvmexit-guest "$@" > "$base.summary" 2> "$base.record.log"
+	else
+		# shellcheck disable=SC2086 # $opts is a word list
+		kvmexit record $opts -q -o "$capture" -- kvmexit-guest "$@" \
+			> "$base.summary" 2> "$base.record.log"
+	fi
 	rc=$?
 	t1=$(lab_uptime)
 	if [ "$trace" = 1 ]; then
@@ -60,21 +80,38 @@ record()
 	     "$(wc -c < "$capture" 2>/dev/null || echo no) bytes"
 	sed "s/^/$base: record: /" "$base.record.log"
 	[ $rc -eq 0 ] || fail=1
-	for f in "$capture" "$base.summary" "$base.guest" "$base.counts" "$base.record.log"; do
-		[ -e "$f" ] && lab_emit "$f"
+	for f in "$capture" "$base.perf.data" "$base.summary" "$base.guest" "$base.counts" \
+		 "$base.record.log"; do
+		[ -e "$f" ] || continue
+		case $f in
+		*.data)
+			if [ "${LAB_EMIT_GZ:-0}" = 1 ]; then
+				gzip -1 "$f" && f=$f.gz
+			fi ;;
+		esac
+		lab_emit "$f"
 	done
-	rm -f "$capture" "$base".*
+	rm -f "$capture" "$capture.gz" "$base".*
 }
 
+use_perf=0
+[ "${LAB_PERF:-0}" = 1 ] && command -v perf >/dev/null 2>&1 && use_perf=1
+echo "machine: $LAB_KVM ($LAB_TDP); stock perf record: $use_perf"
 for npt in 1 0; do
-	m=npt$npt
-	cap=npt
+	m=$LAB_TDP$npt
+	cap=$LAB_TDP
 	[ $npt = 1 ] || cap=shadow
-	if ! lab_kvm_load npt=$npt; then
-		echo "$m: loading kvm_amd npt=$npt failed"; fail=1; continue
+	if ! lab_kvm_load $LAB_TDP=$npt; then
+		echo "$m: loading $LAB_KVM $LAB_TDP=$npt failed"; fail=1; continue
 	fi
-	echo "$m npt=$(cat /sys/module/kvm_amd/parameters/npt)" \
-	     "tdp_mmu=$(cat /sys/module/kvm/parameters/tdp_mmu)" >> modes.txt
+	if [ $LAB_KVM = kvm_intel ]; then
+		echo "$m ept=$(lab_kvm_param ept) eptad=$(lab_kvm_param eptad)" \
+		     "unrestricted_guest=$(lab_kvm_param unrestricted_guest)" \
+		     "tdp_mmu=$(cat /sys/module/kvm/parameters/tdp_mmu)" >> modes.txt
+	else
+		echo "$m npt=$(lab_kvm_param npt)" \
+		     "tdp_mmu=$(cat /sys/module/kvm/parameters/tdp_mmu)" >> modes.txt
+	fi
 	# shellcheck disable=SC2086 # $args and $args2 are word lists
 	record "$m-rec" "$cap.data" 1 "" $args
 	# shellcheck disable=SC2086
@@ -83,6 +120,7 @@ for npt in 1 0; do
 	[ "${LAB_COUNT:-1}" = 0 ] || record "$m-cnt" "$cap-count.data" 0 --count $args
 	lab_kvm_unload
 done
+dmesg | grep -i -e kvm -e vmx -e svm | sed 's/^/dmesg: /'
 lab_emit modes.txt
 echo "payload end at $(lab_uptime) s"
 exit $fail
