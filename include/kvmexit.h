@@ -297,6 +297,23 @@ KVMEXIT_API const char *kvmexit_meta_param(const struct kvmexit_meta *meta,
 KVMEXIT_API int kvmexit_meta_tdp(const struct kvmexit_meta *meta);
 
 /* ------------------------------------------------------------------ */
+/* VM names (lib/vmname.c): pure, no I/O.                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The name operators know a VM by, from its VMM's command line as
+ * /proc/PID/cmdline holds it (@len bytes, arguments separated by NULs).
+ * QEMU (argv[0] qemu*, or kvm): the guest of "-name guest=NAME,..." or
+ * "-name NAME,..." (",," is one ','; a later guest= wins), which is also
+ * libvirt's domain name; Firecracker: "--id ID".  Writes the name into @buf
+ * (truncated to @size, NUL-terminated) and returns its full length, as
+ * snprintf; -ENOENT when the command line names no VM (use the process's
+ * comm), -EINVAL for a NULL @cmdline.  The name is untrusted text: it may
+ * hold any byte but NUL.
+ */
+KVMEXIT_API int kvmexit_vm_name(const char *cmdline, size_t len, char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
 /* Reading captures (lib/perfdata-read.c, lib/tracedata.c,             */
 /* lib/format.c): perf.data in file or pipe mode, ours or stock perf's. */
 /* ------------------------------------------------------------------ */
