@@ -261,6 +261,13 @@ struct kvmexit_meta_param {
 	char value[48];			/* as /sys/module/.../parameters shows */
 };
 
+#define KVMEXIT_META_MAX_VMS 128
+
+struct kvmexit_meta_vm {
+	int32_t pid;			/* the VMM process */
+	char name[60];			/* its VM name, truncated; untrusted text */
+};
+
 /*
  * Plain data, copied freely.  Fields a capture does not carry are empty
  * strings or 0; stock perf captures carry only what perf's own feature
@@ -284,7 +291,18 @@ struct kvmexit_meta {
 	bool counts_only;		/* a --count capture: counts, no samples */
 	size_t nr_params;
 	struct kvmexit_meta_param params[KVMEXIT_META_MAX_PARAMS];
+	/*
+	 * The VM names of the recorded VMM processes (kvmexit record stores
+	 * kvmexit_vm_name() of each one's command line), in the order seen;
+	 * processes without a VM name on their command line are not listed.
+	 */
+	size_t nr_vms;
+	struct kvmexit_meta_vm vms[KVMEXIT_META_MAX_VMS];
 };
+
+/* The VM name stored for process @pid, or NULL. */
+KVMEXIT_API const char *kvmexit_meta_vm_name(const struct kvmexit_meta *meta,
+					     int32_t pid);
 
 /* The value of a kvm module parameter ("Y", "1", ...), or NULL. */
 KVMEXIT_API const char *kvmexit_meta_param(const struct kvmexit_meta *meta,
@@ -399,6 +417,17 @@ struct kvmexit_profile_opts {
 	 * least; 1, one.  Not used with top_rips.
 	 */
 	uint32_t threads;
+	/*
+	 * Only the VM of this name, as kvmexit_profile_vm_name() names its
+	 * process (every process of that name: a VM restarted during the
+	 * capture stays one VM); NULL: none.  Names may come late in a
+	 * capture, so this applies when rows and totals are asked for: to
+	 * exits, timed exits and times, vCPUs and processes; the counts kept
+	 * as events come (events, entries, unpaired, dropped pairs, other
+	 * events) stay those of all processes.  Copied by
+	 * kvmexit_profile_new().
+	 */
+	const char *vm_name;
 };
 
 /*
@@ -494,6 +523,32 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *prof,
 				      struct kvmexit_stat **rows);
 /* Frees the rows of kvmexit_profile_stats(); NULL is allowed. */
 KVMEXIT_API void kvmexit_stats_free(struct kvmexit_stat *rows);
+
+/*
+ * Names.  A profile keeps the name (comm) of every thread the capture
+ * names: PERF_RECORD_COMM records (stock perf and kvmexit record write
+ * them), or kvmexit_profile_set_comm().  The last name of a thread wins.
+ * All names are untrusted text from the capture: escape them for display.
+ */
+
+/* Sets thread @tid's (of process @pid) name; 0, -EINVAL or -ENOMEM. */
+KVMEXIT_API int kvmexit_profile_set_comm(struct kvmexit_profile *prof, int32_t pid,
+					 int32_t tid, const char *comm);
+/* The name of thread @tid (a process's is its main thread's, tid = pid), or NULL. */
+KVMEXIT_API const char *kvmexit_profile_comm(const struct kvmexit_profile *prof,
+					     int32_t tid);
+/*
+ * The name of the VM whose VMM is process @pid: the meta's VM name
+ * (kvmexit_meta_vm_name()), else the process's comm, else NULL.
+ */
+KVMEXIT_API const char *kvmexit_profile_vm_name(const struct kvmexit_profile *prof,
+						int32_t pid);
+/*
+ * The name of the thread that ran vCPU @vcpu of process @pid (QEMU names
+ * them "CPU 0/KVM"), or NULL.  Of several threads, the last seen.
+ */
+KVMEXIT_API const char *kvmexit_profile_vcpu_name(const struct kvmexit_profile *prof,
+						  int32_t pid, int32_t vcpu);
 
 struct kvmexit_rip {
 	uint64_t rip;

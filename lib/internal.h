@@ -54,6 +54,12 @@ int kx_meta_decode(const char *text, size_t len, struct kvmexit_meta *meta,
 		   struct kx_counts *counts);
 /* Sets (or replaces) a module parameter; -ENOSPC when the table is full. */
 int kx_meta_set_param(struct kvmexit_meta *meta, const char *name, const char *value);
+/*
+ * Sets (or replaces) the VM name of process pid, truncated to the meta's
+ * size ("vm.PID=NAME" keys of the section, NAME with control bytes and '%'
+ * as %XX); -ENOSPC when the table is full.
+ */
+int kx_meta_set_vm(struct kvmexit_meta *meta, int32_t pid, const char *name);
 /* The ISA a CPU vendor string implies: GenuineIntel -> VMX, AuthenticAMD/HygonGenuine -> SVM. */
 enum kvmexit_isa kx_isa_from_vendor(const char *vendor);
 
@@ -363,6 +369,40 @@ static inline struct kvmexit_profile_opts kx_profile_opts_copy(const struct kvme
 		memcpy((char *)&o + sizeof(o.sz), (const char *)opts + sizeof(opts->sz),
 		       (opts->sz < sizeof(o) ? opts->sz : sizeof(o)) - sizeof(o.sz));
 	return o;
+}
+
+/* names.c: thread names (comm) by tid, the last one set wins. */
+struct kx_name {
+	int32_t pid, tid;
+	char comm[16];			/* TASK_COMM_LEN, NUL-terminated */
+};
+
+struct kx_names {
+	struct kx_name *v;		/* in the order first set */
+	size_t nr;
+	uint32_t *slots;		/* open addressing by tid: index + 1, 0 empty */
+	size_t mask;
+};
+
+/* Sets tid's name (at most len bytes, up to a NUL, 15 kept); 0 or -ENOMEM. */
+int kx_names_set(struct kx_names *n, int32_t pid, int32_t tid, const char *comm, size_t len);
+const struct kx_name *kx_names_find(const struct kx_names *n, int32_t tid);
+/* Sets every name of src in dst (src's are later: they win). */
+int kx_names_merge(struct kx_names *dst, const struct kx_names *src);
+void kx_names_release(struct kx_names *n);
+
+/*
+ * A thread's name, as an event inside the library: the reader delivers a
+ * COMM record to the profile in time order, among the kvm events, with
+ * this type (never to kvmexit_capture_for_each()'s callback: the public
+ * enum has no such type), pid and tid set, and the name in the union's
+ * bytes (kx_event_comm()).
+ */
+#define KX_EV_COMM ((enum kvmexit_event_type)(KVMEXIT_EV__MAX + 2))
+static inline char *kx_event_comm(struct kvmexit_event *ev)
+{
+	_Static_assert(sizeof(ev->exit) >= 16, "a comm fits in the event's union");
+	return (char *)&ev->exit;
 }
 
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */

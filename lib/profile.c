@@ -268,6 +268,8 @@ struct kvmexit_profile {
 	 */
 	struct kvmexit_profile_totals t;
 	uint64_t lost_events;
+	struct kx_names names;		/* thread names (COMM records) */
+	char *vm_name;			/* opts.vm_name, copied */
 };
 
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
@@ -298,6 +300,15 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 		}
 		p->opts.reason_name = p->reason_name;
 	}
+	if (p->opts.vm_name) {
+		p->vm_name = strdup(p->opts.vm_name);
+		if (!p->vm_name) {
+			free(p->reason_name);
+			free(p);
+			return -ENOMEM;
+		}
+		p->opts.vm_name = p->vm_name;
+	}
 	p->filtered = p->opts.pid >= 0 || p->opts.vcpu >= 0 || p->opts.has_reason ||
 		      p->reason_name;
 	p->t.first_ns = UINT64_MAX;
@@ -319,6 +330,8 @@ KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *p)
 	free(p->rips);
 	map_release(&p->rip_map);
 	free(p->reason_name);
+	kx_names_release(&p->names);
+	free(p->vm_name);
 	free(p);
 }
 
@@ -779,7 +792,7 @@ OWN_FRAME int add_lost(struct kvmexit_profile *p, const struct kvmexit_event *ev
 
 OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
-	switch (ev->type) {
+	switch ((int)ev->type) {
 	case KVMEXIT_EV_USERSPACE_EXIT:
 	case KVMEXIT_EV_PIO:
 	case KVMEXIT_EV_MMIO:
@@ -788,6 +801,9 @@ OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *e
 		if (p->opts.pid < 0 || ev->pid == p->opts.pid)
 			p->t.other_events++;
 		return 0;
+	case KX_EV_COMM:
+		return kx_names_set(&p->names, ev->pid, ev->tid,
+				    kx_event_comm((struct kvmexit_event *)ev), 16);
 	default:
 		return -EINVAL;
 	}
@@ -824,7 +840,7 @@ static inline void add_times(struct kvmexit_profile *p, uint64_t first, uint64_t
 KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
 					  const struct kvmexit_event *ev)
 {
-	if (ev->type != KVMEXIT_EV_LOST)
+	if (ev->type != KVMEXIT_EV_LOST && ev->type != KX_EV_COMM)
 		add_times(p, ev->time, ev->time);
 	return add_untimed(p, ev);
 }
@@ -835,9 +851,10 @@ int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof)
 	struct kvmexit_profile *p = prof;
 	size_t lo = 0, hi = n;
 
-	while (lo < hi && v[lo].type == KVMEXIT_EV_LOST)
+	/* names (KX_EV_COMM) may be synthesized with any time: not events */
+	while (lo < hi && (v[lo].type == KVMEXIT_EV_LOST || v[lo].type == KX_EV_COMM))
 		lo++;
-	while (hi > lo && v[hi - 1].type == KVMEXIT_EV_LOST)
+	while (hi > lo && (v[hi - 1].type == KVMEXIT_EV_LOST || v[hi - 1].type == KX_EV_COMM))
 		hi--;
 	if (lo < hi)
 		add_times(p, v[lo].time, v[hi - 1].time);
@@ -904,6 +921,8 @@ static bool same_filters(const struct kvmexit_profile *a, const struct kvmexit_p
 
 	if (x->pid != y->pid || x->vcpu != y->vcpu || x->top_rips != y->top_rips ||
 	    x->has_reason != y->has_reason || !a->reason_name != !b->reason_name)
+		return false;
+	if (!a->vm_name != !b->vm_name || (a->vm_name && strcmp(a->vm_name, b->vm_name)))
 		return false;
 	if (x->has_reason && (x->reason_isa != y->reason_isa || x->reason != y->reason))
 		return false;
@@ -1043,6 +1062,8 @@ int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *
 	if (!err)
 		err = merge_rips(dst, src);
 	if (!err)
+		err = kx_names_merge(&dst->names, &src->names);
+	if (!err)
 		merge_totals(dst, src);
 	return err;
 }
@@ -1071,6 +1092,63 @@ static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t 
 	}
 	map_release(&seen);
 	return n;
+}
+
+/* ------------------------------------------------------------ names */
+
+KVMEXIT_API int kvmexit_profile_set_comm(struct kvmexit_profile *p, int32_t pid, int32_t tid,
+					 const char *comm)
+{
+	if (!p || !comm)
+		return -EINVAL;
+	return kx_names_set(&p->names, pid, tid, comm, strlen(comm));
+}
+
+KVMEXIT_API const char *kvmexit_profile_comm(const struct kvmexit_profile *p, int32_t tid)
+{
+	const struct kx_name *n = kx_names_find(&p->names, tid);
+
+	return n ? n->comm : NULL;
+}
+
+KVMEXIT_API const char *kvmexit_profile_vm_name(const struct kvmexit_profile *p, int32_t pid)
+{
+	const char *name = kvmexit_meta_vm_name(&p->meta, pid);
+
+	return name ? name : kvmexit_profile_comm(p, pid);
+}
+
+KVMEXIT_API const char *kvmexit_profile_vcpu_name(const struct kvmexit_profile *p, int32_t pid,
+						  int32_t vcpu)
+{
+	for (size_t i = p->nr_threads; i-- > 0;) {
+		const struct thread *th = &p->threads[i];
+
+		if (th->pid == pid && th->vcpu == (uint32_t)vcpu && th->cache.nr)
+			return kvmexit_profile_comm(p, th->tid);
+	}
+	return NULL;
+}
+
+/*
+ * The cells of opts.vm_name's processes, as a view (v[] and nr only) in
+ * *view, or all cells.  Free view->v when the view is returned.  Out of
+ * memory, the view is empty.
+ */
+static const struct cells *vm_cells(const struct kvmexit_profile *p, struct cells *view)
+{
+	*view = (struct cells){ 0 };
+	if (!p->vm_name)
+		return &p->cells;
+	view->v = malloc((p->cells.nr ? p->cells.nr : 1) * sizeof(*view->v));
+	for (size_t i = 0; view->v && i < p->cells.nr; i++) {
+		struct cell *c = p->cells.v[i];
+		const char *name = kvmexit_profile_vm_name(p, (int32_t)(c->k3 >> 32));
+
+		if (c->k3 != KEY_NO_VCPU && name && !strcmp(name, p->vm_name))
+			view->v[view->nr++] = c;
+	}
+	return view;
 }
 
 /* The totals that are sums of cells: exits, timed, time_total_ns; and the ISA. */
@@ -1104,18 +1182,23 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 {
 	const struct kvmexit_meta *m = &p->meta;
 
+	struct cells view;
+	const struct cells *cs = vm_cells(p, &view);
+
 	*out = p->t;
 	if (out->first_ns > out->last_ns)	/* no event */
 		out->first_ns = out->last_ns = 0;
-	totals_of_cells(&p->cells, out);
+	totals_of_cells(cs, out);
 	/* Lost records are the capture's own account; the meta's is a fallback. */
 	out->lost = p->lost_events ? p->lost_events : m->lost;
 	if (m->start_ns && m->end_ns > m->start_ns)
 		out->duration_ns = m->end_ns - m->start_ns;
 	else
 		out->duration_ns = out->last_ns - out->first_ns;
-	out->nr_vcpus = distinct_k3(&p->cells, 0, KEY_NO_VCPU);
-	out->nr_pids = distinct_k3(&p->cells, 32, (uint32_t)-1);
+	out->nr_vcpus = distinct_k3(cs, 0, KEY_NO_VCPU);
+	out->nr_pids = distinct_k3(cs, 32, (uint32_t)-1);
+	if (cs == &view)
+		free(view.v);
 }
 
 /* A row being summed from cells. */
@@ -1234,6 +1317,8 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 				      enum kvmexit_group group,
 				      struct kvmexit_stat **out)
 {
+	const struct cells *cs;
+	struct cells view;
 	struct kvmexit_stat *rows;
 	struct acc *accs;
 	size_t nr;
@@ -1249,7 +1334,10 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 	default:
 		return -EINVAL;
 	}
-	err = sum_rows(&p->cells, group, &accs, &nr);
+	cs = vm_cells(p, &view);
+	err = sum_rows(cs, group, &accs, &nr);
+	if (cs == &view)
+		free(view.v);
 	rows = err ? NULL : calloc(nr ? nr : 1, sizeof(*rows));
 	if (!rows && !err)
 		err = -ENOMEM;

@@ -18,11 +18,14 @@
 #include "commands.h"
 #include "output.h"
 
+#define DEFAULT_INPUT "kvmexit.data"
+
 enum sort_key { SORT_COUNT, SORT_TIME, SORT_AVG, SORT_MAX, SORT_NAME };
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 struct report {
 	const char *path, *symbols_path, *reason;
+	const char *vm;			/* --vm NAME, or NULL */
 	enum kvmexit_group group;
 	enum sort_key sort;
 	enum format format;
@@ -59,24 +62,27 @@ static const char *const sort_names[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kvmexit report [OPTIONS] FILE\n"
+		"usage: kvmexit report [OPTIONS] [FILE]\n"
 		"\n"
 		"Counts and exit-handling times (kvm_exit to the next kvm_entry of the\n"
 		"same vCPU thread) of the VM exits in a capture, per exit reason.\n"
-		"FILE is a perf.data capture (kvmexit's or perf's; - for a pipe).\n"
+		"FILE is a perf.data capture (kvmexit's or perf's; - for a pipe);\n"
+		"without one, kvmexit.data (what kvmexit record writes).\n"
 		"\n"
-		"  -b, --by KEY          rows per reason (default), detail, vcpu, pid or\n"
-		"                        category\n"
-		"  -d, --detail          the same as --by detail\n"
+		"  -i, --input FILE      the capture to read (as FILE)\n"
+		"  -b, --by KEY          rows per reason (default), detail, vcpu, pid, vm\n"
+		"                        or category\n"
+		"      --detail          the same as --by detail\n"
 		"  -s, --sort KEY        count (default), time, avg, max or name\n"
-		"  -v, --vcpu N          only vCPU N\n"
+		"      --vcpu N          only vCPU N\n"
 		"  -p, --pid N           only the VMM process N\n"
+		"      --vm NAME         only the VM NAME (its name as --by vm shows it)\n"
 		"  -r, --reason NAME     only this exit reason (name or number)\n"
 		"  -t, --top-rips N      the N most frequent guest RIPs of each reason\n"
 		"  -g, --guest-symbols FILE\n"
 		"                        name RIPs from a guest vmlinux (ELF) or kallsyms\n"
 		"      --csv             comma-separated values, times in ns\n"
-		"      --json            JSON (keys in kvmexit-report(1))\n"
+		"  -J, --json            JSON (keys in kvmexit-report(1))\n"
 		"  -j, --threads N       read a large capture on N threads (default: one\n"
 		"                        per CPU; 1: one)\n"
 		"  -h, --help            print this help and exit\n"
@@ -127,21 +133,24 @@ static int parse_reason(const char *arg)
 	return -1;
 }
 
-enum { OPT_CSV = 256, OPT_JSON };
+/* Short options mean the same in every command: see kvmexit(1). */
+enum { OPT_CSV = 256, OPT_DETAIL, OPT_VCPU, OPT_VM };
 
 static int parse_args(struct report *r, int argc, char **argv)
 {
 	static const struct option options[] = {
+		{ "input", required_argument, NULL, 'i' },
 		{ "by", required_argument, NULL, 'b' },
-		{ "detail", no_argument, NULL, 'd' },
+		{ "detail", no_argument, NULL, OPT_DETAIL },
 		{ "sort", required_argument, NULL, 's' },
-		{ "vcpu", required_argument, NULL, 'v' },
+		{ "vcpu", required_argument, NULL, OPT_VCPU },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "vm", required_argument, NULL, OPT_VM },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "top-rips", required_argument, NULL, 't' },
 		{ "guest-symbols", required_argument, NULL, 'g' },
 		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "json", no_argument, NULL, OPT_JSON },
+		{ "json", no_argument, NULL, 'J' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -151,16 +160,21 @@ static int parse_args(struct report *r, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:ds:v:p:r:t:g:j:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:b:s:p:r:t:g:j:Jh", options, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			if (r->path)
+				return usage_error("give one input: -i FILE or FILE");
+			r->path = optarg;
+			break;
 		case 'b':
 			v = parse_choice(optarg, group_names, sizeof(group_names) / sizeof(*group_names));
 			if (v < 0)
-				return usage_error("--by takes reason, detail, vcpu, pid or category, "
-						   "not '%s'", optarg);
+				return usage_error("--by takes reason, detail, vcpu, pid, vm or "
+						   "category, not '%s'", optarg);
 			r->group = (enum kvmexit_group)v;
 			break;
-		case 'd':
+		case OPT_DETAIL:
 			r->group = KVMEXIT_GROUP_DETAIL;
 			break;
 		case 's':
@@ -170,7 +184,10 @@ static int parse_args(struct report *r, int argc, char **argv)
 						   optarg);
 			r->sort = (enum sort_key)v;
 			break;
-		case 'v':
+		case OPT_VM:
+			r->vm = optarg;
+			break;
+		case OPT_VCPU:
 			if (parse_id(optarg, &r->vcpu))
 				return usage_error("--vcpu takes a vCPU id (0, 1, ...), not '%s'", optarg);
 			break;
@@ -200,7 +217,7 @@ static int parse_args(struct report *r, int argc, char **argv)
 			r->threads = (uint32_t)n;
 			break;
 		case OPT_CSV:
-		case OPT_JSON:
+		case 'J':
 			if (r->format != FMT_TABLE)
 				return usage_error("give one of --csv and --json");
 			r->format = c == OPT_CSV ? FMT_CSV : FMT_JSON;
@@ -214,10 +231,19 @@ static int parse_args(struct report *r, int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind + 1 != argc)
-		return usage_error("%s", optind >= argc ? "no input FILE given" :
-				   "more than one input FILE given");
-	r->path = argv[optind];
+	if (optind < argc && r->path)
+		return usage_error("give one input: -i FILE or FILE");
+	if (optind + 1 < argc)
+		return usage_error("more than one input FILE given");
+	if (optind < argc) {
+		r->path = argv[optind];
+	} else if (!r->path) {
+		/* as perf report reads perf.data, what kvmexit record wrote */
+		r->path = DEFAULT_INPUT;
+		if (access(r->path, F_OK) && errno == ENOENT)
+			return usage_error("no input FILE given, and no %s here: give a capture, "
+					   "or record one with 'kvmexit record'", r->path);
+	}
 	/* a missing input is a mistake on the command line */
 	if (strcmp(r->path, "-") && access(r->path, F_OK) && errno == ENOENT)
 		return usage_error("%s: no such file", r->path);
