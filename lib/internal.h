@@ -212,6 +212,12 @@ int kx_capture_for_each_batch(struct kvmexit_capture *cap, kx_events_fn fn, void
  * parts made afterwards inherit it.
  */
 void kx_capture_set_lean(struct kvmexit_capture *cap);
+/*
+ * The walk's batch callback also gets the capture's COMM records, as
+ * KX_EV_COMM events in time order (a profile names threads with them).
+ * Before the walk; parts made afterwards inherit it.
+ */
+void kx_capture_set_names(struct kvmexit_capture *cap);
 
 /*
  * Parallel walks of a file-mode capture (profile-parallel.c), in parts cut

@@ -122,7 +122,8 @@ static int queue_pop(struct kvmexit_capture *cap, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct kvmexit_event *ev = &q->v[(q->keyed ? q->k[i].idx : q->head + i) & mask];
-		int r = cap->batch ? cap->batch(ev, 1, cap->arg) : cap->fn(ev, cap->arg);
+		int r = cap->batch ? cap->batch(ev, 1, cap->arg) :
+			ev->type == KX_EV_COMM ? 0 : cap->fn(ev, cap->arg);
 
 		if (q->keyed)
 			ev->type = KX_EV_DONE;

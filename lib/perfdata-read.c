@@ -118,6 +118,11 @@ KVMEXIT_API int kvmexit_capture_open(const char *path, struct kvmexit_capture **
 	return 0;
 }
 
+void kx_capture_set_names(struct kvmexit_capture *cap)
+{
+	cap->names = true;
+}
+
 void kx_capture_set_lean(struct kvmexit_capture *cap)
 {
 	cap->lean = true;

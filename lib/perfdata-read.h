@@ -166,6 +166,7 @@ struct kvmexit_capture {
 	int stop;			/* the callback's non-zero return */
 	uint64_t data_start;		/* file mode */
 	bool lean;			/* kx_capture_set_lean() */
+	bool names;			/* kx_capture_set_names() */
 	struct kx_part part;
 };
 

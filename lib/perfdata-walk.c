@@ -5,7 +5,7 @@
  *
  * Records.  Every header.size is checked: at least 8, within the data
  * section (file mode), and no field is read past its record.  SAMPLE,
- * LOST, LOST_SAMPLES, FINISHED_ROUND are used; AUXTRACE's trailing data is
+ * LOST, LOST_SAMPLES, FINISHED_ROUND, and COMM for profiles, are used; AUXTRACE's trailing data is
  * skipped; COMPRESSED is an error (re-record without -z); anything else is
  * skipped by its size.  A sample's attr is found by its id (IDENTIFIER, or
  * the ID position, which must be the same for every attr) when there are
@@ -99,6 +99,34 @@ static int record_lost(struct kvmexit_capture *cap, const unsigned char *rec, si
 	/* kvmexit's section has the recorder's own total: not added twice */
 	if (!cap->meta.has_kvmexit)
 		cap->meta.lost += ev.lost.count;
+	return kx_queue_push(cap, &ev);
+}
+
+/*
+ * A COMM record (a thread's name: exec, prctl(PR_SET_NAME), or synthesized
+ * by perf and kvmexit record for threads that existed before): pid, tid,
+ * the name NUL-padded to 8 bytes, then the sample_id_all trailer.  Queued
+ * as a KX_EV_COMM event for the profile (kx_capture_set_names()); a
+ * malformed one is skipped, as a name is not worth failing a walk for.
+ */
+static int record_comm(struct kvmexit_capture *cap, const unsigned char *rec, size_t size)
+{
+	struct kvmexit_event ev = { .type = KX_EV_COMM };
+	size_t len, own;
+	struct sample_id sid;
+
+	if (!cap->names || size < 24 || size % 8)
+		return 0;
+	len = strnlen((const char *)rec + 16, size - 16);
+	own = 8 + ((len + 1 + 7) & ~(size_t)7);		/* pid, tid, the name */
+	if (own > size - 8)
+		return 0;
+	parse_sample_id(cap, rec + 8, (size - 8) / 8, own / 8, &sid);
+	ev.time = sid.has_time ? sid.time : cap->q.max_time;
+	ev.pid = (int32_t)ld32(rec + 8);
+	ev.tid = (int32_t)ld32(rec + 12);
+	ev.cpu = sid.cpu;
+	memcpy(kx_event_comm(&ev), rec + 16, len < 15 ? len : 15);
 	return kx_queue_push(cap, &ev);
 }
 
@@ -271,6 +299,8 @@ static int record_process(struct kvmexit_capture *cap, const unsigned char *rec,
 	case PERF_RECORD_LOST:
 	case PERF_RECORD_LOST_SAMPLES:
 		return record_lost(cap, rec, size, type, off);
+	case PERF_RECORD_COMM:
+		return record_comm(cap, rec, size);
 	case REC_FINISHED_ROUND:
 		return cap->part.on ? part_round(cap) : kx_queue_round(cap);
 	case REC_HEADER_ATTR:

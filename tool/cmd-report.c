@@ -26,6 +26,7 @@ enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 struct report {
 	const char *path, *symbols_path, *reason;
 	const char *vm;			/* --vm NAME, or NULL */
+	bool by_vm;			/* --by vm: --by pid rows, named by VM */
 	enum kvmexit_group group;
 	enum sort_key sort;
 	enum format format;
@@ -169,6 +170,9 @@ static int parse_args(struct report *r, int argc, char **argv)
 			break;
 		case 'b':
 			v = parse_choice(optarg, group_names, sizeof(group_names) / sizeof(*group_names));
+			r->by_vm = !strcmp(optarg, "vm");
+			if (r->by_vm)
+				v = KVMEXIT_GROUP_PID;	/* a VM is its VMM process */
 			if (v < 0)
 				return usage_error("--by takes reason, detail, vcpu, pid, vm or "
 						   "category, not '%s'", optarg);
@@ -332,6 +336,38 @@ static bool group_has_pid(enum kvmexit_group g)
 	return g == KVMEXIT_GROUP_PID || g == KVMEXIT_GROUP_VCPU;
 }
 
+/*
+ * A name from the capture, for a table: untrusted bytes, so control
+ * characters show as '?'; "-" when there is none.
+ */
+static void name_cell(struct out_table *t, const char *name)
+{
+	char buf[64];
+	size_t i = 0;
+
+	for (; name && name[i] && i + 1 < sizeof(buf); i++)
+		buf[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	buf[i] = '\0';
+	out_table_cell(t, "%s", i ? buf : "-");
+}
+
+/* The name column of a row: VM (--by vm), process (--by pid), thread (--by vcpu). */
+static const char *row_name(const struct report *r, const struct kvmexit_stat *st)
+{
+	if (st->pid < 0)
+		return NULL;
+	if (r->group == KVMEXIT_GROUP_VCPU)
+		return kvmexit_profile_vcpu_name(r->prof, st->pid, st->vcpu);
+	if (r->by_vm)
+		return kvmexit_profile_vm_name(r->prof, st->pid);
+	return kvmexit_profile_comm(r->prof, st->pid);
+}
+
+static const char *name_header(const struct report *r)
+{
+	return r->group == KVMEXIT_GROUP_VCPU ? "THREAD" : r->by_vm ? "VM" : "COMM";
+}
+
 /* "-1" (counts without a process or vCPU) shows as "-". */
 static void id_cell(struct out_table *t, int32_t id)
 {
@@ -379,8 +415,10 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 		       t->nr_pids, t->nr_pids == 1 ? "" : "es");
 	}
 	printf("lost       %" PRIu64 " records\n", t->lost);
-	if (r->pid >= 0 || r->vcpu >= 0 || r->reason) {
+	if (r->pid >= 0 || r->vcpu >= 0 || r->reason || r->vm) {
 		printf("filter    ");
+		if (r->vm)
+			printf(" vm %s", r->vm);
 		if (r->pid >= 0)
 			printf(" pid %" PRId32, r->pid);
 		if (r->vcpu >= 0)
@@ -407,8 +445,12 @@ static void table_columns(const struct report *r, struct out_table *t)
 		"COUNT", "SHARE%", "RATE/s", "TIME", "TIME%", "MIN", "AVG", "P50", "P99", "MAX",
 	};
 
+	if (r->by_vm)
+		out_table_column(t, "VM", OUT_LEFT);
 	if (group_has_pid(r->group))
 		out_table_column(t, "PID", OUT_RIGHT);
+	if (group_has_pid(r->group) && !r->by_vm)
+		out_table_column(t, name_header(r), OUT_LEFT);
 	if (r->group == KVMEXIT_GROUP_VCPU)
 		out_table_column(t, "VCPU", OUT_RIGHT);
 	out_table_column(t, r->group == KVMEXIT_GROUP_CATEGORY ? "CATEGORY" :
@@ -423,8 +465,12 @@ static void table_row(const struct report *r, struct out_table *t, const struct 
 	char buf[32];
 
 	out_table_row(t);
+	if (r->by_vm)
+		name_cell(t, row_name(r, st));
 	if (group_has_pid(r->group))
 		id_cell(t, st->pid);
+	if (group_has_pid(r->group) && !r->by_vm)
+		name_cell(t, row_name(r, st));
 	if (r->group == KVMEXIT_GROUP_VCPU)
 		id_cell(t, st->vcpu);
 	if (w->detail[0])
@@ -523,7 +569,7 @@ static int print_table(const struct report *r, const struct row *rows, size_t n)
 	if (!out_table_ok(t))
 		err = -ENOMEM;
 	else if (!n)
-		printf("no exits%s\n", r->pid >= 0 || r->vcpu >= 0 || r->reason ?
+		printf("no exits%s\n", r->pid >= 0 || r->vcpu >= 0 || r->reason || r->vm ?
 		       " match the filter" : " in the capture");
 	else
 		out_table_print(t, stdout, "");
@@ -563,12 +609,28 @@ static void csv_times(struct out_table *t, const struct row *w)
 	}
 }
 
+static void csv_name(struct out_table *t, const char *name)
+{
+	out_table_cell(t, "%s", name ? name : "");
+}
+
+/* vm, comm (of the process), thread (of the vCPU), where the row has them. */
+static void csv_names(struct out_table *t, const struct report *r, const struct kvmexit_stat *st)
+{
+	bool pid = group_has_pid(r->group) && st->pid >= 0;
+
+	csv_name(t, pid ? kvmexit_profile_vm_name(r->prof, st->pid) : NULL);
+	csv_name(t, pid ? kvmexit_profile_comm(r->prof, st->pid) : NULL);
+	csv_name(t, pid && r->group == KVMEXIT_GROUP_VCPU ?
+		 kvmexit_profile_vcpu_name(r->prof, st->pid, st->vcpu) : NULL);
+}
+
 static int print_csv(const struct report *r, const struct row *rows, size_t n)
 {
 	static const char *const cols[] = {
 		"isa", "code", "reason", "detail", "pid", "vcpu", "count", "share", "rate",
 		"timed", "time_total_ns", "time_share", "time_min_ns", "time_avg_ns",
-		"time_p50_ns", "time_p99_ns", "time_max_ns",
+		"time_p50_ns", "time_p99_ns", "time_max_ns", "vm", "comm", "thread",
 	};
 	struct out_table *t = out_table_new();
 	int ok;
@@ -600,6 +662,7 @@ static int print_csv(const struct report *r, const struct row *rows, size_t n)
 			out_table_cell(t, "%.3f", w->rate);
 		out_table_cell(t, "%" PRIu64, st->timed);
 		csv_times(t, w);
+		csv_names(t, r, st);
 	}
 	ok = out_table_ok(t);
 	if (ok)
@@ -699,10 +762,16 @@ static void json_row(struct out_json *j, const struct report *r, const struct ro
 	else
 		out_json_str(j, "category", kvmexit_category_name(reason ? reason->category :
 								     KVMEXIT_CAT_OTHER));
-	if (group_has_pid(r->group))
+	if (group_has_pid(r->group)) {
 		out_json_i64(j, "pid", st->pid);
-	if (r->group == KVMEXIT_GROUP_VCPU)
+		out_json_str(j, "vm", st->pid >= 0 ? kvmexit_profile_vm_name(r->prof, st->pid) : NULL);
+		out_json_str(j, "comm", st->pid >= 0 ? kvmexit_profile_comm(r->prof, st->pid) : NULL);
+	}
+	if (r->group == KVMEXIT_GROUP_VCPU) {
 		out_json_i64(j, "vcpu", st->vcpu);
+		out_json_str(j, "thread", st->pid >= 0 ?
+			     kvmexit_profile_vcpu_name(r->prof, st->pid, st->vcpu) : NULL);
+	}
 	out_json_u64(j, "count", st->count);
 	out_json_double(j, "share", w->share, 6);
 	if (w->rate < 0)
@@ -739,7 +808,8 @@ static int print_json(const struct report *r, const struct row *rows, size_t n)
 	out_json_start(&j, stdout);
 	json_capture(&j, r, kvmexit_profile_meta(r->prof));
 	json_totals(&j, &r->t);
-	out_json_str(&j, "group", group_names[r->group]);
+	out_json_str(&j, "group", r->by_vm ? "vm" : group_names[r->group]);
+	out_json_str(&j, "vm_filter", r->vm);
 	out_json_str(&j, "sort", sort_names[r->sort]);
 	out_json_array(&j, "rows");
 	for (size_t i = 0; i < n; i++) {
@@ -764,6 +834,7 @@ static int load(struct report *r)
 		.has_vcpu = r->vcpu >= 0, .vcpu = r->vcpu, .top_rips = r->top_rips,
 		.threads = r->threads,
 		.reason_name = r->reason,
+		.vm_name = r->vm,
 	};
 	char err[512];
 	int e;
