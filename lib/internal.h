@@ -491,6 +491,39 @@ int kx_host_meta(const char *root, struct kvmexit_meta *meta);
 /* ROOT/proc/sys/kernel/perf_event_paranoid, or INT_MIN when unreadable. */
 int kx_perf_paranoid(const char *root);
 
+/* record-names.c: the recorder's process and thread names. */
+struct kx_rec_names {
+	int32_t *pids;			/* processes named so far, sorted */
+	size_t nr, alloc;
+	int32_t last;			/* the last one looked up */
+};
+
+/* The sample_id_all trailer of synthesized COMM records. */
+struct kx_rec_comm_ctx {
+	uint64_t time;
+	uint32_t cpu;
+	uint64_t id;			/* a sample id of the attr with comm set */
+};
+
+/* Whether process pid was named already (a hot-path check). */
+bool kx_rec_names_known(struct kx_rec_names *n, int32_t pid);
+/*
+ * Names process pid, once: its VM name from ROOT/proc/PID/cmdline into
+ * meta, and, with w, a COMM record per thread of ROOT/proc/PID/task.
+ * Returns 0, -ENOMEM, or the writer's error.
+ */
+int kx_rec_name_process(struct kx_rec_names *n, const char *root, int32_t pid,
+			const struct kx_rec_comm_ctx *ctx, struct kvmexit_meta *meta,
+			struct kvmexit_writer *w);
+void kx_rec_names_release(struct kx_rec_names *n);
+/*
+ * Writes a COMM record of thread tid of process pid, its trailer in the
+ * recorder's sample_type (also the writer's default): TID, TIME, CPU,
+ * IDENTIFIER from ctx.
+ */
+int kx_rec_write_comm(struct kvmexit_writer *w, const struct kx_rec_comm_ctx *ctx,
+		      int32_t pid, int32_t tid, const char *comm);
+
 /* count.c: one counting event per (tracepoint, filter) per CPU. */
 struct kx_counter_set;
 

@@ -16,6 +16,10 @@
  * CPU), as perf writes its per-CPU buffers, so a reader must sort them.
  * The vCPU thread of v is tid 5000 + v in pid 4000 + v % pids, on CPU
  * v % cpus.  --count writes a counts-only capture of the same exits instead.
+ * --names VM,VM,... names the processes as kvmexit record does: process k
+ * (pid 4000 + k) gets the k-th VM name in the metadata (none when empty),
+ * and COMM records before the first event name it "qemu-system-x86" and
+ * each vCPU thread "CPU v/KVM".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,7 +45,7 @@ struct pat {
 
 struct opts {
 	enum kvmexit_isa isa;
-	const char *layout, *out, *datadir, *pattern;
+	const char *layout, *out, *datadir, *pattern, *names;
 	uint64_t pairs, step, start, round, lost_every;
 	uint32_t vcpus, pids, cpus;
 	bool force, count, per_cpu;
@@ -101,7 +105,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gen-capture --isa vmx|svm --layout 6.1|6.18 --pairs N [-f] -o FILE\n"
 		   "       [--pattern CODE:WEIGHT:LAT_NS,...] [--vcpus N] [--pids N] [--cpus N]\n"
 		   "       [--step NS] [--start NS] [--round PAIRS] [--lost-every PAIRS]\n"
-		   "       [--per-cpu] [--count] [--data-dir DIR]\n");
+		   "       [--per-cpu] [--count] [--names VM,VM,...] [--data-dir DIR]\n");
 }
 
 static int parse_pattern(const char *text, struct pat *pat, size_t *nr)
@@ -194,6 +198,41 @@ static void fill_meta(const struct opts *o, int argc, char **argv, struct kvmexi
 		kx_meta_set_param(m, "nested", "0");
 		kx_meta_set_param(m, "avic", "0");
 	}
+}
+
+/* --names: the k-th VM name of the list into the meta (empty: none). */
+static void meta_names(const struct opts *o, struct kvmexit_meta *m)
+{
+	char *copy = strdup(o->names), *p = copy;
+
+	for (uint32_t k = 0; p && k < o->pids; k++) {
+		char *comma = strchr(p, ',');
+
+		if (comma)
+			*comma = '\0';
+		if (*p)
+			kx_meta_set_vm(m, (int32_t)(4000 + k), p);
+		p = comma ? comma + 1 : NULL;
+	}
+	free(copy);
+}
+
+/* --names: COMM records of every process and vCPU thread, at the start. */
+static int write_comms(struct kvmexit_writer *w, const struct opts *o)
+{
+	struct kx_rec_comm_ctx ctx = { .time = o->start ? o->start - 1 : 0, .id = 1 };
+	char comm[32];
+	int err = 0;
+
+	for (uint32_t k = 0; k < o->pids && !err; k++)
+		err = kx_rec_write_comm(w, &ctx, (int32_t)(4000 + k), (int32_t)(4000 + k),
+					"qemu-system-x86");
+	for (uint32_t v = 0; v < o->vcpus && !err; v++) {
+		snprintf(comm, sizeof(comm), "CPU %u/KVM", v);
+		err = kx_rec_write_comm(w, &ctx, (int32_t)(4000 + v % o->pids),
+					(int32_t)(5000 + v), comm);
+	}
+	return err;
 }
 
 static void make_exit(const struct opts *o, uint64_t i, const struct pat *p,
@@ -323,6 +362,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "lost-every", required_argument, NULL, 'L' },
 		{ "count", no_argument, NULL, 'C' },
 		{ "per-cpu", no_argument, NULL, 'U' },
+		{ "names", required_argument, NULL, 'N' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
@@ -353,6 +393,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'L': o->lost_every = strtoull(optarg, NULL, 0); break;
 		case 'C': o->count = true; break;
 		case 'U': o->per_cpu = true; break;
+		case 'N': o->names = optarg; break;
 		case 'd': o->datadir = optarg; break;
 		case 'f': o->force = true; break;
 		case 'o': o->out = optarg; break;
@@ -406,6 +447,8 @@ int main(int argc, char **argv)
 			seq[seq_len++] = k;
 
 	fill_meta(&o, argc, argv, &meta);
+	if (o.names)
+		meta_names(&o, &meta);
 	wo.force = o.force;
 	wo.meta = &meta;
 	err = kvmexit_writer_open(o.out, &wo, &w, err_text, sizeof(err_text));
@@ -416,6 +459,8 @@ int main(int argc, char **argv)
 	err = kvmexit_writer_add_tracepoint(w, "kvm", fexit);
 	if (err >= 0)
 		err = kvmexit_writer_add_tracepoint(w, "kvm", fentry);
+	if (err >= 0 && o.names && !o.count)
+		err = write_comms(w, &o);
 	if (err >= 0)
 		err = o.count ? gen_counts(w, &o, seq, seq_len, pat, nr_pat) :
 				gen_pairs(w, &o, seq, seq_len, pat);

@@ -384,6 +384,24 @@ static const char *or_unknown(const char *s)
 	return s && *s ? s : "unknown";
 }
 
+/* The VM names the recorder stored: "vms        web1 (pid 4242), db (pid 4343)". */
+static void print_vms(const struct kvmexit_meta *m)
+{
+	char buf[64];
+
+	for (size_t i = 0; i < m->nr_vms && i < KVMEXIT_META_MAX_VMS; i++) {
+		size_t k = 0;
+
+		for (; m->vms[i].name[k] && k + 1 < sizeof(buf); k++)
+			buf[k] = (unsigned char)m->vms[i].name[k] < 0x20 ||
+				 m->vms[i].name[k] == 0x7f ? '?' : m->vms[i].name[k];
+		buf[k] = '\0';
+		printf("%s%s (pid %" PRId32 ")", i ? ", " : "vms        ", buf, m->vms[i].pid);
+	}
+	if (m->nr_vms)
+		putchar('\n');
+}
+
 static void print_header(const struct report *r, const struct kvmexit_meta *m)
 {
 	const struct kvmexit_profile_totals *t = &r->t;
@@ -415,6 +433,7 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 		       t->nr_pids, t->nr_pids == 1 ? "" : "es");
 	}
 	printf("lost       %" PRIu64 " records\n", t->lost);
+	print_vms(m);
 	if (r->pid >= 0 || r->vcpu >= 0 || r->reason || r->vm) {
 		printf("filter    ");
 		if (r->vm)
@@ -698,6 +717,14 @@ static void json_capture(struct out_json *j, const struct report *r, const struc
 	out_json_u64(j, "start_epoch_ns", m->start_epoch_ns);
 	out_json_bool(j, "counts_only", m->counts_only);
 	out_json_bool(j, "kvmexit_meta", m->has_kvmexit);
+	out_json_array(j, "vms");
+	for (size_t i = 0; i < m->nr_vms && i < KVMEXIT_META_MAX_VMS; i++) {
+		out_json_object(j, NULL);
+		out_json_i64(j, "pid", m->vms[i].pid);
+		out_json_str(j, "name", m->vms[i].name);
+		out_json_object_end(j);
+	}
+	out_json_array_end(j);
 	out_json_object(j, "params");
 	for (size_t i = 0; i < m->nr_params; i++)
 		out_json_str(j, m->params[i].name, m->params[i].value);
