@@ -428,6 +428,12 @@ struct kvmexit_profile_opts {
 	 * kvmexit_profile_new().
 	 */
 	const char *vm_name;
+	/*
+	 * Also aggregate port, MMIO and MSR accesses (kvm_pio, kvm_mmio,
+	 * kvm_msr) for kvmexit_profile_accesses().  Reads the capture on one
+	 * thread.
+	 */
+	bool accesses;
 };
 
 /*
@@ -549,6 +555,45 @@ KVMEXIT_API const char *kvmexit_profile_vm_name(const struct kvmexit_profile *pr
  */
 KVMEXIT_API const char *kvmexit_profile_vcpu_name(const struct kvmexit_profile *prof,
 						  int32_t pid, int32_t vcpu);
+
+/*
+ * Port, MMIO and MSR accesses, as perf kvm stat report --event=ioport,
+ * mmio or msr shows them: per port, guest-physical address or MSR, and
+ * direction.  Times follow perf's rules (kvmexit_profile(3)): an access
+ * runs from its kvm_pio, kvm_msr or kvm_mmio write (or, for MMIO reads,
+ * the kvm_exit before) to the next kvm_entry of its thread (MMIO reads: to
+ * their kvm_mmio read), so timed equals perf's "Samples" and the times
+ * are perf's.  count is every access, timed or not (perf shows only the
+ * timed ones: none in a capture without kvm_entry).
+ */
+enum kvmexit_access_kind {
+	KVMEXIT_ACCESS_IOPORT = 0,
+	KVMEXIT_ACCESS_MMIO,
+	KVMEXIT_ACCESS_MSR,
+	KVMEXIT_ACCESS__MAX,
+};
+
+struct kvmexit_access_stat {
+	enum kvmexit_access_kind kind;
+	uint64_t key;			/* port, guest-physical address or MSR index */
+	bool write;			/* out, write, wrmsr */
+	uint64_t count;			/* accesses */
+	uint64_t timed;			/* of them timed: perf's samples */
+	uint64_t time_total, time_min, time_max;	/* ns, 0 when none timed */
+	double time_stddev;		/* sample standard deviation, ns */
+};
+
+/*
+ * The accesses of one kind, most timed first (then most counted, then by
+ * key), in a new array freed with kvmexit_access_stats_free().  Returns
+ * the number of rows, -EINVAL for a bad kind, -ENOMEM.  Empty unless the
+ * profile was made with opts.accesses.
+ */
+KVMEXIT_API int kvmexit_profile_accesses(const struct kvmexit_profile *prof,
+					 enum kvmexit_access_kind kind,
+					 struct kvmexit_access_stat **rows);
+/* Frees the rows of kvmexit_profile_accesses(); NULL is allowed. */
+KVMEXIT_API void kvmexit_access_stats_free(struct kvmexit_access_stat *rows);
 
 struct kvmexit_rip {
 	uint64_t rip;

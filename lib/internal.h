@@ -411,6 +411,23 @@ static inline char *kx_event_comm(struct kvmexit_event *ev)
 	return (char *)&ev->exit;
 }
 
+/* access.c: port, MMIO and MSR accesses, timed as perf kvm stat does. */
+struct acc_thread;
+struct kx_access {
+	struct acc_thread *threads;
+	size_t nr_threads, alloc_threads, last;
+	struct kvmexit_access_stat *cells;	/* sorted by kind, key, write */
+	double *sumsq;				/* per cell: sum of squared times */
+	size_t nr_cells, alloc_cells;
+};
+
+/* Feeds one event (exits and entries too: they end and begin accesses). */
+int kx_access_add(struct kx_access *a, const struct kvmexit_event *ev);
+/* The rows of one kind, in a new array; returns how many, or -errno. */
+int kx_access_rows(const struct kx_access *a, enum kvmexit_access_kind kind,
+		   struct kvmexit_access_stat **out);
+void kx_access_release(struct kx_access *a);
+
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
 bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
 /*

@@ -269,6 +269,7 @@ struct kvmexit_profile {
 	struct kvmexit_profile_totals t;
 	uint64_t lost_events;
 	struct kx_names names;		/* thread names (COMM records) */
+	struct kx_access acc;		/* opts.accesses (access.c) */
 	char *vm_name;			/* opts.vm_name, copied */
 };
 
@@ -331,6 +332,7 @@ KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *p)
 	map_release(&p->rip_map);
 	free(p->reason_name);
 	kx_names_release(&p->names);
+	kx_access_release(&p->acc);
 	free(p->vm_name);
 	free(p);
 }
@@ -815,6 +817,12 @@ add_untimed(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	enum kvmexit_event_type type = ev->type;
 
+	if (__builtin_expect(p->opts.accesses, 0)) {
+		int err = kx_access_add(&p->acc, ev);
+
+		if (err)
+			return err;
+	}
 	if (type == KVMEXIT_EV_EXIT) {
 		p->t.events++;
 		return add_exit(p, ev);
@@ -1092,6 +1100,20 @@ static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t 
 	}
 	map_release(&seen);
 	return n;
+}
+
+/* --------------------------------------------------------- accesses */
+
+KVMEXIT_API int kvmexit_profile_accesses(const struct kvmexit_profile *p,
+					 enum kvmexit_access_kind kind,
+					 struct kvmexit_access_stat **rows)
+{
+	return kx_access_rows(&p->acc, kind, rows);
+}
+
+KVMEXIT_API void kvmexit_access_stats_free(struct kvmexit_access_stat *rows)
+{
+	free(rows);
 }
 
 /* ------------------------------------------------------------ names */

@@ -20,6 +20,12 @@
  * (pid 4000 + k) gets the k-th VM name in the metadata (none when empty),
  * and COMM records before the first event name it "qemu-system-x86" and
  * each vCPU thread "CPU v/KVM".
+ * --accesses (layout 6.18) adds kvm_pio, kvm_mmio and kvm_msr events inside
+ * pairs, at exit + lat / 4: after an I/O exit (VMX IO_INSTRUCTION, SVM io)
+ * a kvm_pio of port 0x70 + i % 3, out when i is even; after an MSR exit
+ * (VMX MSR_WRITE, SVM msr) a kvm_msr of 0x6e0 (i % 4 < 2) or 0x830, a
+ * write when i is even; after a paging exit (EPT_VIOLATION, npf) a kvm_mmio
+ * of gpa 0xfee00000 + 0x300 * (i % 2): a write when i % 4 < 2, else a read.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,7 +54,7 @@ struct opts {
 	const char *layout, *out, *datadir, *pattern, *names;
 	uint64_t pairs, step, start, round, lost_every;
 	uint32_t vcpus, pids, cpus;
-	bool force, count, per_cpu;
+	bool force, count, per_cpu, accesses;
 };
 
 /* Where events go: the writer, or with --per-cpu a round's buffer first. */
@@ -105,7 +111,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gen-capture --isa vmx|svm --layout 6.1|6.18 --pairs N [-f] -o FILE\n"
 		   "       [--pattern CODE:WEIGHT:LAT_NS,...] [--vcpus N] [--pids N] [--cpus N]\n"
 		   "       [--step NS] [--start NS] [--round PAIRS] [--lost-every PAIRS]\n"
-		   "       [--per-cpu] [--count] [--names VM,VM,...] [--data-dir DIR]\n");
+		   "       [--per-cpu] [--count] [--names VM,VM,...] [--accesses]\n"
+		   "       [--data-dir DIR]\n");
 }
 
 static int parse_pattern(const char *text, struct pat *pat, size_t *nr)
@@ -254,6 +261,31 @@ static void make_exit(const struct opts *o, uint64_t i, const struct pat *p,
 	ev->exit.info2 = (i % 16) << 12;
 }
 
+/* --accesses: the access event of pair i, if its exit has one. */
+static int write_access(struct sink *w, const struct opts *o, uint64_t i, const struct pat *p,
+			const struct kvmexit_event *exit)
+{
+	bool vmx = o->isa == KVMEXIT_ISA_VMX;
+	struct kvmexit_event ev = *exit;
+
+	ev.time = exit->time + p->lat / 4;
+	if (p->code == (vmx ? 30u : 0x7bu)) {
+		ev.type = KVMEXIT_EV_PIO;
+		ev.pio = (typeof(ev.pio)){ .rw = i % 2 == 0, .port = 0x70 + (uint32_t)(i % 3),
+					   .size = 1, .count = 1 };
+	} else if (p->code == (vmx ? 32u : 0x7cu)) {
+		ev.type = KVMEXIT_EV_MSR;
+		ev.msr = (typeof(ev.msr)){ .write = i % 2 == 0, .ecx = i % 4 < 2 ? 0x6e0 : 0x830 };
+	} else if (p->code == (vmx ? 48u : 0x400u)) {
+		ev.type = KVMEXIT_EV_MMIO;
+		ev.mmio = (typeof(ev.mmio)){ .type = i % 4 < 2 ? 2 : 1, .len = 4,
+					     .gpa = 0xfee00000 + 0x300 * (i % 2) };
+	} else {
+		return 0;
+	}
+	return sink_write(w, &ev);
+}
+
 struct pending {
 	bool used;
 	struct kvmexit_event ev;
@@ -298,6 +330,8 @@ static int gen_pairs(struct kvmexit_writer *wr, const struct opts *o, const uint
 		err = flush_entries(w, pend, o->vcpus, ev.time);
 		if (!err)
 			err = sink_write(w, &ev);
+		if (!err && o->accesses)
+			err = write_access(w, o, i, p, &ev);
 		pend[v].used = true;
 		pend[v].ev = (struct kvmexit_event){
 			.type = KVMEXIT_EV_ENTRY, .time = ev.time + p->lat, .pid = ev.pid,
@@ -363,6 +397,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "count", no_argument, NULL, 'C' },
 		{ "per-cpu", no_argument, NULL, 'U' },
 		{ "names", required_argument, NULL, 'N' },
+		{ "accesses", no_argument, NULL, 'A' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
@@ -394,6 +429,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'C': o->count = true; break;
 		case 'U': o->per_cpu = true; break;
 		case 'N': o->names = optarg; break;
+		case 'A': o->accesses = true; break;
 		case 'd': o->datadir = optarg; break;
 		case 'f': o->force = true; break;
 		case 'o': o->out = optarg; break;
@@ -459,6 +495,13 @@ int main(int argc, char **argv)
 	err = kvmexit_writer_add_tracepoint(w, "kvm", fexit);
 	if (err >= 0)
 		err = kvmexit_writer_add_tracepoint(w, "kvm", fentry);
+	for (int k = 0; k < 3 && err >= 0 && o.accesses; k++) {
+		static const char *const names[] = { "kvm_pio", "kvm_mmio", "kvm_msr" };
+		char *text = read_text(o.datadir, names[k], o.layout);
+
+		err = text ? kvmexit_writer_add_tracepoint(w, "kvm", text) : -ENOENT;
+		free(text);
+	}
 	if (err >= 0 && o.names && !o.count)
 		err = write_comms(w, &o);
 	if (err >= 0)

@@ -27,6 +27,7 @@ struct report {
 	const char *path, *symbols_path, *reason;
 	const char *vm;			/* --vm NAME, or NULL */
 	bool by_vm;			/* --by vm: --by pid rows, named by VM */
+	int event;			/* --event: enum kvmexit_access_kind, -1: exits */
 	enum kvmexit_group group;
 	enum sort_key sort;
 	enum format format;
@@ -79,6 +80,8 @@ static void usage(FILE *out)
 		"  -p, --pid N           only the VMM process N\n"
 		"      --vm NAME         only the VM NAME (its name as --by vm shows it)\n"
 		"  -r, --reason NAME     only this exit reason (name or number)\n"
+		"      --event KIND      instead of exits: port (ioport), MMIO (mmio) or\n"
+		"                        MSR (msr) accesses, as perf kvm stat --event\n"
 		"  -t, --top-rips N      the N most frequent guest RIPs of each reason\n"
 		"  -g, --guest-symbols FILE\n"
 		"                        name RIPs from a guest vmlinux (ELF) or kallsyms\n"
@@ -135,7 +138,13 @@ static int parse_reason(const char *arg)
 }
 
 /* Short options mean the same in every command: see kvmexit(1). */
-enum { OPT_CSV = 256, OPT_DETAIL, OPT_VCPU, OPT_VM };
+enum { OPT_CSV = 256, OPT_DETAIL, OPT_VCPU, OPT_VM, OPT_EVENT };
+
+/* --event: perf kvm stat's names; vmexit is the default (exits). */
+static const char *const event_names[] = {
+	[KVMEXIT_ACCESS_IOPORT] = "ioport", [KVMEXIT_ACCESS_MMIO] = "mmio",
+	[KVMEXIT_ACCESS_MSR] = "msr",
+};
 
 static int parse_args(struct report *r, int argc, char **argv)
 {
@@ -147,6 +156,7 @@ static int parse_args(struct report *r, int argc, char **argv)
 		{ "vcpu", required_argument, NULL, OPT_VCPU },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "vm", required_argument, NULL, OPT_VM },
+		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "top-rips", required_argument, NULL, 't' },
 		{ "guest-symbols", required_argument, NULL, 'g' },
@@ -190,6 +200,13 @@ static int parse_args(struct report *r, int argc, char **argv)
 			break;
 		case OPT_VM:
 			r->vm = optarg;
+			break;
+		case OPT_EVENT:
+			r->event = strcmp(optarg, "vmexit") ?
+				parse_choice(optarg, event_names, KVMEXIT_ACCESS__MAX) : -1;
+			if (r->event < 0 && strcmp(optarg, "vmexit"))
+				return usage_error("--event takes vmexit, ioport, mmio or msr, "
+						   "not '%s'", optarg);
 			break;
 		case OPT_VCPU:
 			if (parse_id(optarg, &r->vcpu))
@@ -862,6 +879,7 @@ static int load(struct report *r)
 		.threads = r->threads,
 		.reason_name = r->reason,
 		.vm_name = r->vm,
+		.accesses = r->event >= 0,
 	};
 	char err[512];
 	int e;
@@ -879,6 +897,159 @@ static int load(struct report *r)
 		return 1;
 	}
 	kvmexit_profile_totals(r->prof, &r->t);
+	return 0;
+}
+
+/* ---------------------------------------------------------- accesses */
+
+static const char *const access_key_names[] = {
+	[KVMEXIT_ACCESS_IOPORT] = "PORT", [KVMEXIT_ACCESS_MMIO] = "ADDRESS",
+	[KVMEXIT_ACCESS_MSR] = "MSR",
+};
+
+/* perf kvm stat's spelling of a direction: PIN/POUT, R/W. */
+static const char *access_rw(const struct kvmexit_access_stat *a)
+{
+	if (a->kind == KVMEXIT_ACCESS_IOPORT)
+		return a->write ? "out" : "in";
+	return a->write ? "W" : "R";
+}
+
+static void access_time_cell(struct out_table *t, const struct kvmexit_access_stat *a,
+			     uint64_t v)
+{
+	char buf[32];
+
+	out_table_cell(t, "%s", a->timed ? out_ns(v, buf, sizeof(buf)) : "-");
+}
+
+static int print_accesses(const struct report *r, const struct kvmexit_access_stat *a, size_t n)
+{
+	uint64_t count = 0, timed = 0, time = 0;
+	struct out_table *t = out_table_new();
+	struct out_json j;
+	int ok;
+
+	for (size_t i = 0; i < n; i++) {
+		count += a[i].count;
+		timed += a[i].timed;
+		time += a[i].time_total;
+	}
+	if (r->format == FMT_JSON) {
+		char key[32];
+
+		out_json_start(&j, stdout);
+		json_capture(&j, r, kvmexit_profile_meta(r->prof));
+		json_totals(&j, &r->t);
+		out_json_str(&j, "event", event_names[r->event]);
+		out_json_array(&j, "accesses");
+		for (size_t i = 0; i < n; i++) {
+			out_json_object(&j, NULL);
+			snprintf(key, sizeof(key), "0x%" PRIx64, a[i].key);
+			out_json_str(&j, "key", key);
+			out_json_str(&j, "rw", access_rw(&a[i]));
+			out_json_u64(&j, "count", a[i].count);
+			out_json_double(&j, "share", count ? (double)a[i].count / count : 0, 6);
+			out_json_u64(&j, "timed", a[i].timed);
+			out_json_double(&j, "time_share", time ? (double)a[i].time_total / time : 0, 6);
+			if (a[i].timed) {
+				out_json_object(&j, "time_ns");
+				out_json_u64(&j, "total", a[i].time_total);
+				out_json_u64(&j, "min", a[i].time_min);
+				out_json_u64(&j, "avg", a[i].time_total / a[i].timed);
+				out_json_u64(&j, "max", a[i].time_max);
+				out_json_double(&j, "stddev", a[i].time_stddev, 1);
+				out_json_object_end(&j);
+			} else {
+				out_json_null(&j, "time_ns");
+			}
+			out_json_object_end(&j);
+		}
+		out_json_array_end(&j);
+		out_json_finish(&j);
+		out_table_free(t);
+		return 0;
+	}
+	out_table_column(t, r->format == FMT_CSV ? "key" : access_key_names[r->event], OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "rw" : "RW", OUT_LEFT);
+	out_table_column(t, r->format == FMT_CSV ? "count" : "COUNT", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "share" : "SHARE%", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "timed" : "TIMED", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_total_ns" : "TIME", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_share" : "TIME%", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_min_ns" : "MIN", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_avg_ns" : "AVG", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_max_ns" : "MAX", OUT_RIGHT);
+	for (size_t i = 0; i < n; i++) {
+		const struct kvmexit_access_stat *x = &a[i];
+		double share = count ? (double)x->count / count : 0;
+		double tshare = time ? (double)x->time_total / time : 0;
+
+		out_table_row(t);
+		out_table_cell(t, "0x%" PRIx64, x->key);
+		out_table_cell(t, "%s", access_rw(x));
+		out_table_cell(t, "%" PRIu64, x->count);
+		if (r->format == FMT_CSV) {
+			out_table_cell(t, "%.6f", share);
+			out_table_cell(t, "%" PRIu64, x->timed);
+			if (x->timed) {
+				out_table_cell(t, "%" PRIu64, x->time_total);
+				out_table_cell(t, "%.6f", tshare);
+				out_table_cell(t, "%" PRIu64, x->time_min);
+				out_table_cell(t, "%" PRIu64, x->time_total / x->timed);
+				out_table_cell(t, "%" PRIu64, x->time_max);
+			} else {
+				for (int k = 0; k < 5; k++)
+					out_table_cell(t, "%s", "");
+			}
+			continue;
+		}
+		out_table_cell(t, "%.2f", 100 * share);
+		out_table_cell(t, "%" PRIu64, x->timed);
+		access_time_cell(t, x, x->time_total);
+		if (x->timed)
+			out_table_cell(t, "%.2f", 100 * tshare);
+		else
+			out_table_cell(t, "-");
+		access_time_cell(t, x, x->time_min);
+		access_time_cell(t, x, x->timed ? x->time_total / x->timed : 0);
+		access_time_cell(t, x, x->time_max);
+	}
+	ok = out_table_ok(t);
+	if (ok && r->format == FMT_CSV) {
+		out_table_print_csv(t, stdout);
+	} else if (ok) {
+		print_header(r, kvmexit_profile_meta(r->prof));
+		printf("%s accesses: %" PRIu64 ", %" PRIu64 " timed (to the next kvm_entry, as perf "
+		       "kvm stat --event=%s)\n\n", event_names[r->event], count, timed,
+		       event_names[r->event]);
+		if (n)
+			out_table_print(t, stdout, "");
+		else
+			printf("no %s accesses in the capture (record them with "
+			       "'kvmexit record -e %s')\n", event_names[r->event],
+			       event_names[r->event]);
+	}
+	out_table_free(t);
+	return ok ? 0 : -ENOMEM;
+}
+
+static int report_accesses(struct report *r)
+{
+	struct kvmexit_access_stat *a = NULL;
+	int n = kvmexit_profile_accesses(r->prof, (enum kvmexit_access_kind)r->event, &a);
+
+	if (n >= 0)
+		n = print_accesses(r, a, (size_t)n);
+	kvmexit_access_stats_free(a);
+	if (n < 0) {
+		fprintf(stderr, "kvmexit report: %s\n", kvmexit_strerror(n));
+		return 1;
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		perror("kvmexit report: cannot write the output");
+		return 1;
+	}
 	return 0;
 }
 
@@ -917,14 +1088,14 @@ static int report(struct report *r)
 
 int cmd_report(int argc, char **argv)
 {
-	struct report r = { .pid = -1, .vcpu = -1 };
+	struct report r = { .pid = -1, .vcpu = -1, .event = -1 };
 	int ret = parse_args(&r, argc, argv);
 
 	if (ret >= 0)
 		return ret;
 	ret = load(&r);
 	if (!ret)
-		ret = report(&r);
+		ret = r.event >= 0 ? report_accesses(&r) : report(&r);
 	kvmexit_profile_free(r.prof);
 	kvmexit_symbols_free(r.syms);
 	return ret;
