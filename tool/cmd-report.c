@@ -650,15 +650,17 @@ static void csv_name(struct out_table *t, const char *name)
 	out_table_cell(t, "%s", name ? name : "");
 }
 
-/* vm, comm (of the process), thread (of the vCPU), where the row has them. */
+/* vm, comm (of the process), thread (of the vCPU), where the grouping has them. */
 static void csv_names(struct out_table *t, const struct report *r, const struct kvmexit_stat *st)
 {
-	bool pid = group_has_pid(r->group) && st->pid >= 0;
+	bool pid = st->pid >= 0;
 
+	if (!group_has_pid(r->group))
+		return;
 	csv_name(t, pid ? kvmexit_profile_vm_name(r->prof, st->pid) : NULL);
 	csv_name(t, pid ? kvmexit_profile_comm(r->prof, st->pid) : NULL);
-	csv_name(t, pid && r->group == KVMEXIT_GROUP_VCPU ?
-		 kvmexit_profile_vcpu_name(r->prof, st->pid, st->vcpu) : NULL);
+	if (r->group == KVMEXIT_GROUP_VCPU)
+		csv_name(t, pid ? kvmexit_profile_vcpu_name(r->prof, st->pid, st->vcpu) : NULL);
 }
 
 static int print_csv(const struct report *r, const struct row *rows, size_t n)
@@ -666,13 +668,20 @@ static int print_csv(const struct report *r, const struct row *rows, size_t n)
 	static const char *const cols[] = {
 		"isa", "code", "reason", "detail", "pid", "vcpu", "count", "share", "rate",
 		"timed", "time_total_ns", "time_share", "time_min_ns", "time_avg_ns",
-		"time_p50_ns", "time_p99_ns", "time_max_ns", "vm", "comm", "thread",
+		"time_p50_ns", "time_p99_ns", "time_max_ns",
 	};
 	struct out_table *t = out_table_new();
 	int ok;
 
 	for (size_t i = 0; i < sizeof(cols) / sizeof(*cols); i++)
 		out_table_column(t, cols[i], OUT_LEFT);
+	/* names, where rows have processes */
+	if (group_has_pid(r->group)) {
+		out_table_column(t, "vm", OUT_LEFT);
+		out_table_column(t, "comm", OUT_LEFT);
+	}
+	if (r->group == KVMEXIT_GROUP_VCPU)
+		out_table_column(t, "thread", OUT_LEFT);
 	for (size_t i = 0; i < n; i++) {
 		const struct row *w = &rows[i];
 		const struct kvmexit_stat *st = w->st;
