@@ -120,6 +120,8 @@ struct kvmexit_recorder {
 
 	struct kx_rec_names names;	/* processes named (record-names.c) */
 	uint64_t comm_id;		/* a sample id of ev[0], which has comm set */
+	uint64_t drain_ns;		/* when the current drain pass began */
+	uint64_t comm_ns;		/* the time of COMM records it synthesizes */
 
 	struct kx_counter_set *cset;
 	size_t nr_specs;
@@ -297,7 +299,7 @@ static int handle_sample(struct kvmexit_recorder *rec, const union perf_event *e
 	if (!e || !pid_wanted(rec, (int32_t)s->pid))
 		return 0;
 	if (__builtin_expect(!kx_rec_names_known(&rec->names, (int32_t)s->pid), 0))
-		name_process(rec, (int32_t)s->pid, s->time ? s->time - 1 : 0, s->cpu);
+		name_process(rec, (int32_t)s->pid, rec->comm_ns, s->cpu);
 	rec->st.events++;
 	rec->st.by_type[e->type]++;
 	if (rec->w)
@@ -337,6 +339,8 @@ static int handle_lost(struct kvmexit_recorder *rec, const union perf_event *eve
 	return rec->opts.fn(&ev, rec->opts.fn_arg);
 }
 
+static uint64_t now_ns(clockid_t clk);
+
 /*
  * Reads every ring once.  Not perf_mmap__read_done(): in the normal mode it
  * moves the read position to the current head, skipping records that
@@ -348,6 +352,14 @@ static int drain(struct kvmexit_recorder *rec)
 	uint64_t before = rec->st.events + rec->st.lost;
 	int stop = 0;
 
+	/*
+	 * COMM records synthesized in this pass take the time the previous
+	 * pass began: every record of this pass is later (the previous pass
+	 * read each ring to its head), and every record of the rounds before
+	 * the previous one, which perf may have sorted out already, earlier.
+	 */
+	rec->comm_ns = rec->drain_ns ? rec->drain_ns : rec->start_ns;
+	rec->drain_ns = now_ns(CLOCK_MONOTONIC);
 	perf_evlist__for_each_mmap(rec->evlist, map, false) {
 		union perf_event *event;
 
@@ -819,6 +831,7 @@ static int start_child(struct kvmexit_recorder *rec)
 
 static int start(struct kvmexit_recorder *rec)
 {
+	uint64_t t0;
 	int err = 0;
 
 	rec->state = REC_RUNNING;
@@ -834,11 +847,15 @@ static int start(struct kvmexit_recorder *rec)
 		err = kx_counter_set_enable(rec->cset);
 	else if (rec->opts.target != KVMEXIT_TARGET_COMMAND)
 		perf_evlist__enable(rec->evlist);
+	t0 = now_ns(CLOCK_MONOTONIC);
 	if (!err && rec->child > 0)
 		err = start_child(rec);
-	/* exec'd now: named before it can end (a short command ends before a drain) */
+	/*
+	 * exec'd now: named before it can end (a short command ends before a
+	 * drain), at a time before its first event (events start at its exec)
+	 */
 	if (!err && rec->child > 0 && !rec->cset)
-		name_process(rec, rec->child, now_ns(CLOCK_MONOTONIC), 0);
+		name_process(rec, rec->child, t0, 0);
 	return err;
 }
 
