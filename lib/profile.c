@@ -817,12 +817,6 @@ add_untimed(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
 	enum kvmexit_event_type type = ev->type;
 
-	if (__builtin_expect(p->opts.accesses, 0)) {
-		int err = kx_access_add(&p->acc, ev);
-
-		if (err)
-			return err;
-	}
 	if (type == KVMEXIT_EV_EXIT) {
 		p->t.events++;
 		return add_exit(p, ev);
@@ -845,9 +839,31 @@ static inline void add_times(struct kvmexit_profile *p, uint64_t first, uint64_t
 		p->t.last_ns = last;
 }
 
+/*
+ * Accesses (opts.accesses) of a run of events, before the run's exits and
+ * entries: their state is their own, so the order between the two does not
+ * matter, and the hot loop below has no test for them.
+ */
+OWN_FRAME int add_accesses(struct kvmexit_profile *p, const struct kvmexit_event *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int err = kx_access_add(&p->acc, &v[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
 					  const struct kvmexit_event *ev)
 {
+	if (__builtin_expect(p->opts.accesses, 0)) {
+		int err = add_accesses(p, ev, 1);
+
+		if (err)
+			return err;
+	}
 	if (ev->type != KVMEXIT_EV_LOST && ev->type != KX_EV_COMM)
 		add_times(p, ev->time, ev->time);
 	return add_untimed(p, ev);
@@ -866,6 +882,12 @@ int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof)
 		hi--;
 	if (lo < hi)
 		add_times(p, v[lo].time, v[hi - 1].time);
+	if (__builtin_expect(p->opts.accesses, 0)) {
+		int err = add_accesses(p, v, n);
+
+		if (err)
+			return err;
+	}
 	for (size_t i = 0; i < n; i++) {
 		int err = add_untimed(p, &v[i]);
 
