@@ -14,7 +14,7 @@ perf="${PERF:-$(command -v perf)}"
 tmp=$(mktemp -d /tmp/kvmexit-names-test.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..14"
+echo "1..15"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
@@ -80,7 +80,12 @@ else
 	skip "perf report --sort comm" "perf is not installed"
 fi
 
-# 9-11: the input: kvmexit.data by default, -i FILE, not both
+# 9: a capture stock perf recorded in the lab: its COMM records name pid 107
+check "stock perf capture: --by pid names pid 107 kvmexit-guest (97 exits)" "107,kvmexit-guest,97" \
+	"$("$kx" report --by pid --csv "$src/tests/data/lab-npt1.perf.data" |
+	awk -F, 'NR > 1 { c[$5 "," $19] += $7 } END { for (k in c) print k "," c[k] }')"
+
+# 10-12: the input: kvmexit.data by default, -i FILE, not both
 cp "$tmp/n.data" "$tmp/kvmexit.data"
 want=$("$kx" report --csv "$tmp/n.data")
 check "report with no FILE reads kvmexit.data" "$want" "$(cd "$tmp" && "$kx" report --csv)"
@@ -93,7 +98,7 @@ else
 	not_ok "report without FILE and kvmexit.data: exit 2, says so" "exit $rc: $(head -1 "$tmp/err")"
 fi
 
-# 12-14: a live recording names the process, its VM and its threads
+# 13-15: a live recording names the process, its VM and its threads
 if [ "$(id -u)" != 0 ] || [ ! -w /dev/kvm ] || [ ! -x "$bld/tests/pio-guest" ]; then
 	for t in "record: the VM name from the command line" "record: perf script names all 41 events" \
 		 "record: perf report --sort comm"; do
