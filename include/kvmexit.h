@@ -264,6 +264,13 @@ struct kvmexit_meta_param {
 	char value[48];			/* as /sys/module/.../parameters shows */
 };
 
+#define KVMEXIT_META_MAX_VMS 128
+
+struct kvmexit_meta_vm {
+	int32_t pid;			/* the VMM process */
+	char name[60];			/* its VM name, truncated; untrusted text */
+};
+
 /*
  * Plain data, copied freely.  Fields a capture does not carry are empty
  * strings or 0; stock perf captures carry only what perf's own feature
@@ -287,7 +294,18 @@ struct kvmexit_meta {
 	bool counts_only;		/* a --count capture: counts, no samples */
 	size_t nr_params;
 	struct kvmexit_meta_param params[KVMEXIT_META_MAX_PARAMS];
+	/*
+	 * The VM names of the recorded VMM processes (kvmexit record stores
+	 * kvmexit_vm_name() of each one's command line), in the order seen;
+	 * processes without a VM name on their command line are not listed.
+	 */
+	size_t nr_vms;
+	struct kvmexit_meta_vm vms[KVMEXIT_META_MAX_VMS];
 };
+
+/* The VM name stored for process @pid, or NULL. */
+KVMEXIT_API const char *kvmexit_meta_vm_name(const struct kvmexit_meta *meta,
+					     int32_t pid);
 
 /* The value of a kvm module parameter ("Y", "1", ...), or NULL. */
 KVMEXIT_API const char *kvmexit_meta_param(const struct kvmexit_meta *meta,
@@ -298,6 +316,23 @@ KVMEXIT_API const char *kvmexit_meta_param(const struct kvmexit_meta *meta,
  * on: 1 on, 0 off (shadow paging), -1 unknown.
  */
 KVMEXIT_API int kvmexit_meta_tdp(const struct kvmexit_meta *meta);
+
+/* ------------------------------------------------------------------ */
+/* VM names (lib/vmname.c): pure, no I/O.                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The name operators know a VM by, from its VMM's command line as
+ * /proc/PID/cmdline holds it (@len bytes, arguments separated by NULs).
+ * QEMU (argv[0] qemu*, or kvm): the guest of "-name guest=NAME,..." or
+ * "-name NAME,..." (",," is one ','; a later guest= wins), which is also
+ * libvirt's domain name; Firecracker: "--id ID".  Writes the name into @buf
+ * (truncated to @size, NUL-terminated) and returns its full length, as
+ * snprintf; -ENOENT when the command line names no VM (use the process's
+ * comm), -EINVAL for a NULL @cmdline.  The name is untrusted text: it may
+ * hold any byte but NUL.
+ */
+KVMEXIT_API int kvmexit_vm_name(const char *cmdline, size_t len, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ */
 /* Reading captures (lib/perfdata-read.c, lib/tracedata.c,             */
@@ -385,6 +420,23 @@ struct kvmexit_profile_opts {
 	 * least; 1, one.  Not used with top_rips.
 	 */
 	uint32_t threads;
+	/*
+	 * Only the VM of this name, as kvmexit_profile_vm_name() names its
+	 * process (every process of that name: a VM restarted during the
+	 * capture stays one VM); NULL: none.  Names may come late in a
+	 * capture, so this applies when rows and totals are asked for: to
+	 * exits, timed exits and times, vCPUs and processes; the counts kept
+	 * as events come (events, entries, unpaired, dropped pairs, other
+	 * events) stay those of all processes.  Copied by
+	 * kvmexit_profile_new().
+	 */
+	const char *vm_name;
+	/*
+	 * Also aggregate port, MMIO and MSR accesses (kvm_pio, kvm_mmio,
+	 * kvm_msr) for kvmexit_profile_accesses().  Reads the capture on one
+	 * thread.
+	 */
+	bool accesses;
 };
 
 /*
@@ -538,6 +590,71 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *prof,
 				      struct kvmexit_stat **rows);
 /* Frees the rows of kvmexit_profile_stats(); NULL is allowed. */
 KVMEXIT_API void kvmexit_stats_free(struct kvmexit_stat *rows);
+
+/*
+ * Names.  A profile keeps the name (comm) of every thread the capture
+ * names: PERF_RECORD_COMM records (stock perf and kvmexit record write
+ * them), or kvmexit_profile_set_comm().  The last name of a thread wins.
+ * All names are untrusted text from the capture: escape them for display.
+ */
+
+/* Sets thread @tid's (of process @pid) name; 0, -EINVAL or -ENOMEM. */
+KVMEXIT_API int kvmexit_profile_set_comm(struct kvmexit_profile *prof, int32_t pid,
+					 int32_t tid, const char *comm);
+/* The name of thread @tid (a process's is its main thread's, tid = pid), or NULL. */
+KVMEXIT_API const char *kvmexit_profile_comm(const struct kvmexit_profile *prof,
+					     int32_t tid);
+/*
+ * The name of the VM whose VMM is process @pid: the meta's VM name
+ * (kvmexit_meta_vm_name()), else the process's comm, else NULL.
+ */
+KVMEXIT_API const char *kvmexit_profile_vm_name(const struct kvmexit_profile *prof,
+						int32_t pid);
+/*
+ * The name of the thread that ran vCPU @vcpu of process @pid (QEMU names
+ * them "CPU 0/KVM"), or NULL.  Of several threads, the last seen.
+ */
+KVMEXIT_API const char *kvmexit_profile_vcpu_name(const struct kvmexit_profile *prof,
+						  int32_t pid, int32_t vcpu);
+
+/*
+ * Port, MMIO and MSR accesses, as perf kvm stat report --event=ioport,
+ * mmio or msr shows them: per port, guest-physical address or MSR, and
+ * direction.  Times follow perf's rules (kvmexit_profile(3)): an access
+ * runs from its kvm_pio, kvm_msr or kvm_mmio write (or, for MMIO reads,
+ * the kvm_exit before) to the next kvm_entry of its thread (MMIO reads: to
+ * their kvm_mmio read), so timed equals perf's "Samples" and the times
+ * are perf's.  count is every access, timed or not (perf shows only the
+ * timed ones: none in a capture without kvm_entry).
+ */
+enum kvmexit_access_kind {
+	KVMEXIT_ACCESS_IOPORT = 0,
+	KVMEXIT_ACCESS_MMIO,
+	KVMEXIT_ACCESS_MSR,
+	KVMEXIT_ACCESS__MAX,
+};
+
+struct kvmexit_access_stat {
+	enum kvmexit_access_kind kind;
+	uint64_t key;			/* port, guest-physical address or MSR index */
+	bool write;			/* out, write, wrmsr */
+	uint64_t count;			/* accesses */
+	uint64_t timed;			/* of them timed: perf's samples */
+	uint64_t time_total, time_min, time_max;	/* ns, 0 when none timed */
+	double time_stddev;		/* sample standard deviation, ns */
+};
+
+/*
+ * The accesses of one kind, most timed first (then most counted, then by
+ * key), in a new array freed with kvmexit_access_stats_free().  Returns
+ * the number of rows, -EINVAL for a bad kind, -ENOMEM.  Empty unless the
+ * profile was made with opts.accesses.
+ */
+KVMEXIT_API int kvmexit_profile_accesses(const struct kvmexit_profile *prof,
+					 enum kvmexit_access_kind kind,
+					 struct kvmexit_access_stat **rows);
+/* Frees the rows of kvmexit_profile_accesses(); NULL is allowed. */
+KVMEXIT_API void kvmexit_access_stats_free(struct kvmexit_access_stat *rows);
 
 struct kvmexit_rip {
 	uint64_t rip;

@@ -73,6 +73,12 @@ int kx_meta_decode(const char *text, size_t len, struct kvmexit_meta *meta,
 		   struct kx_counts *counts);
 /* Sets (or replaces) a module parameter; -ENOSPC when the table is full. */
 int kx_meta_set_param(struct kvmexit_meta *meta, const char *name, const char *value);
+/*
+ * Sets (or replaces) the VM name of process pid, truncated to the meta's
+ * size ("vm.PID=NAME" keys of the section, NAME with control bytes and '%'
+ * as %XX); -ENOSPC when the table is full.
+ */
+int kx_meta_set_vm(struct kvmexit_meta *meta, int32_t pid, const char *name);
 /* The ISA a CPU vendor string implies: GenuineIntel -> VMX, AuthenticAMD/HygonGenuine -> SVM. */
 enum kvmexit_isa kx_isa_from_vendor(const char *vendor);
 
@@ -184,7 +190,7 @@ static inline void kx_layout_decode_loads(const struct kx_layout *lay, const uns
 void kx_layout_encode(const struct kx_layout *lay, const struct kvmexit_event *ev,
 		      void *raw);
 
-/* perfdata-read.c: bounded, buffered input (a file or a pipe). */
+/* perfdata-input.c: bounded, buffered input (a file or a pipe). */
 struct kx_rd;
 /* Reads exactly n bytes: 0, -KVMEXIT_ETRUNC at the end or limit, -errno. */
 int kx_rd_read(struct kx_rd *rd, void *dst, size_t n);
@@ -228,6 +234,12 @@ void kx_capture_set_lean(struct kvmexit_capture *cap);
 /* A counting capture's parts of counts per detail (struct kx_counts). */
 size_t kx_capture_detail_counts(const struct kvmexit_capture *cap,
 				const struct kx_detail_count **d);
+/*
+ * The walk's batch callback also gets the capture's COMM records, as
+ * KX_EV_COMM events in time order (a profile names threads with them).
+ * Before the walk; parts made afterwards inherit it.
+ */
+void kx_capture_set_names(struct kvmexit_capture *cap);
 
 /*
  * Parallel walks of a file-mode capture (profile-parallel.c), in parts cut
@@ -389,6 +401,57 @@ static inline struct kvmexit_profile_opts kx_profile_opts_copy(const struct kvme
 	return o;
 }
 
+/* names.c: thread names (comm) by tid, the last one set wins. */
+struct kx_name {
+	int32_t pid, tid;
+	char comm[16];			/* TASK_COMM_LEN, NUL-terminated */
+};
+
+struct kx_names {
+	struct kx_name *v;		/* in the order first set */
+	size_t nr;
+	uint32_t *slots;		/* open addressing by tid: index + 1, 0 empty */
+	size_t mask;
+};
+
+/* Sets tid's name (at most len bytes, up to a NUL, 15 kept); 0 or -ENOMEM. */
+int kx_names_set(struct kx_names *n, int32_t pid, int32_t tid, const char *comm, size_t len);
+const struct kx_name *kx_names_find(const struct kx_names *n, int32_t tid);
+/* Sets every name of src in dst (src's are later: they win). */
+int kx_names_merge(struct kx_names *dst, const struct kx_names *src);
+void kx_names_release(struct kx_names *n);
+
+/*
+ * A thread's name, as an event inside the library: the reader delivers a
+ * COMM record to the profile in time order, among the kvm events, with
+ * this type (never to kvmexit_capture_for_each()'s callback: the public
+ * enum has no such type), pid and tid set, and the name in the union's
+ * bytes (kx_event_comm()).
+ */
+#define KX_EV_COMM ((enum kvmexit_event_type)(KVMEXIT_EV__MAX + 2))
+static inline char *kx_event_comm(struct kvmexit_event *ev)
+{
+	_Static_assert(sizeof(ev->exit) >= 16, "a comm fits in the event's union");
+	return (char *)&ev->exit;
+}
+
+/* access.c: port, MMIO and MSR accesses, timed as perf kvm stat does. */
+struct acc_thread;
+struct kx_access {
+	struct acc_thread *threads;
+	size_t nr_threads, alloc_threads, last;
+	struct kvmexit_access_stat *cells;	/* sorted by kind, key, write */
+	double *sumsq;				/* per cell: sum of squared times */
+	size_t nr_cells, alloc_cells;
+};
+
+/* Feeds one event (exits and entries too: they end and begin accesses). */
+int kx_access_add(struct kx_access *a, const struct kvmexit_event *ev);
+/* The rows of one kind, in a new array; returns how many, or -errno. */
+int kx_access_rows(const struct kx_access *a, enum kvmexit_access_kind kind,
+		   struct kvmexit_access_stat **out);
+void kx_access_release(struct kx_access *a);
+
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
 bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
 /*
@@ -471,6 +534,39 @@ int kx_host_meta(const char *root, struct kvmexit_meta *meta);
 
 /* ROOT/proc/sys/kernel/perf_event_paranoid, or INT_MIN when unreadable. */
 int kx_perf_paranoid(const char *root);
+
+/* record-names.c: the recorder's process and thread names. */
+struct kx_rec_names {
+	int32_t *pids;			/* processes named so far, sorted */
+	size_t nr, alloc;
+	int32_t last;			/* the last one looked up */
+};
+
+/* The sample_id_all trailer of synthesized COMM records. */
+struct kx_rec_comm_ctx {
+	uint64_t time;
+	uint32_t cpu;
+	uint64_t id;			/* a sample id of the attr with comm set */
+};
+
+/* Whether process pid was named already (a hot-path check). */
+bool kx_rec_names_known(struct kx_rec_names *n, int32_t pid);
+/*
+ * Names process pid, once: its VM name from ROOT/proc/PID/cmdline into
+ * meta, and, with w, a COMM record per thread of ROOT/proc/PID/task.
+ * Returns 0, -ENOMEM, or the writer's error.
+ */
+int kx_rec_name_process(struct kx_rec_names *n, const char *root, int32_t pid,
+			const struct kx_rec_comm_ctx *ctx, struct kvmexit_meta *meta,
+			struct kvmexit_writer *w);
+void kx_rec_names_release(struct kx_rec_names *n);
+/*
+ * Writes a COMM record of thread tid of process pid, its trailer in the
+ * recorder's sample_type (also the writer's default): TID, TIME, CPU,
+ * IDENTIFIER from ctx.
+ */
+int kx_rec_write_comm(struct kvmexit_writer *w, const struct kx_rec_comm_ctx *ctx,
+		      int32_t pid, int32_t tid, const char *comm);
 
 /* count.c: one counting event per (tracepoint, filter) per CPU. */
 struct kx_counter_set;

@@ -46,6 +46,31 @@ KVMEXIT_API int kvmexit_meta_tdp(const struct kvmexit_meta *meta)
 	return -1;
 }
 
+KVMEXIT_API const char *kvmexit_meta_vm_name(const struct kvmexit_meta *meta, int32_t pid)
+{
+	for (size_t i = 0; i < meta->nr_vms && i < KVMEXIT_META_MAX_VMS; i++)
+		if (meta->vms[i].pid == pid)
+			return meta->vms[i].name;
+	return NULL;
+}
+
+int kx_meta_set_vm(struct kvmexit_meta *meta, int32_t pid, const char *name)
+{
+	struct kvmexit_meta_vm *v = NULL;
+
+	for (size_t i = 0; i < meta->nr_vms; i++)
+		if (meta->vms[i].pid == pid)
+			v = &meta->vms[i];
+	if (!v) {
+		if (meta->nr_vms == KVMEXIT_META_MAX_VMS)
+			return -ENOSPC;
+		v = &meta->vms[meta->nr_vms++];
+		v->pid = pid;
+	}
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	return 0;
+}
+
 enum kvmexit_isa kx_isa_from_vendor(const char *vendor)
 {
 	if (!strncmp(vendor, "GenuineIntel", 12))
@@ -169,6 +194,60 @@ static void sb_kv(struct strbuf *sb, const char *key, const char *value)
 		sb_printf(sb, "%s=%.*s\n", key, (int)strcspn(value, "\r\n"), value);
 }
 
+/*
+ * A VM name as a value: control bytes (a newline would end the line) and
+ * '%' become %XX, so that any name survives.
+ */
+static void sb_vm(struct strbuf *sb, const struct kvmexit_meta_vm *v)
+{
+	sb_printf(sb, "vm.%" PRId32 "=", v->pid);
+	for (const unsigned char *c = (const unsigned char *)v->name; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f || *c == '%')
+			sb_printf(sb, "%%%02X", *c);
+		else
+			sb_printf(sb, "%c", *c);
+	}
+	sb_printf(sb, "\n");
+}
+
+static int parse_u64(const char *s, size_t len, uint64_t *out);
+
+static int unhex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "vm.PID=NAME", NAME as sb_vm() escapes it. */
+static int decode_vm(const char *key, size_t klen, const char *v, size_t vlen,
+		     struct kvmexit_meta *m)
+{
+	char name[sizeof(m->vms[0].name)];
+	uint64_t pid;
+	size_t o = 0;
+
+	if (parse_u64(key, klen, &pid) || pid > INT32_MAX)
+		return -KVMEXIT_EFORMAT;
+	for (size_t i = 0; i < vlen; i++) {
+		char c = v[i];
+
+		if (c == '%') {
+			if (i + 2 >= vlen || unhex(v[i + 1]) < 0 || unhex(v[i + 2]) < 0)
+				return -KVMEXIT_EFORMAT;
+			c = (char)(unhex(v[i + 1]) << 4 | unhex(v[i + 2]));
+			i += 2;
+		}
+		if (!c)
+			return -KVMEXIT_EFORMAT;
+		if (o + 1 < sizeof(name))
+			name[o++] = c;
+	}
+	name[o] = '\0';
+	/* A full table keeps the first VMs: not worth failing for. */
+	(void)kx_meta_set_vm(m, (int32_t)pid, name);
+	return 0;
+}
+
 int kx_meta_encode(const struct kvmexit_meta *meta, const struct kx_counts *counts,
 		   char **text, size_t *len)
 {
@@ -192,6 +271,8 @@ int kx_meta_encode(const struct kvmexit_meta *meta, const struct kx_counts *coun
 		snprintf(key, sizeof(key), "param.%s", meta->params[i].name);
 		sb_kv(&sb, key, meta->params[i].value);
 	}
+	for (size_t i = 0; i < meta->nr_vms && i < KVMEXIT_META_MAX_VMS; i++)
+		sb_vm(&sb, &meta->vms[i]);
 	for (size_t i = 0; counts && i < counts->nr; i++)
 		sb_printf(&sb, "count=%u,%" PRIu32 ",%" PRId32 ",%" PRIu64 "\n",
 			  counts->v[i].isa, counts->v[i].exit_reason, counts->v[i].cpu,
@@ -291,6 +372,8 @@ static int decode_line(const char *line, size_t n, struct kvmexit_meta *m,
 		return parse_count(v, vlen, counts);
 	else if (KEY_IS("count_detail"))
 		return parse_count_detail(v, vlen, counts);
+	else if (klen > 3 && !memcmp(line, "vm.", 3))
+		return decode_vm(line + 3, klen - 3, v, vlen, m);
 	else if (klen > 6 && !memcmp(line, "param.", 6)) {
 		char name[48], value[48];
 

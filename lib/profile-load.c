@@ -94,6 +94,7 @@ static int load_capture(const char *path, const struct kvmexit_profile_opts *opt
 	kvmexit_profile_set_meta(prof, kvmexit_capture_meta(cap));
 	if (!kx_profile_opts_copy(opts).top_rips)
 		kx_capture_set_lean(cap);	/* no RIPs, no CPUs needed */
+	kx_capture_set_names(cap);		/* COMM records name threads */
 	e = kx_profile_load_parts(cap, opts, &parts);
 	if (!e) {
 		kvmexit_profile_free(prof);

@@ -121,7 +121,7 @@ int kx_profile_load_parts(struct kvmexit_capture *cap, const struct kvmexit_prof
 	unsigned int n;
 	int err = 0;
 
-	if (threads == 1 || o.top_rips)
+	if (threads == 1 || o.top_rips || o.accesses)
 		return 1;
 	n = threads ? threads : cpus_usable();
 	if (!threads && n > PARTS_AUTO_MAX)

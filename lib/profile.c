@@ -278,6 +278,9 @@ struct kvmexit_profile {
 	uint64_t first_exit, last_exit;
 	uint64_t table_exit_span;	/* a count table's "# exit_span:", ns */
 	bool counted;			/* kvmexit_profile_add_count() added exits */
+	struct kx_names names;		/* thread names (COMM records) */
+	struct kx_access acc;		/* opts.accesses (access.c) */
+	char *vm_name;			/* opts.vm_name, copied */
 };
 
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
@@ -308,6 +311,15 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 		}
 		p->opts.reason_name = p->reason_name;
 	}
+	if (p->opts.vm_name) {
+		p->vm_name = strdup(p->opts.vm_name);
+		if (!p->vm_name) {
+			free(p->reason_name);
+			free(p);
+			return -ENOMEM;
+		}
+		p->opts.vm_name = p->vm_name;
+	}
 	p->filtered = p->opts.pid >= 0 || p->opts.vcpu >= 0 || p->opts.has_reason ||
 		      p->reason_name;
 	p->t.first_ns = UINT64_MAX;
@@ -330,6 +342,9 @@ KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *p)
 	free(p->rips);
 	map_release(&p->rip_map);
 	free(p->reason_name);
+	kx_names_release(&p->names);
+	kx_access_release(&p->acc);
+	free(p->vm_name);
 	free(p);
 }
 
@@ -868,7 +883,7 @@ RARE int add_other_kept(struct kvmexit_profile *p, const struct kvmexit_event *e
 
 OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
-	switch (ev->type) {
+	switch ((int)ev->type) {
 	case KVMEXIT_EV_USERSPACE_EXIT:
 	case KVMEXIT_EV_PIO:
 	case KVMEXIT_EV_MMIO:
@@ -880,6 +895,9 @@ OWN_FRAME int add_other(struct kvmexit_profile *p, const struct kvmexit_event *e
 			return add_other_kept(p, ev);
 		p->t.other_events++;
 		return 0;
+	case KX_EV_COMM:
+		return kx_names_set(&p->names, ev->pid, ev->tid,
+				    kx_event_comm((struct kvmexit_event *)ev), 16);
 	default:
 		return -EINVAL;
 	}
@@ -922,10 +940,32 @@ static inline void add_exit_times(struct kvmexit_profile *p, uint64_t first, uin
 		p->last_exit = last;
 }
 
+/*
+ * Accesses (opts.accesses) of a run of events, before the run's exits and
+ * entries: their state is their own, so the order between the two does not
+ * matter, and the hot loop below has no test for them.
+ */
+OWN_FRAME int add_accesses(struct kvmexit_profile *p, const struct kvmexit_event *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int err = kx_access_add(&p->acc, &v[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 KVMEXIT_API int kvmexit_profile_add_event(struct kvmexit_profile *p,
 					  const struct kvmexit_event *ev)
 {
-	if (ev->type != KVMEXIT_EV_LOST)
+	if (__builtin_expect(p->opts.accesses, 0)) {
+		int err = add_accesses(p, ev, 1);
+
+		if (err)
+			return err;
+	}
+	if (ev->type != KVMEXIT_EV_LOST && ev->type != KX_EV_COMM)
 		add_times(p, ev->time, ev->time);
 	if (ev->type == KVMEXIT_EV_EXIT)
 		add_exit_times(p, ev->time, ev->time);
@@ -938,9 +978,10 @@ int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof)
 	struct kvmexit_profile *p = prof;
 	size_t lo = 0, hi = n;
 
-	while (lo < hi && v[lo].type == KVMEXIT_EV_LOST)
+	/* names (KX_EV_COMM) may be synthesized with any time: not events */
+	while (lo < hi && (v[lo].type == KVMEXIT_EV_LOST || v[lo].type == KX_EV_COMM))
 		lo++;
-	while (hi > lo && v[hi - 1].type == KVMEXIT_EV_LOST)
+	while (hi > lo && (v[hi - 1].type == KVMEXIT_EV_LOST || v[hi - 1].type == KX_EV_COMM))
 		hi--;
 	if (lo < hi)
 		add_times(p, v[lo].time, v[hi - 1].time);
@@ -951,6 +992,12 @@ int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof)
 		hi--;
 	if (lo < hi)
 		add_exit_times(p, v[lo].time, v[hi - 1].time);
+	if (__builtin_expect(p->opts.accesses, 0)) {
+		int err = add_accesses(p, v, n);
+
+		if (err)
+			return err;
+	}
 	for (size_t i = 0; i < n; i++) {
 		int err = add_untimed(p, &v[i]);
 
@@ -1015,6 +1062,8 @@ static bool same_filters(const struct kvmexit_profile *a, const struct kvmexit_p
 
 	if (x->pid != y->pid || x->vcpu != y->vcpu || x->top_rips != y->top_rips ||
 	    x->has_reason != y->has_reason || !a->reason_name != !b->reason_name)
+		return false;
+	if (!a->vm_name != !b->vm_name || (a->vm_name && strcmp(a->vm_name, b->vm_name)))
 		return false;
 	if (x->has_reason && (x->reason_isa != y->reason_isa || x->reason != y->reason))
 		return false;
@@ -1168,6 +1217,8 @@ int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *
 	if (!err)
 		err = merge_rips(dst, src);
 	if (!err)
+		err = kx_names_merge(&dst->names, &src->names);
+	if (!err)
 		merge_totals(dst, src);
 	return err;
 }
@@ -1196,6 +1247,77 @@ static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t 
 	}
 	map_release(&seen);
 	return n;
+}
+
+/* --------------------------------------------------------- accesses */
+
+KVMEXIT_API int kvmexit_profile_accesses(const struct kvmexit_profile *p,
+					 enum kvmexit_access_kind kind,
+					 struct kvmexit_access_stat **rows)
+{
+	return kx_access_rows(&p->acc, kind, rows);
+}
+
+KVMEXIT_API void kvmexit_access_stats_free(struct kvmexit_access_stat *rows)
+{
+	free(rows);
+}
+
+/* ------------------------------------------------------------ names */
+
+KVMEXIT_API int kvmexit_profile_set_comm(struct kvmexit_profile *p, int32_t pid, int32_t tid,
+					 const char *comm)
+{
+	if (!p || !comm)
+		return -EINVAL;
+	return kx_names_set(&p->names, pid, tid, comm, strlen(comm));
+}
+
+KVMEXIT_API const char *kvmexit_profile_comm(const struct kvmexit_profile *p, int32_t tid)
+{
+	const struct kx_name *n = kx_names_find(&p->names, tid);
+
+	return n ? n->comm : NULL;
+}
+
+KVMEXIT_API const char *kvmexit_profile_vm_name(const struct kvmexit_profile *p, int32_t pid)
+{
+	const char *name = kvmexit_meta_vm_name(&p->meta, pid);
+
+	return name ? name : kvmexit_profile_comm(p, pid);
+}
+
+KVMEXIT_API const char *kvmexit_profile_vcpu_name(const struct kvmexit_profile *p, int32_t pid,
+						  int32_t vcpu)
+{
+	for (size_t i = p->nr_threads; i-- > 0;) {
+		const struct thread *th = &p->threads[i];
+
+		if (th->pid == pid && th->vcpu == (uint32_t)vcpu && th->cache.nr)
+			return kvmexit_profile_comm(p, th->tid);
+	}
+	return NULL;
+}
+
+/*
+ * The cells of opts.vm_name's processes, as a view (v[] and nr only) in
+ * *view, or all cells.  Free view->v when the view is returned.  Out of
+ * memory, the view is empty.
+ */
+static const struct cells *vm_cells(const struct kvmexit_profile *p, struct cells *view)
+{
+	*view = (struct cells){ 0 };
+	if (!p->vm_name)
+		return &p->cells;
+	view->v = malloc((p->cells.nr ? p->cells.nr : 1) * sizeof(*view->v));
+	for (size_t i = 0; view->v && i < p->cells.nr; i++) {
+		struct cell *c = p->cells.v[i];
+		const char *name = kvmexit_profile_vm_name(p, (int32_t)(c->k3 >> 32));
+
+		if (c->k3 != KEY_NO_VCPU && name && !strcmp(name, p->vm_name))
+			view->v[view->nr++] = c;
+	}
+	return view;
 }
 
 /* The totals that are sums of cells: exits, timed, time_total_ns; and the ISA. */
@@ -1298,16 +1420,20 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 {
 	const struct kvmexit_meta *m = &p->meta;
 	struct kvmexit_rate_span span;
+	struct cells view;
+	const struct cells *cs = vm_cells(p, &view);
 
 	*out = p->t;
 	if (out->first_ns > out->last_ns)	/* no event */
 		out->first_ns = out->last_ns = 0;
-	totals_of_cells(&p->cells, out);
+	totals_of_cells(cs, out);
 	/* Lost records are the capture's own account; the meta's is a fallback. */
 	out->lost = p->lost_events ? p->lost_events : m->lost;
 	out->duration_ns = rate_span(p, &span);
-	out->nr_vcpus = distinct_k3(&p->cells, 0, KEY_NO_VCPU);
-	out->nr_pids = distinct_k3(&p->cells, 32, (uint32_t)-1);
+	out->nr_vcpus = distinct_k3(cs, 0, KEY_NO_VCPU);
+	out->nr_pids = distinct_k3(cs, 32, (uint32_t)-1);
+	if (cs == &view)
+		free(view.v);
 }
 
 /* A row being summed from cells. */
@@ -1445,6 +1571,8 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 				      enum kvmexit_group group,
 				      struct kvmexit_stat **out)
 {
+	const struct cells *cs;
+	struct cells view;
 	struct kvmexit_stat *rows;
 	struct acc *accs;
 	size_t nr;
@@ -1460,7 +1588,10 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *p,
 	default:
 		return -EINVAL;
 	}
-	err = sum_rows(&p->cells, group, &accs, &nr);
+	cs = vm_cells(p, &view);
+	err = sum_rows(cs, group, &accs, &nr);
+	if (cs == &view)
+		free(view.v);
 	rows = err ? NULL : calloc(nr ? nr : 1, sizeof(*rows));
 	if (!rows && !err)
 		err = -ENOMEM;

@@ -118,6 +118,11 @@ struct kvmexit_recorder {
 	struct kvmexit_writer *w;
 	int w_idx[KVMEXIT_EV_LOST];
 
+	struct kx_rec_names names;	/* processes named (record-names.c) */
+	uint64_t comm_id;		/* a sample id of ev[0], which has comm set */
+	uint64_t drain_ns;		/* when the current drain pass began */
+	uint64_t comm_ns;		/* the time of COMM records it synthesizes */
+
 	struct kx_counter_set *cset;
 	size_t nr_specs;
 	struct kx_count_key *spec_key;
@@ -251,6 +256,32 @@ static inline void write_record(struct kvmexit_recorder *rec, const union perf_e
 		writer_failed(rec, kx_writer_write_record(rec->w, &event->header));
 }
 
+/* A process's first sample: its VM name, and its threads' names. */
+static void name_process(struct kvmexit_recorder *rec, int32_t pid, uint64_t time, uint32_t cpu)
+{
+	struct kx_rec_comm_ctx ctx = { .time = time, .cpu = cpu, .id = rec->comm_id };
+	int err = kx_rec_name_process(&rec->names, "/", pid, &ctx, &rec->meta,
+				      rec->w && !rec->err ? rec->w : NULL);
+
+	if (err == -ENOMEM && !rec->err)
+		rec->err = kx_error(rec->errmsg, err, "out of memory naming process %d", (int)pid);
+	else if (rec->w)
+		writer_failed(rec, err);
+}
+
+/*
+ * COMM and FORK records (ev[0] has comm and task set): kept for processes
+ * already named, so the capture follows renames ("CPU 0/KVM"), execs and
+ * new threads; others' are noise (a process is named when first seen).
+ */
+static void handle_task(struct kvmexit_recorder *rec, const union perf_event *event)
+{
+	uint32_t pid = event->header.type == PERF_RECORD_COMM ? event->comm.pid : event->fork.pid;
+
+	if (rec->w && kx_rec_names_known(&rec->names, (int32_t)pid))
+		write_record(rec, event);
+}
+
 /* Returns the callback's non-zero value (stop), or 0. */
 static int handle_sample(struct kvmexit_recorder *rec, const union perf_event *event)
 {
@@ -267,6 +298,8 @@ static int handle_sample(struct kvmexit_recorder *rec, const union perf_event *e
 	e = event_of(rec, s->raw, n);
 	if (!e || !pid_wanted(rec, (int32_t)s->pid))
 		return 0;
+	if (__builtin_expect(!kx_rec_names_known(&rec->names, (int32_t)s->pid), 0))
+		name_process(rec, (int32_t)s->pid, rec->comm_ns, s->cpu);
 	rec->st.events++;
 	rec->st.by_type[e->type]++;
 	if (rec->w)
@@ -306,6 +339,8 @@ static int handle_lost(struct kvmexit_recorder *rec, const union perf_event *eve
 	return rec->opts.fn(&ev, rec->opts.fn_arg);
 }
 
+static uint64_t now_ns(clockid_t clk);
+
 /*
  * Reads every ring once.  Not perf_mmap__read_done(): in the normal mode it
  * moves the read position to the current head, skipping records that
@@ -317,6 +352,14 @@ static int drain(struct kvmexit_recorder *rec)
 	uint64_t before = rec->st.events + rec->st.lost;
 	int stop = 0;
 
+	/*
+	 * COMM records synthesized in this pass take the time the previous
+	 * pass began: every record of this pass is later (the previous pass
+	 * read each ring to its head), and every record of the rounds before
+	 * the previous one, which perf may have sorted out already, earlier.
+	 */
+	rec->comm_ns = rec->drain_ns ? rec->drain_ns : rec->start_ns;
+	rec->drain_ns = now_ns(CLOCK_MONOTONIC);
 	perf_evlist__for_each_mmap(rec->evlist, map, false) {
 		union perf_event *event;
 
@@ -327,6 +370,9 @@ static int drain(struct kvmexit_recorder *rec)
 				stop |= handle_sample(rec, event);
 			else if (event->header.type == PERF_RECORD_LOST)
 				stop |= handle_lost(rec, event);
+			else if (event->header.type == PERF_RECORD_COMM ||
+				 event->header.type == PERF_RECORD_FORK)
+				handle_task(rec, event);
 			perf_mmap__consume(map);
 		}
 	}
@@ -512,6 +558,12 @@ static void setup_attr(const struct kvmexit_recorder *rec, const struct rec_even
 	a->disabled = 1;
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
+	/* as perf's tracking event: thread names (COMM) and new threads (FORK) */
+	if (e == &rec->ev[0]) {
+		a->comm = 1;
+		a->comm_exec = 1;
+		a->task = 1;
+	}
 	if (rec->opts.target == KVMEXIT_TARGET_COMMAND) {
 		a->inherit = 1;
 		a->enable_on_exec = 1;
@@ -538,6 +590,8 @@ static int register_ids(struct kvmexit_recorder *rec)
 		}
 		if (!err)
 			err = kx_writer_set_ids(rec->w, rec->w_idx[i], ids, n);
+		if (!err && i == 0 && n)
+			rec->comm_id = ids[0];
 	}
 	free(ids);
 	return err ? kx_error(rec->errmsg, err, "reading the sample ids of the events: %s",
@@ -800,6 +854,7 @@ static int start_child(struct kvmexit_recorder *rec)
 
 static int start(struct kvmexit_recorder *rec)
 {
+	uint64_t t0;
 	int err = 0;
 
 	rec->state = REC_RUNNING;
@@ -808,12 +863,22 @@ static int start(struct kvmexit_recorder *rec)
 	rec->start_ns = rec->meta.start_ns = now_ns(CLOCK_MONOTONIC);
 	if (rec->opts.duration_ns)
 		rec->deadline_ns = rec->start_ns + rec->opts.duration_ns;
+	/* -p targets are named at once: they may exit before a sample */
+	for (size_t i = 0; !rec->cset && i < rec->nr_pids; i++)
+		name_process(rec, rec->pids[i], rec->start_ns, 0);
 	if (rec->cset)
 		err = kx_counter_set_enable(rec->cset);
 	else if (rec->opts.target != KVMEXIT_TARGET_COMMAND)
 		perf_evlist__enable(rec->evlist);
+	t0 = now_ns(CLOCK_MONOTONIC);
 	if (!err && rec->child > 0)
 		err = start_child(rec);
+	/*
+	 * exec'd now: named before it can end (a short command ends before a
+	 * drain), at a time before its first event (events start at its exec)
+	 */
+	if (!err && rec->child > 0 && !rec->cset)
+		name_process(rec, rec->child, t0, 0);
 	return err;
 }
 
@@ -1038,5 +1103,6 @@ KVMEXIT_API void kvmexit_recorder_free(struct kvmexit_recorder *rec)
 	kx_counter_set_free(rec->cset);
 	free(rec->spec_key);
 	kx_counts_release(&rec->counts);
+	kx_rec_names_release(&rec->names);
 	free(rec);
 }

@@ -26,7 +26,13 @@ give one of -a, -p or a command	$kx record -p 1 -- true
 give a positive number of seconds	$kx record -d abc
 give a power of 2	$kx record -m 3 -a
 unknown option	$kx report --bogus $cap
-no input FILE given	$kx report
+no input FILE given, and no kvmexit.data here	$kx report
+give one input	$kx report -i $cap $cap
+--by takes reason, detail, vcpu, pid, vm or category	$kx report --by bogus $cap
+unknown option	$kx report -d $cap
+unknown option	$kx report -v 0 $cap
+unknown option	$kx reasons -i vmx
+no exits of a VM named 'nosuch'	$kx diff --vm nosuch $cap $cap
 more than one input FILE	$kx report $cap $cap
 no such file	$kx report $tmp/missing.data
 no such file	$kx report -g $tmp/missing.elf $cap

@@ -19,6 +19,16 @@
  * The recording window (the metadata's start and end) runs from start to
  * the last entry, or with --window NS from start for NS ns: the same exits
  * recorded in a longer run.
+ * --names VM,VM,... names the processes as kvmexit record does: process k
+ * (pid 4000 + k) gets the k-th VM name in the metadata (none when empty),
+ * and COMM records before the first event name it "qemu-system-x86" and
+ * each vCPU thread "CPU v/KVM".
+ * --accesses (layout 6.18) adds kvm_pio, kvm_mmio and kvm_msr events inside
+ * pairs, at exit + lat / 4: after an I/O exit (VMX IO_INSTRUCTION, SVM io)
+ * a kvm_pio of port 0x70 + i % 3, out when i is even; after an MSR exit
+ * (VMX MSR_WRITE, SVM msr) a kvm_msr of 0x6e0 (i % 4 < 2) or 0x830, a
+ * write when i is even; after a paging exit (EPT_VIOLATION, npf) a kvm_mmio
+ * of gpa 0xfee00000 + 0x300 * (i % 2): a write when i % 4 < 2, else a read.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,10 +54,10 @@ struct pat {
 
 struct opts {
 	enum kvmexit_isa isa;
-	const char *layout, *out, *datadir, *pattern;
+	const char *layout, *out, *datadir, *pattern, *names;
 	uint64_t pairs, step, start, round, lost_every, window;
 	uint32_t vcpus, pids, cpus;
-	bool force, count, per_cpu;
+	bool force, count, per_cpu, accesses;
 };
 
 /* Where events go: the writer, or with --per-cpu a round's buffer first. */
@@ -104,7 +114,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gen-capture --isa vmx|svm --layout 6.1|6.18 --pairs N [-f] -o FILE\n"
 		   "       [--pattern CODE:WEIGHT:LAT_NS,...] [--vcpus N] [--pids N] [--cpus N]\n"
 		   "       [--step NS] [--start NS] [--round PAIRS] [--lost-every PAIRS]\n"
-		   "       [--per-cpu] [--count] [--window NS] [--data-dir DIR]\n");
+		   "       [--per-cpu] [--count] [--window NS] [--names VM,VM,...] [--accesses]\n"
+		   "       [--data-dir DIR]\n");
 }
 
 static int parse_pattern(const char *text, struct pat *pat, size_t *nr)
@@ -199,6 +210,41 @@ static void fill_meta(const struct opts *o, int argc, char **argv, struct kvmexi
 	}
 }
 
+/* --names: the k-th VM name of the list into the meta (empty: none). */
+static void meta_names(const struct opts *o, struct kvmexit_meta *m)
+{
+	char *copy = strdup(o->names), *p = copy;
+
+	for (uint32_t k = 0; p && k < o->pids; k++) {
+		char *comma = strchr(p, ',');
+
+		if (comma)
+			*comma = '\0';
+		if (*p)
+			kx_meta_set_vm(m, (int32_t)(4000 + k), p);
+		p = comma ? comma + 1 : NULL;
+	}
+	free(copy);
+}
+
+/* --names: COMM records of every process and vCPU thread, at the start. */
+static int write_comms(struct kvmexit_writer *w, const struct opts *o)
+{
+	struct kx_rec_comm_ctx ctx = { .time = o->start ? o->start - 1 : 0, .id = 1 };
+	char comm[32];
+	int err = 0;
+
+	for (uint32_t k = 0; k < o->pids && !err; k++)
+		err = kx_rec_write_comm(w, &ctx, (int32_t)(4000 + k), (int32_t)(4000 + k),
+					"qemu-system-x86");
+	for (uint32_t v = 0; v < o->vcpus && !err; v++) {
+		snprintf(comm, sizeof(comm), "CPU %u/KVM", v);
+		err = kx_rec_write_comm(w, &ctx, (int32_t)(4000 + v % o->pids),
+					(int32_t)(5000 + v), comm);
+	}
+	return err;
+}
+
 static void make_exit(const struct opts *o, uint64_t i, const struct pat *p,
 		      struct kvmexit_event *ev)
 {
@@ -216,6 +262,31 @@ static void make_exit(const struct opts *o, uint64_t i, const struct pat *p,
 	ev->exit.guest_rip = 0xffffffff81000000ULL + p->code * 0x100 + (i % 7) * 0x10;
 	ev->exit.info1 = i & 0xfff;
 	ev->exit.info2 = (i % 16) << 12;
+}
+
+/* --accesses: the access event of pair i, if its exit has one. */
+static int write_access(struct sink *w, const struct opts *o, uint64_t i, const struct pat *p,
+			const struct kvmexit_event *exit)
+{
+	bool vmx = o->isa == KVMEXIT_ISA_VMX;
+	struct kvmexit_event ev = *exit;
+
+	ev.time = exit->time + p->lat / 4;
+	if (p->code == (vmx ? 30u : 0x7bu)) {
+		ev.type = KVMEXIT_EV_PIO;
+		ev.pio = (typeof(ev.pio)){ .rw = i % 2 == 0, .port = 0x70 + (uint32_t)(i % 3),
+					   .size = 1, .count = 1 };
+	} else if (p->code == (vmx ? 32u : 0x7cu)) {
+		ev.type = KVMEXIT_EV_MSR;
+		ev.msr = (typeof(ev.msr)){ .write = i % 2 == 0, .ecx = i % 4 < 2 ? 0x6e0 : 0x830 };
+	} else if (p->code == (vmx ? 48u : 0x400u)) {
+		ev.type = KVMEXIT_EV_MMIO;
+		ev.mmio = (typeof(ev.mmio)){ .type = i % 4 < 2 ? 2 : 1, .len = 4,
+					     .gpa = 0xfee00000 + 0x300 * (i % 2) };
+	} else {
+		return 0;
+	}
+	return sink_write(w, &ev);
 }
 
 struct pending {
@@ -262,6 +333,8 @@ static int gen_pairs(struct kvmexit_writer *wr, const struct opts *o, const uint
 		err = flush_entries(w, pend, o->vcpus, ev.time);
 		if (!err)
 			err = sink_write(w, &ev);
+		if (!err && o->accesses)
+			err = write_access(w, o, i, p, &ev);
 		pend[v].used = true;
 		pend[v].ev = (struct kvmexit_event){
 			.type = KVMEXIT_EV_ENTRY, .time = ev.time + p->lat, .pid = ev.pid,
@@ -327,6 +400,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "window", required_argument, NULL, 'W' },
 		{ "count", no_argument, NULL, 'C' },
 		{ "per-cpu", no_argument, NULL, 'U' },
+		{ "names", required_argument, NULL, 'N' },
+		{ "accesses", no_argument, NULL, 'A' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
@@ -358,6 +433,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'W': o->window = strtoull(optarg, NULL, 0); break;
 		case 'C': o->count = true; break;
 		case 'U': o->per_cpu = true; break;
+		case 'N': o->names = optarg; break;
+		case 'A': o->accesses = true; break;
 		case 'd': o->datadir = optarg; break;
 		case 'f': o->force = true; break;
 		case 'o': o->out = optarg; break;
@@ -411,6 +488,8 @@ int main(int argc, char **argv)
 			seq[seq_len++] = k;
 
 	fill_meta(&o, argc, argv, &meta);
+	if (o.names)
+		meta_names(&o, &meta);
 	wo.force = o.force;
 	wo.meta = &meta;
 	err = kvmexit_writer_open(o.out, &wo, &w, err_text, sizeof(err_text));
@@ -421,6 +500,15 @@ int main(int argc, char **argv)
 	err = kvmexit_writer_add_tracepoint(w, "kvm", fexit);
 	if (err >= 0)
 		err = kvmexit_writer_add_tracepoint(w, "kvm", fentry);
+	for (int k = 0; k < 3 && err >= 0 && o.accesses; k++) {
+		static const char *const names[] = { "kvm_pio", "kvm_mmio", "kvm_msr" };
+		char *text = read_text(o.datadir, names[k], o.layout);
+
+		err = text ? kvmexit_writer_add_tracepoint(w, "kvm", text) : -ENOENT;
+		free(text);
+	}
+	if (err >= 0 && o.names && !o.count)
+		err = write_comms(w, &o);
 	if (err >= 0)
 		err = o.count ? gen_counts(w, &o, seq, seq_len, pat, nr_pat) :
 				gen_pairs(w, &o, seq, seq_len, pat);

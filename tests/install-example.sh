@@ -19,9 +19,9 @@ if [ -z "$inst_libdir" ] || [ -z "$inst_includedir" ]; then
 	echo "1..0 # SKIP run from make check (needs inst_libdir, inst_includedir)"
 	exit 0
 fi
-echo "1..5"
+echo "1..7"
 if ! command -v pkg-config >/dev/null 2>&1; then
-	for i in 1 2 3 4 5; do echo "ok $i # SKIP pkg-config is not installed"; done
+	for i in 1 2 3 4 5 6 7; do echo "ok $i # SKIP pkg-config is not installed"; done
 	exit 0
 fi
 tmp=$(mktemp -d) || exit 1
@@ -88,4 +88,34 @@ if [ $rc -eq 0 ] && cmp -s "$tmp/want" "$tmp/got"; then
 else
 	echo "not ok 5 - count-reasons lab-npt1.perf.data (exit status $rc)"
 	diff "$tmp/want" "$tmp/got" | sed 's/^/#   /'
+fi
+
+# 6: a static program links with pkg-config --static alone: libperf's
+# objects are in libkvmexit.a (not libperf.a as a member), -lm is in
+# Libs.private.  compare.c needs -lm (diff), record-exits.c libperf.
+sflags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" \
+	pkg-config --static --cflags --libs libkvmexit 2>/dev/null)
+ok=1
+for ex in count-reasons compare record-exits; do
+	# shellcheck disable=SC2086
+	if ! $cc -static -o "$tmp/$ex-static" "$src/examples/$ex.c" $sflags \
+		>"$tmp/static-$ex.log" 2>&1; then
+		ok=0
+		grep -v 'statically linked applications requires' "$tmp/static-$ex.log" |
+			head -10 | sed "s/^/#   $ex: /"
+	fi
+done
+if [ $ok = 1 ]; then
+	echo "ok 6 - cc -static ... \$(pkg-config --static --libs libkvmexit) links count-reasons, compare, record-exits"
+else
+	echo "not ok 6 - cc -static with pkg-config --static --libs libkvmexit ($sflags)"
+fi
+
+# 7: the static count-reasons gives the same counts.
+if [ $ok = 1 ] && "$tmp/count-reasons-static" "$src/tests/data/lab-npt1.perf.data" >"$tmp/got-static" 2>&1 &&
+   cmp -s "$tmp/want" "$tmp/got-static"; then
+	echo "ok 7 - static count-reasons lab-npt1.perf.data: npf 70, io 16, cpuid 10, hlt 1"
+else
+	echo "not ok 7 - static count-reasons lab-npt1.perf.data"
+	diff "$tmp/want" "$tmp/got-static" 2>&1 | sed 's/^/#   /'
 fi

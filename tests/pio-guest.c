@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pio-guest N [PORT] - a /dev/kvm guest that performs exactly N port writes
- * (`out %al,%dx` to PORT, default 0x8a) and then hlt.
+ * pio-guest N [PORT [-- IGNORED...]] - a /dev/kvm guest that performs exactly
+ * N port writes (`out %al,%dx` to PORT, default 0x8a) and then hlt.  What
+ * follows "--" is ignored: tests run it as a VMM with a QEMU-like command
+ * line (exec -a qemu-system-x86_64 pio-guest 20 0x8a -- -name guest=web).
  *
  * One vCPU in 64-bit long mode, 2 MiB of memory identity mapped by one
  * 2 MiB page.  Every `out` returns to this program as KVM_EXIT_IO (one
@@ -172,8 +174,8 @@ int main(int argc, char **argv)
 		return self_test();
 	n = strtoull(argv[1], &end, 0);
 	if (*end || (argc > 2 && ((port = strtoul(argv[2], &end, 0)) > 0xffff || *end)) ||
-	    argc > 3) {
-		fprintf(stderr, "usage: pio-guest N [PORT]\n");
+	    (argc > 3 && strcmp(argv[3], "--"))) {
+		fprintf(stderr, "usage: pio-guest N [PORT [-- IGNORED...]]\n");
 		return 2;
 	}
 	seen = run_guest(n, (uint16_t)port);

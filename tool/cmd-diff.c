@@ -38,6 +38,7 @@ struct diff_args {
 	const char *reasons[MAX_REASONS];
 	uint32_t threads;
 	const char *path_a, *path_b;
+	const char *vm_a, *vm_b;	/* --vm, --vm-a, --vm-b: one VM of each */
 };
 
 struct loaded {
@@ -52,7 +53,7 @@ static void usage(FILE *out, const char *prog)
 		"Compare the exits of two captures or count tables (A is the baseline).\n\n"
 		"  --detail                one row per reason and detail (#PF, mov-to-cr3, ...)\n"
 		"  --category              one row per category\n"
-		"  --sort KEY              delta (default), ratio, rate, time or name\n"
+		"  -s, --sort KEY          delta (default), ratio, rate, time or name\n"
 		"  --min-count N           hide rows where both counts are below N\n"
 		"  --top N                 show the first N rows\n"
 		"  --normalize UNIT        none (default), duration, total or an exit reason:\n"
@@ -60,7 +61,7 @@ static void usage(FILE *out, const char *prog)
 		"  --alpha P               significance level of the Poisson test (0.01)\n"
 		"  --labels LA,LB          column labels (default: from the captures)\n"
 		"  --color[=WHEN]          auto (default), always or never\n"
-		"  --csv, --json, --markdown   output format (default: a table)\n"
+		"  --csv, -J, --json, --markdown   output format (default: a table)\n"
 		"  --svg FILE              also write a bar chart of the top changes\n"
 		"  --fail-on-increase PCT  exit 1 when the total (or each --reason)\n"
 		"                          grew significantly, by more than PCT percent\n"
@@ -69,8 +70,10 @@ static void usage(FILE *out, const char *prog)
 		"                          noise too\n"
 		"  --reason R              with --fail-on-increase: check this reason\n"
 		"                          (repeatable)\n"
-		"  --threads N             read each large capture on N threads\n"
+		"  -j, --threads N         read each large capture on N threads\n"
 		"                          (default: one per CPU; 1: one)\n"
+		"  --vm NAME               only the VM NAME of both A and B\n"
+		"  --vm-a NAME, --vm-b NAME   only the VM NAME of A, of B\n"
 		"  -h, --help              this help\n\n"
 		"Exit status: 0, 1 when the increase is exceeded, 2 on errors.\n"
 		"See kvmexit-diff(1).\n", prog);
@@ -124,7 +127,7 @@ static int parse_sort(const char *s, enum kvmexit_diff_sort *out)
 enum {
 	OPT_DETAIL = 256, OPT_CATEGORY, OPT_SORT, OPT_MIN_COUNT, OPT_TOP, OPT_NORMALIZE,
 	OPT_ALPHA, OPT_LABELS, OPT_COLOR, OPT_CSV, OPT_JSON, OPT_MARKDOWN, OPT_SVG,
-	OPT_FAIL, OPT_REASON, OPT_THREADS, OPT_FAIL_ANY,
+	OPT_FAIL, OPT_REASON, OPT_THREADS, OPT_FAIL_ANY, OPT_VM, OPT_VM_A, OPT_VM_B,
 };
 
 static const struct option long_opts[] = {
@@ -147,6 +150,9 @@ static const struct option long_opts[] = {
 	{ "fail-on-any-increase", required_argument, NULL, OPT_FAIL_ANY },
 	{ "reason", required_argument, NULL, OPT_REASON },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "vm", required_argument, NULL, OPT_VM },
+	{ "vm-a", required_argument, NULL, OPT_VM_A },
+	{ "vm-b", required_argument, NULL, OPT_VM_B },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -216,6 +222,15 @@ static int parse_opt(struct diff_args *a, int c, const char *arg)
 			return bad_usage(a->prog, "--threads takes a count from 1 to 64, not '%s'", arg);
 		a->threads = (uint32_t)u;
 		return 0;
+	case OPT_VM:
+		a->vm_a = a->vm_b = arg;
+		return 0;
+	case OPT_VM_A:
+		a->vm_a = arg;
+		return 0;
+	case OPT_VM_B:
+		a->vm_b = arg;
+		return 0;
 	case OPT_REASON:
 		if (a->nr_reasons == MAX_REASONS)
 			return bad_usage(a->prog, "at most %d --reason options", MAX_REASONS);
@@ -231,11 +246,13 @@ static int parse_args(struct diff_args *a, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hs:j:J", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout, a->prog);
 			return -1;
 		}
+		/* short options mean the same in every command: see kvmexit(1) */
+		c = c == 's' ? OPT_SORT : c == 'j' ? OPT_THREADS : c == 'J' ? OPT_JSON : c;
 		if (c == '?')
 			return bad_usage(a->prog, "unknown or incomplete option '%s'", argv[optind - 1]);
 		err = parse_opt(a, c, optarg);
@@ -251,15 +268,24 @@ static int parse_args(struct diff_args *a, int argc, char **argv)
 	return 0;
 }
 
-static int load(const struct diff_args *a, const char *path, struct loaded *out)
+static int load(const struct diff_args *a, const char *path, const char *vm, struct loaded *out)
 {
-	struct kvmexit_profile_opts popts = { .sz = sizeof(popts), .threads = a->threads };
+	struct kvmexit_profile_opts popts = {
+		.sz = sizeof(popts), .threads = a->threads, .vm_name = vm,
+	};
+	struct kvmexit_profile_totals t;
 	char errbuf[512] = "";
 	int err;
 
 	err = kvmexit_profile_load(path, &popts, &out->prof, errbuf, sizeof(errbuf));
 	if (err) {
 		fprintf(stderr, "%s: %s\n", a->prog, errbuf[0] ? errbuf : kvmexit_strerror(err));
+		return 2;
+	}
+	kvmexit_profile_totals(out->prof, &t);
+	if (vm && !t.exits) {
+		fprintf(stderr, "%s: %s: no exits of a VM named '%s': 'kvmexit report --by vm %s' "
+			"lists its VMs\n", a->prog, path, vm, path);
 		return 2;
 	}
 	return 0;
@@ -278,6 +304,9 @@ static void make_labels(const struct diff_args *a, struct loaded *la, struct loa
 
 		snprintf(la->label, sizeof(la->label), "%.*s", (int)n, a->labels);
 		snprintf(lb->label, sizeof(lb->label), "%s", a->labels + n + 1);
+	} else if (a->vm_a && a->vm_b && strcmp(a->vm_a, a->vm_b)) {
+		snprintf(la->label, sizeof(la->label), "%s", a->vm_a);
+		snprintf(lb->label, sizeof(lb->label), "%s", a->vm_b);
 	} else if (ta >= 0 && tb >= 0 && ta != tb) {
 		const char *na = strcmp(ma->kvm_module, "kvm_amd") ? "ept" : "npt";
 		const char *nb = strcmp(mb->kvm_module, "kvm_amd") ? "ept" : "npt";
@@ -502,9 +531,9 @@ int cmd_diff(int argc, char **argv)
 		return ret < 0 ? 0 : ret;
 	if (!strcmp(a.path_a, "-") && !strcmp(a.path_b, "-"))
 		return bad_usage(a.prog, "%s", "only one of A and B can be standard input");
-	ret = load(&a, a.path_a, &la);
+	ret = load(&a, a.path_a, a.vm_a, &la);
 	if (!ret)
-		ret = load(&a, a.path_b, &lb);
+		ret = load(&a, a.path_b, a.vm_b, &lb);
 	if (!ret)
 		ret = run(&a, &la, &lb);
 	kvmexit_profile_free(la.prof);

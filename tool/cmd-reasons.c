@@ -16,8 +16,8 @@ static void usage(FILE *out)
 		"Lists the VM exit reasons kvmexit knows: code, the name kvm_exit prints,\n"
 		"category and description.\n"
 		"\n"
-		"  -i, --isa vmx|svm  list only the Intel VMX or the AMD SVM table\n"
-		"  -j, --json         print a JSON array of {isa, code, name, category,\n"
+		"      --isa vmx|svm  list only the Intel VMX or the AMD SVM table\n"
+		"  -J, --json         print a JSON array of {isa, code, name, category,\n"
 		"                     description, linux} objects\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
@@ -156,11 +156,14 @@ static int parse_isa(const char *arg, enum kvmexit_isa *isa)
 	return 0;
 }
 
+/* Short options mean the same in every command: see kvmexit(1). */
+enum { OPT_ISA = 256 };
+
 int cmd_reasons(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "isa", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
+		{ "isa", required_argument, NULL, OPT_ISA },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -171,9 +174,9 @@ int cmd_reasons(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:jh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":Jh", options, NULL)) != -1) {
 		switch (c) {
-		case 'i':
+		case OPT_ISA:
 			if (parse_isa(optarg, &isas[0])) {
 				fprintf(stderr, "kvmexit reasons: unknown ISA '%s': "
 					"use vmx or svm\n", optarg);
@@ -181,7 +184,7 @@ int cmd_reasons(int argc, char **argv)
 			}
 			nisas = 1;
 			break;
-		case 'j':
+		case 'J':
 			json = true;
 			break;
 		case 'h':

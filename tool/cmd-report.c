@@ -19,11 +19,16 @@
 #include "commands.h"
 #include "output.h"
 
+#define DEFAULT_INPUT "kvmexit.data"
+
 enum sort_key { SORT_COUNT, SORT_TIME, SORT_AVG, SORT_MAX, SORT_NAME };
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 struct report {
 	const char *path, *symbols_path, *reason;
+	const char *vm;			/* --vm NAME, or NULL */
+	bool by_vm;			/* --by vm: --by pid rows, named by VM */
+	int event;			/* --event: enum kvmexit_access_kind, -1: exits */
 	enum kvmexit_group group;
 	enum sort_key sort;
 	enum format format;
@@ -61,24 +66,29 @@ static const char *const sort_names[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kvmexit report [OPTIONS] FILE\n"
+		"usage: kvmexit report [OPTIONS] [FILE]\n"
 		"\n"
 		"Counts and exit-handling times (kvm_exit to the next kvm_entry of the\n"
 		"same vCPU thread) of the VM exits in a capture, per exit reason.\n"
-		"FILE is a perf.data capture (kvmexit's or perf's; - for a pipe).\n"
+		"FILE is a perf.data capture (kvmexit's or perf's; - for a pipe);\n"
+		"without one, kvmexit.data (what kvmexit record writes).\n"
 		"\n"
-		"  -b, --by KEY          rows per reason (default), detail, vcpu, pid or\n"
-		"                        category\n"
-		"  -d, --detail          the same as --by detail\n"
+		"  -i, --input FILE      the capture to read (as FILE)\n"
+		"  -b, --by KEY          rows per reason (default), detail, vcpu, pid, vm\n"
+		"                        or category\n"
+		"      --detail          the same as --by detail\n"
 		"  -s, --sort KEY        count (default), time, avg, max or name\n"
-		"  -v, --vcpu N          only vCPU N\n"
+		"      --vcpu N          only vCPU N\n"
 		"  -p, --pid N           only the VMM process N\n"
+		"      --vm NAME         only the VM NAME (its name as --by vm shows it)\n"
 		"  -r, --reason NAME     only this exit reason (name or number)\n"
+		"      --event KIND      instead of exits: port (ioport), MMIO (mmio) or\n"
+		"                        MSR (msr) accesses, as perf kvm stat --event\n"
 		"  -t, --top-rips N      the N most frequent guest RIPs of each reason\n"
 		"  -g, --guest-symbols FILE\n"
 		"                        name RIPs from a guest vmlinux (ELF) or kallsyms\n"
 		"      --csv             comma-separated values, times in ns\n"
-		"      --json            JSON (keys in kvmexit-report(1))\n"
+		"  -J, --json            JSON (keys in kvmexit-report(1))\n"
 		"  -j, --threads N       read a large capture on N threads (default: one\n"
 		"                        per CPU; 1: one)\n"
 		"  -h, --help            print this help and exit\n"
@@ -135,21 +145,31 @@ static int parse_reason(const char *arg)
 	return -1;
 }
 
-enum { OPT_CSV = 256, OPT_JSON };
+/* Short options mean the same in every command: see kvmexit(1). */
+enum { OPT_CSV = 256, OPT_DETAIL, OPT_VCPU, OPT_VM, OPT_EVENT };
+
+/* --event: perf kvm stat's names; vmexit is the default (exits). */
+static const char *const event_names[] = {
+	[KVMEXIT_ACCESS_IOPORT] = "ioport", [KVMEXIT_ACCESS_MMIO] = "mmio",
+	[KVMEXIT_ACCESS_MSR] = "msr",
+};
 
 static int parse_args(struct report *r, int argc, char **argv)
 {
 	static const struct option options[] = {
+		{ "input", required_argument, NULL, 'i' },
 		{ "by", required_argument, NULL, 'b' },
-		{ "detail", no_argument, NULL, 'd' },
+		{ "detail", no_argument, NULL, OPT_DETAIL },
 		{ "sort", required_argument, NULL, 's' },
-		{ "vcpu", required_argument, NULL, 'v' },
+		{ "vcpu", required_argument, NULL, OPT_VCPU },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "vm", required_argument, NULL, OPT_VM },
+		{ "event", required_argument, NULL, OPT_EVENT },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "top-rips", required_argument, NULL, 't' },
 		{ "guest-symbols", required_argument, NULL, 'g' },
 		{ "csv", no_argument, NULL, OPT_CSV },
-		{ "json", no_argument, NULL, OPT_JSON },
+		{ "json", no_argument, NULL, 'J' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -159,16 +179,24 @@ static int parse_args(struct report *r, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:ds:v:p:r:t:g:j:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:b:s:p:r:t:g:j:Jh", options, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			if (r->path)
+				return usage_error("give one input: -i FILE or FILE");
+			r->path = optarg;
+			break;
 		case 'b':
 			v = parse_choice(optarg, group_names, sizeof(group_names) / sizeof(*group_names));
+			r->by_vm = !strcmp(optarg, "vm");
+			if (r->by_vm)
+				v = KVMEXIT_GROUP_PID;	/* a VM is its VMM process */
 			if (v < 0)
-				return usage_error("--by takes reason, detail, vcpu, pid or category, "
-						   "not '%s'", optarg);
+				return usage_error("--by takes reason, detail, vcpu, pid, vm or "
+						   "category, not '%s'", optarg);
 			r->group = (enum kvmexit_group)v;
 			break;
-		case 'd':
+		case OPT_DETAIL:
 			r->group = KVMEXIT_GROUP_DETAIL;
 			break;
 		case 's':
@@ -178,7 +206,17 @@ static int parse_args(struct report *r, int argc, char **argv)
 						   optarg);
 			r->sort = (enum sort_key)v;
 			break;
-		case 'v':
+		case OPT_VM:
+			r->vm = optarg;
+			break;
+		case OPT_EVENT:
+			r->event = strcmp(optarg, "vmexit") ?
+				parse_choice(optarg, event_names, KVMEXIT_ACCESS__MAX) : -1;
+			if (r->event < 0 && strcmp(optarg, "vmexit"))
+				return usage_error("--event takes vmexit, ioport, mmio or msr, "
+						   "not '%s'", optarg);
+			break;
+		case OPT_VCPU:
 			if (parse_id(optarg, &r->vcpu))
 				return usage_error("--vcpu takes a vCPU id (0, 1, ...), not '%s'", optarg);
 			break;
@@ -208,7 +246,7 @@ static int parse_args(struct report *r, int argc, char **argv)
 			r->threads = (uint32_t)n;
 			break;
 		case OPT_CSV:
-		case OPT_JSON:
+		case 'J':
 			if (r->format != FMT_TABLE)
 				return usage_error("give one of --csv and --json");
 			r->format = c == OPT_CSV ? FMT_CSV : FMT_JSON;
@@ -222,10 +260,19 @@ static int parse_args(struct report *r, int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind + 1 != argc)
-		return usage_error("%s", optind >= argc ? "no input FILE given" :
-				   "more than one input FILE given");
-	r->path = argv[optind];
+	if (optind < argc && r->path)
+		return usage_error("give one input: -i FILE or FILE");
+	if (optind + 1 < argc)
+		return usage_error("more than one input FILE given");
+	if (optind < argc) {
+		r->path = argv[optind];
+	} else if (!r->path) {
+		/* as perf report reads perf.data, what kvmexit record wrote */
+		r->path = DEFAULT_INPUT;
+		if (access(r->path, F_OK) && errno == ENOENT)
+			return usage_error("no input FILE given, and no %s here: give a capture, "
+					   "or record one with 'kvmexit record'", r->path);
+	}
 	/* a missing input is a mistake on the command line */
 	if (strcmp(r->path, "-") && access(r->path, F_OK) && errno == ENOENT)
 		return usage_error("%s: no such file", r->path);
@@ -314,6 +361,38 @@ static bool group_has_pid(enum kvmexit_group g)
 	return g == KVMEXIT_GROUP_PID || g == KVMEXIT_GROUP_VCPU;
 }
 
+/*
+ * A name from the capture, for a table: untrusted bytes, so control
+ * characters show as '?'; "-" when there is none.
+ */
+static void name_cell(struct out_table *t, const char *name)
+{
+	char buf[64];
+	size_t i = 0;
+
+	for (; name && name[i] && i + 1 < sizeof(buf); i++)
+		buf[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	buf[i] = '\0';
+	out_table_cell(t, "%s", i ? buf : "-");
+}
+
+/* The name column of a row: VM (--by vm), process (--by pid), thread (--by vcpu). */
+static const char *row_name(const struct report *r, const struct kvmexit_stat *st)
+{
+	if (st->pid < 0)
+		return NULL;
+	if (r->group == KVMEXIT_GROUP_VCPU)
+		return kvmexit_profile_vcpu_name(r->prof, st->pid, st->vcpu);
+	if (r->by_vm)
+		return kvmexit_profile_vm_name(r->prof, st->pid);
+	return kvmexit_profile_comm(r->prof, st->pid);
+}
+
+static const char *name_header(const struct report *r)
+{
+	return r->group == KVMEXIT_GROUP_VCPU ? "THREAD" : r->by_vm ? "VM" : "COMM";
+}
+
 /* "-1" (counts without a process or vCPU) shows as "-". */
 static void id_cell(struct out_table *t, int32_t id)
 {
@@ -378,6 +457,24 @@ static void print_failed_entries(const struct report *r)
 		       failed == 1 ? "y" : "ies");
 }
 
+/* The VM names the recorder stored: "vms        web1 (pid 4242), db (pid 4343)". */
+static void print_vms(const struct kvmexit_meta *m)
+{
+	char buf[64];
+
+	for (size_t i = 0; i < m->nr_vms && i < KVMEXIT_META_MAX_VMS; i++) {
+		size_t k = 0;
+
+		for (; m->vms[i].name[k] && k + 1 < sizeof(buf); k++)
+			buf[k] = (unsigned char)m->vms[i].name[k] < 0x20 ||
+				 m->vms[i].name[k] == 0x7f ? '?' : m->vms[i].name[k];
+		buf[k] = '\0';
+		printf("%s%s (pid %" PRId32 ")", i ? ", " : "vms        ", buf, m->vms[i].pid);
+	}
+	if (m->nr_vms)
+		putchar('\n');
+}
+
 static void print_header(const struct report *r, const struct kvmexit_meta *m)
 {
 	const struct kvmexit_profile_totals *t = &r->t;
@@ -415,8 +512,11 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 	}
 	printf("lost       %" PRIu64 " records\n", t->lost);
 	print_failed_entries(r);
-	if (r->pid >= 0 || r->vcpu >= 0 || r->reason) {
+	print_vms(m);
+	if (r->pid >= 0 || r->vcpu >= 0 || r->reason || r->vm) {
 		printf("filter    ");
+		if (r->vm)
+			printf(" vm %s", r->vm);
 		if (r->pid >= 0)
 			printf(" pid %" PRId32, r->pid);
 		if (r->vcpu >= 0)
@@ -444,8 +544,12 @@ static void table_columns(const struct report *r, struct out_table *t)
 		"MAX",
 	};
 
+	if (r->by_vm)
+		out_table_column(t, "VM", OUT_LEFT);
 	if (group_has_pid(r->group))
 		out_table_column(t, "PID", OUT_RIGHT);
+	if (group_has_pid(r->group) && !r->by_vm)
+		out_table_column(t, name_header(r), OUT_LEFT);
 	if (r->group == KVMEXIT_GROUP_VCPU)
 		out_table_column(t, "VCPU", OUT_RIGHT);
 	out_table_column(t, r->group == KVMEXIT_GROUP_CATEGORY ? "CATEGORY" :
@@ -460,8 +564,12 @@ static void table_row(const struct report *r, struct out_table *t, const struct 
 	char buf[32];
 
 	out_table_row(t);
+	if (r->by_vm)
+		name_cell(t, row_name(r, st));
 	if (group_has_pid(r->group))
 		id_cell(t, st->pid);
+	if (group_has_pid(r->group) && !r->by_vm)
+		name_cell(t, row_name(r, st));
 	if (r->group == KVMEXIT_GROUP_VCPU)
 		id_cell(t, st->vcpu);
 	if (w->detail[0])
@@ -561,7 +669,7 @@ static int print_table(const struct report *r, const struct row *rows, size_t n)
 	if (!out_table_ok(t))
 		err = -ENOMEM;
 	else if (!n)
-		printf("no exits%s\n", r->pid >= 0 || r->vcpu >= 0 || r->reason ?
+		printf("no exits%s\n", r->pid >= 0 || r->vcpu >= 0 || r->reason || r->vm ?
 		       " match the filter" : " in the capture");
 	else
 		out_table_print(t, stdout, "");
@@ -601,6 +709,24 @@ static void csv_times(struct out_table *t, const struct row *w)
 	}
 }
 
+static void csv_name(struct out_table *t, const char *name)
+{
+	out_table_cell(t, "%s", name ? name : "");
+}
+
+/* vm, comm (of the process), thread (of the vCPU), where the grouping has them. */
+static void csv_names(struct out_table *t, const struct report *r, const struct kvmexit_stat *st)
+{
+	bool pid = st->pid >= 0;
+
+	if (!group_has_pid(r->group))
+		return;
+	csv_name(t, pid ? kvmexit_profile_vm_name(r->prof, st->pid) : NULL);
+	csv_name(t, pid ? kvmexit_profile_comm(r->prof, st->pid) : NULL);
+	if (r->group == KVMEXIT_GROUP_VCPU)
+		csv_name(t, pid ? kvmexit_profile_vcpu_name(r->prof, st->pid, st->vcpu) : NULL);
+}
+
 static int print_csv(const struct report *r, const struct row *rows, size_t n)
 {
 	static const char *const cols[] = {
@@ -613,6 +739,13 @@ static int print_csv(const struct report *r, const struct row *rows, size_t n)
 
 	for (size_t i = 0; i < sizeof(cols) / sizeof(*cols); i++)
 		out_table_column(t, cols[i], OUT_LEFT);
+	/* names, where rows have processes */
+	if (group_has_pid(r->group)) {
+		out_table_column(t, "vm", OUT_LEFT);
+		out_table_column(t, "comm", OUT_LEFT);
+	}
+	if (r->group == KVMEXIT_GROUP_VCPU)
+		out_table_column(t, "thread", OUT_LEFT);
 	for (size_t i = 0; i < n; i++) {
 		const struct row *w = &rows[i];
 		const struct kvmexit_stat *st = w->st;
@@ -638,6 +771,7 @@ static int print_csv(const struct report *r, const struct row *rows, size_t n)
 			out_table_cell(t, "%.3f", w->rate);
 		out_table_cell(t, "%" PRIu64, st->timed);
 		csv_times(t, w);
+		csv_names(t, r, st);
 	}
 	ok = out_table_ok(t);
 	if (ok)
@@ -673,6 +807,14 @@ static void json_capture(struct out_json *j, const struct report *r, const struc
 	out_json_u64(j, "start_epoch_ns", m->start_epoch_ns);
 	out_json_bool(j, "counts_only", m->counts_only);
 	out_json_bool(j, "kvmexit_meta", m->has_kvmexit);
+	out_json_array(j, "vms");
+	for (size_t i = 0; i < m->nr_vms && i < KVMEXIT_META_MAX_VMS; i++) {
+		out_json_object(j, NULL);
+		out_json_i64(j, "pid", m->vms[i].pid);
+		out_json_str(j, "name", m->vms[i].name);
+		out_json_object_end(j);
+	}
+	out_json_array_end(j);
 	out_json_object(j, "params");
 	for (size_t i = 0; i < m->nr_params; i++)
 		out_json_str(j, m->params[i].name, m->params[i].value);
@@ -747,10 +889,16 @@ static void json_row(struct out_json *j, const struct report *r, const struct ro
 	else
 		out_json_str(j, "category", kvmexit_category_name(reason ? reason->category :
 								     KVMEXIT_CAT_OTHER));
-	if (group_has_pid(r->group))
+	if (group_has_pid(r->group)) {
 		out_json_i64(j, "pid", st->pid);
-	if (r->group == KVMEXIT_GROUP_VCPU)
+		out_json_str(j, "vm", st->pid >= 0 ? kvmexit_profile_vm_name(r->prof, st->pid) : NULL);
+		out_json_str(j, "comm", st->pid >= 0 ? kvmexit_profile_comm(r->prof, st->pid) : NULL);
+	}
+	if (r->group == KVMEXIT_GROUP_VCPU) {
 		out_json_i64(j, "vcpu", st->vcpu);
+		out_json_str(j, "thread", st->pid >= 0 ?
+			     kvmexit_profile_vcpu_name(r->prof, st->pid, st->vcpu) : NULL);
+	}
 	out_json_u64(j, "count", st->count);
 	out_json_double(j, "share", w->share, 6);
 	if (w->rate < 0)
@@ -788,7 +936,8 @@ static int print_json(const struct report *r, const struct row *rows, size_t n)
 	out_json_start(&j, stdout);
 	json_capture(&j, r, kvmexit_profile_meta(r->prof));
 	json_totals(&j, r);
-	out_json_str(&j, "group", group_names[r->group]);
+	out_json_str(&j, "group", r->by_vm ? "vm" : group_names[r->group]);
+	out_json_str(&j, "vm_filter", r->vm);
 	out_json_str(&j, "sort", sort_names[r->sort]);
 	out_json_array(&j, "rows");
 	for (size_t i = 0; i < n; i++) {
@@ -853,6 +1002,8 @@ static int load(struct report *r)
 		.has_vcpu = r->vcpu >= 0, .vcpu = r->vcpu, .top_rips = r->top_rips,
 		.threads = r->threads,
 		.reason_name = r->reason,
+		.vm_name = r->vm,
+		.accesses = r->event >= 0,
 	};
 	char err[512];
 	int e;
@@ -873,6 +1024,159 @@ static int load(struct report *r)
 	r->span.sz = sizeof(r->span);
 	kvmexit_profile_rate_span(r->prof, &r->span);
 	return check_reason_isa(r);
+}
+
+/* ---------------------------------------------------------- accesses */
+
+static const char *const access_key_names[] = {
+	[KVMEXIT_ACCESS_IOPORT] = "PORT", [KVMEXIT_ACCESS_MMIO] = "ADDRESS",
+	[KVMEXIT_ACCESS_MSR] = "MSR",
+};
+
+/* perf kvm stat's spelling of a direction: PIN/POUT, R/W. */
+static const char *access_rw(const struct kvmexit_access_stat *a)
+{
+	if (a->kind == KVMEXIT_ACCESS_IOPORT)
+		return a->write ? "out" : "in";
+	return a->write ? "W" : "R";
+}
+
+static void access_time_cell(struct out_table *t, const struct kvmexit_access_stat *a,
+			     uint64_t v)
+{
+	char buf[32];
+
+	out_table_cell(t, "%s", a->timed ? out_ns(v, buf, sizeof(buf)) : "-");
+}
+
+static int print_accesses(const struct report *r, const struct kvmexit_access_stat *a, size_t n)
+{
+	uint64_t count = 0, timed = 0, time = 0;
+	struct out_table *t = out_table_new();
+	struct out_json j;
+	int ok;
+
+	for (size_t i = 0; i < n; i++) {
+		count += a[i].count;
+		timed += a[i].timed;
+		time += a[i].time_total;
+	}
+	if (r->format == FMT_JSON) {
+		char key[32];
+
+		out_json_start(&j, stdout);
+		json_capture(&j, r, kvmexit_profile_meta(r->prof));
+		json_totals(&j, r);
+		out_json_str(&j, "event", event_names[r->event]);
+		out_json_array(&j, "accesses");
+		for (size_t i = 0; i < n; i++) {
+			out_json_object(&j, NULL);
+			snprintf(key, sizeof(key), "0x%" PRIx64, a[i].key);
+			out_json_str(&j, "key", key);
+			out_json_str(&j, "rw", access_rw(&a[i]));
+			out_json_u64(&j, "count", a[i].count);
+			out_json_double(&j, "share", count ? (double)a[i].count / count : 0, 6);
+			out_json_u64(&j, "timed", a[i].timed);
+			out_json_double(&j, "time_share", time ? (double)a[i].time_total / time : 0, 6);
+			if (a[i].timed) {
+				out_json_object(&j, "time_ns");
+				out_json_u64(&j, "total", a[i].time_total);
+				out_json_u64(&j, "min", a[i].time_min);
+				out_json_u64(&j, "avg", a[i].time_total / a[i].timed);
+				out_json_u64(&j, "max", a[i].time_max);
+				out_json_double(&j, "stddev", a[i].time_stddev, 1);
+				out_json_object_end(&j);
+			} else {
+				out_json_null(&j, "time_ns");
+			}
+			out_json_object_end(&j);
+		}
+		out_json_array_end(&j);
+		out_json_finish(&j);
+		out_table_free(t);
+		return 0;
+	}
+	out_table_column(t, r->format == FMT_CSV ? "key" : access_key_names[r->event], OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "rw" : "RW", OUT_LEFT);
+	out_table_column(t, r->format == FMT_CSV ? "count" : "COUNT", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "share" : "SHARE%", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "timed" : "TIMED", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_total_ns" : "TIME", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_share" : "TIME%", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_min_ns" : "MIN", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_avg_ns" : "AVG", OUT_RIGHT);
+	out_table_column(t, r->format == FMT_CSV ? "time_max_ns" : "MAX", OUT_RIGHT);
+	for (size_t i = 0; i < n; i++) {
+		const struct kvmexit_access_stat *x = &a[i];
+		double share = count ? (double)x->count / count : 0;
+		double tshare = time ? (double)x->time_total / time : 0;
+
+		out_table_row(t);
+		out_table_cell(t, "0x%" PRIx64, x->key);
+		out_table_cell(t, "%s", access_rw(x));
+		out_table_cell(t, "%" PRIu64, x->count);
+		if (r->format == FMT_CSV) {
+			out_table_cell(t, "%.6f", share);
+			out_table_cell(t, "%" PRIu64, x->timed);
+			if (x->timed) {
+				out_table_cell(t, "%" PRIu64, x->time_total);
+				out_table_cell(t, "%.6f", tshare);
+				out_table_cell(t, "%" PRIu64, x->time_min);
+				out_table_cell(t, "%" PRIu64, x->time_total / x->timed);
+				out_table_cell(t, "%" PRIu64, x->time_max);
+			} else {
+				for (int k = 0; k < 5; k++)
+					out_table_cell(t, "%s", "");
+			}
+			continue;
+		}
+		out_table_cell(t, "%.2f", 100 * share);
+		out_table_cell(t, "%" PRIu64, x->timed);
+		access_time_cell(t, x, x->time_total);
+		if (x->timed)
+			out_table_cell(t, "%.2f", 100 * tshare);
+		else
+			out_table_cell(t, "-");
+		access_time_cell(t, x, x->time_min);
+		access_time_cell(t, x, x->timed ? x->time_total / x->timed : 0);
+		access_time_cell(t, x, x->time_max);
+	}
+	ok = out_table_ok(t);
+	if (ok && r->format == FMT_CSV) {
+		out_table_print_csv(t, stdout);
+	} else if (ok) {
+		print_header(r, kvmexit_profile_meta(r->prof));
+		printf("%s accesses: %" PRIu64 ", %" PRIu64 " timed (to the next kvm_entry, as perf "
+		       "kvm stat --event=%s)\n\n", event_names[r->event], count, timed,
+		       event_names[r->event]);
+		if (n)
+			out_table_print(t, stdout, "");
+		else
+			printf("no %s accesses in the capture (record them with "
+			       "'kvmexit record -e %s')\n", event_names[r->event],
+			       event_names[r->event]);
+	}
+	out_table_free(t);
+	return ok ? 0 : -ENOMEM;
+}
+
+static int report_accesses(struct report *r)
+{
+	struct kvmexit_access_stat *a = NULL;
+	int n = kvmexit_profile_accesses(r->prof, (enum kvmexit_access_kind)r->event, &a);
+
+	if (n >= 0)
+		n = print_accesses(r, a, (size_t)n);
+	kvmexit_access_stats_free(a);
+	if (n < 0) {
+		fprintf(stderr, "kvmexit report: %s\n", kvmexit_strerror(n));
+		return 1;
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		perror("kvmexit report: cannot write the output");
+		return 1;
+	}
+	return 0;
 }
 
 static int report(struct report *r)
@@ -910,14 +1214,14 @@ static int report(struct report *r)
 
 int cmd_report(int argc, char **argv)
 {
-	struct report r = { .pid = -1, .vcpu = -1 };
+	struct report r = { .pid = -1, .vcpu = -1, .event = -1 };
 	int ret = parse_args(&r, argc, argv);
 
 	if (ret >= 0)
 		return ret;
 	ret = load(&r);
 	if (!ret)
-		ret = report(&r);
+		ret = r.event >= 0 ? report_accesses(&r) : report(&r);
 	kvmexit_profile_free(r.prof);
 	kvmexit_symbols_free(r.syms);
 	return ret;
