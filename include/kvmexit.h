@@ -761,8 +761,10 @@ struct kvmexit_writer_opts {
 
 /*
  * Creates @path with mode 0600 (captures reveal guest addresses).  Refuses
- * (-EEXIST) to replace an existing file unless opts->force.  @opts may be
- * NULL.  On failure *out is NULL and @errbuf (if not NULL) says why.
+ * (-EEXIST) to replace an existing file unless opts->force, which writes a
+ * new file beside it and renames it over @path once the header is out.
+ * Never writes through a symlink (-ELOOP) or into a directory (-EISDIR) or
+ * special file (-EINVAL) at @path.  @opts may be NULL.  On failure *out is NULL and @errbuf (if not NULL) says why.
  */
 KVMEXIT_API int kvmexit_writer_open(const char *path,
 				    const struct kvmexit_writer_opts *opts,

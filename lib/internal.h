@@ -279,6 +279,13 @@ int kx_writer_set_ids(struct kvmexit_writer *w, int idx, const uint64_t *ids, si
  */
 int kx_writer_write_record(struct kvmexit_writer *w, const struct perf_event_header *rec);
 
+/*
+ * Gives up a writer that should leave nothing behind (a recording that
+ * never started): removes the file it created; a file it was to replace
+ * (force) stays as it was.
+ */
+void kx_writer_discard(struct kvmexit_writer *w);
+
 /* profile */
 /*
  * histogram.c: a fixed log-linear histogram of durations (ns), HDR-like.
