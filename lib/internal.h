@@ -374,6 +374,8 @@ static inline struct kvmexit_profile_opts kx_profile_opts_copy(const struct kvme
 
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
 bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
+/* Slots the profile's maps and thread tables looked at: tests bound the work with it. */
+uint64_t kx_profile_probes(const struct kvmexit_profile *prof);
 /*
  * Part profiles, for a walk of a capture in parts (one thread each).
  * prof aggregates a part of a capture that does not start it (see

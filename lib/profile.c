@@ -30,6 +30,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -40,6 +42,23 @@
 #define OWN_FRAME static __attribute__((noinline))
 #define RARE static __attribute__((noinline, cold))
 
+/*
+ * Hashing that a capture cannot aim at: tids, pids, vCPUs, details and
+ * RIPs all come from the input, so a fixed hash lets a hostile capture put
+ * every key in one probe chain (quadratic time).  Each profile draws its
+ * own multipliers from getrandom(); for any fixed set of keys, the
+ * multiply-add of three words collides for two distinct keys with
+ * probability about 2^-64 and the finaliser then spreads the sum, so the
+ * expected probe length does not depend on the keys.  The thread tables
+ * on the hot path use multiply-shift with the profile's odd multiplier
+ * (a universal family: two keys share a slot with probability <= 2/size).
+ */
+struct hkey {
+	uint64_t a[3];			/* odd */
+	uint64_t tc;			/* odd: thread tables */
+	uint64_t probes;		/* slots looked at, for tests (kx_profile_probes()) */
+};
+
 /* An open-addressing map from three 64-bit keys to a non-zero value. */
 struct map_ent {
 	uint64_t k1, k2, k3, val;	/* val 0: empty */
@@ -48,14 +67,19 @@ struct map_ent {
 struct map {
 	struct map_ent *e;
 	size_t mask, nr;
+	struct hkey *key;		/* the profile's; set before the first add */
 };
+
+#define PROBE(m) ((m)->key->probes++)
 
 static inline size_t map_hash(const struct map *m, uint64_t k1, uint64_t k2, uint64_t k3)
 {
-	uint64_t h = k1 ^ (k2 * 0x9e3779b97f4a7c15ull) ^ (k3 * 0xc2b2ae3d27d4eb4full);
+	uint64_t h = k1 * m->key->a[0] + k2 * m->key->a[1] + k3 * m->key->a[2];
 
-	h *= 0xbf58476d1ce4e5b9ull;
-	return (size_t)(h ^ (h >> 31)) & m->mask;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (size_t)h & m->mask;
 }
 
 static inline bool map_ent_is(const struct map_ent *e, uint64_t k1, uint64_t k2, uint64_t k3)
@@ -70,6 +94,7 @@ static uint64_t *map_find(const struct map *m, uint64_t k1, uint64_t k2, uint64_
 	for (size_t i = map_hash(m, k1, k2, k3);; i = (i + 1) & m->mask) {
 		struct map_ent *e = &m->e[i];
 
+		PROBE(m);
 		if (!e->val)
 			return NULL;
 		if (map_ent_is(e, k1, k2, k3))
@@ -93,7 +118,7 @@ static int map_grow(struct map *m)
 
 		if (!o->val)
 			continue;
-		for (j = map_hash(m, o->k1, o->k2, o->k3); e[j].val; j = (j + 1) & m->mask)
+		for (j = map_hash(m, o->k1, o->k2, o->k3); PROBE(m), e[j].val; j = (j + 1) & m->mask)
 			;
 		e[j] = *o;
 	}
@@ -112,7 +137,7 @@ static uint64_t *map_add(struct map *m, uint64_t k1, uint64_t k2, uint64_t k3)
 
 	if ((m->nr + 1) * 2 > (m->e ? m->mask + 1 : 0) && map_grow(m))
 		return NULL;
-	for (i = map_hash(m, k1, k2, k3); m->e[i].val; i = (i + 1) & m->mask)
+	for (i = map_hash(m, k1, k2, k3); PROBE(m), m->e[i].val; i = (i + 1) & m->mask)
 		if (map_ent_is(&m->e[i], k1, k2, k3))
 			return &m->e[i].val;
 	m->e[i] = (struct map_ent){ .k1 = k1, .k2 = k2, .k3 = k3 };
@@ -129,7 +154,7 @@ static void map_unadd(struct map *m)
 static void map_release(struct map *m)
 {
 	free(m->e);
-	*m = (struct map){ 0 };
+	*m = (struct map){ .key = m->key };
 }
 
 /* A growing array of fixed-size items. */
@@ -216,6 +241,7 @@ struct tcache {
 	struct tc_ent *e;
 	uint32_t mask, nr;
 	unsigned int shift;		/* 64 - log2(mask + 1) */
+	struct hkey *key;		/* the profile's */
 };
 
 /* How a thread first appears in a part profile (kx_profile_set_part()). */
@@ -253,6 +279,7 @@ struct kvmexit_profile {
 	bool part;			/* kx_profile_set_part() */
 	bool seen_lost;			/* a lost record came */
 	struct kvmexit_meta meta;
+	struct hkey hkey;		/* of every map and thread table */
 	struct cells cells;
 	struct map thread_map;		/* (tid) -> index + 1 */
 	struct tid_slot tid_cache[64];	/* by tid % 64 */
@@ -269,6 +296,35 @@ struct kvmexit_profile {
 	struct kvmexit_profile_totals t;
 	uint64_t lost_events;
 };
+
+/* Fresh secret multipliers; without getrandom(), the clock and ASLR (still unseen by a capture). */
+static void hkey_init(struct hkey *k)
+{
+	uint64_t r[4];
+
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		uint64_t x;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)(uintptr_t)k;
+		for (int i = 0; i < 4; i++) {
+			x += 0x9e3779b97f4a7c15ull;	/* splitmix64 */
+			r[i] = (x ^ x >> 30) * 0xbf58476d1ce4e5b9ull;
+			r[i] = (r[i] ^ r[i] >> 27) * 0x94d049bb133111ebull;
+			r[i] ^= r[i] >> 31;
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		k->a[i] = r[i] | 1;
+	k->tc = r[3] | 1;
+	k->probes = 0;
+}
+
+uint64_t kx_profile_probes(const struct kvmexit_profile *p)
+{
+	return p->hkey.probes;
+}
 
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 				    struct kvmexit_profile **out)
@@ -301,6 +357,8 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 	p->filtered = p->opts.pid >= 0 || p->opts.vcpu >= 0 || p->opts.has_reason ||
 		      p->reason_name;
 	p->t.first_ns = UINT64_MAX;
+	hkey_init(&p->hkey);
+	p->cells.map.key = p->thread_map.key = p->rip_map.key = &p->hkey;
 	*out = p;
 	return 0;
 }
@@ -351,7 +409,7 @@ static int rips_get(struct kvmexit_profile *p, uint64_t k1, uint32_t *out)
 			map_unadd(&p->rip_map);
 			return -ENOMEM;
 		}
-		p->rips[p->nr_rips] = (struct rips){ 0 };
+		p->rips[p->nr_rips] = (struct rips){ .map.key = &p->hkey };
 		*v = ++p->nr_rips;
 	}
 	*out = (uint32_t)*v;
@@ -409,7 +467,7 @@ static struct cell *cell_get(struct kvmexit_profile *p, uint64_t k1, uint32_t de
 
 static inline uint32_t tcache_slot(const struct tcache *t, uint64_t k1, uint32_t detail)
 {
-	uint64_t h = ((k1 << 32 | k1 >> 32) ^ detail) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = ((k1 << 32 | k1 >> 32) ^ detail) * t->key->tc;
 
 	return (uint32_t)(h >> t->shift);
 }
@@ -422,6 +480,7 @@ static inline struct cell *tcache_find(const struct tcache *t, uint64_t k1, uint
 	for (uint32_t i = tcache_slot(t, k1, detail);; i = (i + 1) & t->mask) {
 		const struct tc_ent *e = &t->e[i];
 
+		PROBE(t);
 		if (!e->cell)
 			return NULL;
 		if (e->k1 == k1 && e->detail == detail)
@@ -433,7 +492,7 @@ static void tcache_put(struct tcache *t, struct cell *c)
 {
 	uint32_t i = tcache_slot(t, c->k1, c->detail);
 
-	while (t->e[i].cell)
+	while (PROBE(t), t->e[i].cell)
 		i = (i + 1) & t->mask;
 	t->e[i] = (struct tc_ent){ .k1 = c->k1, .detail = c->detail, .cell = c };
 	t->nr++;
@@ -517,7 +576,7 @@ RARE struct thread *thread_new(struct kvmexit_profile *p, int32_t tid,
 		map_unadd(&p->thread_map);
 		return NULL;
 	}
-	p->threads[p->nr_threads] = (struct thread){ .tid = tid };
+	p->threads[p->nr_threads] = (struct thread){ .tid = tid, .cache.key = &p->hkey };
 	if (p->part) {
 		p->threads[p->nr_threads].first = (uint8_t)first;
 		p->threads[p->nr_threads].first_time = time;
@@ -989,26 +1048,49 @@ static int merge_threads(struct kvmexit_profile *dst, const struct kvmexit_profi
 	return 0;
 }
 
+static int rip_key_cmp(const void *a, const void *b)
+{
+	const struct map_ent *x = a, *y = b;
+
+	return x->k1 < y->k1 ? -1 : x->k1 > y->k1;
+}
+
+/*
+ * In RIP order, not the map's (keyed by each profile's own secret): when
+ * dst's table fills up, the RIPs it keeps do not depend on the keys.
+ */
 static int merge_rips(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
 {
 	const struct map *rm = &src->rip_map;
+	struct map_ent *v = NULL;
+	int err = 0;
 
-	for (size_t i = 0; rm->e && i <= rm->mask; i++) {
+	for (size_t i = 0; rm->e && i <= rm->mask && !err; i++) {
 		const struct map *m;
 		uint32_t rips;
-		int err;
+		size_t n = 0;
 
 		if (!rm->e[i].val)
 			continue;
 		err = rips_get(dst, rm->e[i].k1, &rips);
 		m = &src->rips[rm->e[i].val - 1].map;
-		for (size_t j = 0; !err && m->e && j <= m->mask; j++)
+		if (err || !m->nr)
+			continue;
+		free(v);
+		v = malloc(m->nr * sizeof(*v));
+		if (!v) {
+			err = -ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j <= m->mask; j++)
 			if (m->e[j].val)
-				err = rip_count(dst, rips, m->e[j].k1, m->e[j].val);
-		if (err)
-			return err;
+				v[n++] = m->e[j];
+		qsort(v, n, sizeof(*v), rip_key_cmp);
+		for (size_t j = 0; j < n && !err; j++)
+			err = rip_count(dst, rips, v[j].k1, v[j].val);
 	}
-	return 0;
+	free(v);
+	return err;
 }
 
 static void merge_totals(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
@@ -1053,7 +1135,7 @@ int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *
  */
 static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t none)
 {
-	struct map seen = { 0 };
+	struct map seen = { .key = c->map.key };
 	uint32_t n = 0;
 
 	for (size_t i = 0; i < c->nr; i++) {
@@ -1202,7 +1284,7 @@ static int stat_cmp(const void *a, const void *b)
 /* Sums the cells into the rows of group g (accs[], *nr of them). */
 static int sum_rows(const struct cells *c, enum kvmexit_group g, struct acc **accs, size_t *nr)
 {
-	struct map rows = { 0 };
+	struct map rows = { .key = c->map.key };
 	size_t alloc = 0;
 	int err = 0;
 
