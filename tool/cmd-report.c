@@ -16,6 +16,7 @@
 
 #include "kvmexit.h"
 #include "commands.h"
+#include "escape.h"
 #include "output.h"
 
 enum sort_key { SORT_COUNT, SORT_TIME, SORT_AVG, SORT_MAX, SORT_NAME };
@@ -322,21 +323,35 @@ static const char *or_unknown(const char *s)
 	return s && *s ? s : "unknown";
 }
 
+/* A header line: the capture's strings in it are escaped. */
+static void __attribute__((format(printf, 1, 2))) header_line(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0)
+		esc_write(stdout, s, ESC_TEXT);
+	va_end(ap);
+	free(s);
+	putchar('\n');
+}
+
 static void print_header(const struct report *r, const struct kvmexit_meta *m)
 {
 	const struct kvmexit_profile_totals *t = &r->t;
 	int tdp = kvmexit_meta_tdp(m);
 	char dur[32];
 
-	printf("capture    %s%s\n", r->path, m->counts_only ? " (counts only: no times)" : "");
-	printf("kernel     %s on %s (%s, %" PRIu32 " CPUs)\n", or_unknown(m->osrelease),
-	       or_unknown(m->hostname), or_unknown(m->arch), m->nr_cpus);
-	printf("cpu        %s (%s, %s)\n", or_unknown(m->cpu_desc[0] ? m->cpu_desc : m->cpuid),
-	       or_unknown(m->vendor), kvmexit_isa_name(t->isa != KVMEXIT_ISA_UNKNOWN ? t->isa : m->isa));
+	header_line("capture    %s%s", r->path, m->counts_only ? " (counts only: no times)" : "");
+	header_line("kernel     %s on %s (%s, %" PRIu32 " CPUs)", or_unknown(m->osrelease),
+		    or_unknown(m->hostname), or_unknown(m->arch), m->nr_cpus);
+	header_line("cpu        %s (%s, %s)", or_unknown(m->cpu_desc[0] ? m->cpu_desc : m->cpuid),
+		    or_unknown(m->vendor), kvmexit_isa_name(t->isa != KVMEXIT_ISA_UNKNOWN ? t->isa : m->isa));
 	if (m->kvm_module[0])
-		printf("kvm        %s, %s %s\n", m->kvm_module,
+		header_line("kvm        %s, %s %s", m->kvm_module,
 		       !strcmp(m->kvm_module, "kvm_amd") ? "npt" : "ept",
-		       tdp > 0 ? "on" : tdp == 0 ? "off (shadow paging)" : "unknown");
+		    tdp > 0 ? "on" : tdp == 0 ? "off (shadow paging)" : "unknown");
 	else
 		printf("kvm        unknown (no kvmexit metadata in the capture)\n");
 	printf("duration   %s\n", t->duration_ns ? out_ns(t->duration_ns, dur, sizeof(dur)) : "unknown");
@@ -359,8 +374,10 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 			printf(" pid %" PRId32, r->pid);
 		if (r->vcpu >= 0)
 			printf(" vcpu %" PRId32, r->vcpu);
-		if (r->reason)
-			printf(" reason %s", r->reason);
+		if (r->reason) {
+			fputs(" reason ", stdout);
+			esc_write(stdout, r->reason, ESC_TEXT);
+		}
 		putchar('\n');
 	}
 	putchar('\n');
@@ -745,13 +762,13 @@ static int load(struct report *r)
 	if (r->symbols_path) {
 		e = kvmexit_symbols_open(r->symbols_path, &r->syms, err, sizeof(err));
 		if (e) {
-			fprintf(stderr, "kvmexit report: %s\n", err);
+			esc_warn("kvmexit report", "%s", err);
 			return 1;
 		}
 	}
 	e = kvmexit_profile_load(r->path, &o, &r->prof, err, sizeof(err));
 	if (e) {
-		fprintf(stderr, "kvmexit report: %s\n", err);
+		esc_warn("kvmexit report", "%s", err);
 		return 1;
 	}
 	kvmexit_profile_totals(r->prof, &r->t);
