@@ -3,15 +3,13 @@
  * libFuzzer target: the HEADER_TRACING_DATA walker (lib/tracedata.c),
  * called directly on the input as the blob: kx_tracedata_read() over the
  * reader's own buffered input (a memfd), then every format it built.
- * It needs struct kx_rd, private to lib/perfdata-read.c, so it includes
- * that file (fuzz/run leaves it out of this target's link: FUZZ_OWN_SOURCES
- * below).  Seeds: fuzz/seeds/fuzz-tracedata/, blobs cut from captures.
- *
- * FUZZ_OWN_SOURCES: perfdata-read.c
+ * It needs struct kx_rd, the reader's own (lib/perfdata-read.h).  Seeds:
+ * fuzz/seeds/fuzz-tracedata/, blobs cut from captures.
  */
-#include "../lib/perfdata-read.c"
-
 #include <stdint.h>
+#include <unistd.h>
+
+#include "perfdata-read.h"
 #include "fuzz-input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0)
 		return 0;
-	if (lseek(fd, 0, SEEK_SET) == 0 && rd_init(&rd, fd) == 0 &&
+	if (lseek(fd, 0, SEEK_SET) == 0 && kx_rd_init(&rd, fd) == 0 &&
 	    kx_tracedata_read(&rd, size, &formats, msg) == 0) {
 		/* and decode the input as raw data of every kvm event found */
 		for (uint64_t id = 0; id < 4096; id++) {
@@ -37,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		kx_formats_free(formats);
 	}
-	free(rd.buf);
+	free(rd.heap);
 	close(fd);
 	return 0;
 }

@@ -165,7 +165,7 @@ static inline void kx_layout_decode_loads(const struct kx_layout *lay, const uns
 void kx_layout_encode(const struct kx_layout *lay, const struct kvmexit_event *ev,
 		      void *raw);
 
-/* perfdata-read.c: bounded, buffered input (a file or a pipe). */
+/* perfdata-input.c: bounded, buffered input (a file or a pipe). */
 struct kx_rd;
 /* Reads exactly n bytes: 0, -KVMEXIT_ETRUNC at the end or limit, -errno. */
 int kx_rd_read(struct kx_rd *rd, void *dst, size_t n);

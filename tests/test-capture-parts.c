@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Tests of parallel walks: a file-mode capture read in parts cut at round
- * records (lib/perfdata-read.c) on several threads (lib/profile-parallel.c).
+ * records (lib/perfdata-parts.c) on several threads (lib/profile-parallel.c).
  *
  *  - For captures of several shapes (time-ordered rounds; rounds written
  *    CPU by CPU, which the reader must sort; lost records; several VMM

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Tests of the perf.data reader (lib/perfdata-read.c, tracedata.c, format.c).
+ * Tests of the perf.data reader (lib/perfdata-*.c, tracedata.c, format.c).
  *
  *  - stock captures made by perf here, at test time: a child of this program
  *    calls getpgid() N times (syscalls:sys_enter_getpgid: sanitizers call
