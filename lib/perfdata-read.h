@@ -21,6 +21,7 @@
 #ifndef KVMEXIT_PERFDATA_READ_H
 #define KVMEXIT_PERFDATA_READ_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -204,6 +205,30 @@ void kx_rd_map_windows(struct kx_rd *rd, uint64_t file_size);
 int kx_rd_fill(struct kx_rd *rd, size_t n);
 bool kx_rd_at_end(struct kx_rd *rd);
 int kx_rd_seek(struct kx_rd *rd, uint64_t off, uint64_t limit);
+/*
+ * A walk over mapped windows survives the file shrinking under it:
+ *
+ *	struct kx_rd_guard g;
+ *
+ *	if (sigsetjmp(g.env, 0)) {
+ *		kx_rd_guard_disarm(&g, true);
+ *		return kx_rd_shrank(cap);
+ *	}
+ *	kx_rd_guard_arm(&g, &cap->rd);
+ *	... the walk ...
+ *	kx_rd_guard_disarm(&g, false);
+ *
+ * A SIGBUS in a window of rd (on this thread) returns to the sigsetjmp()
+ * with 1.  The walk's locals changed after sigsetjmp() are lost then.
+ */
+struct kx_rd_guard {
+	sigjmp_buf env;
+	const struct kx_rd *rd;
+	struct kx_rd_guard *prev;
+};
+void kx_rd_guard_arm(struct kx_rd_guard *g, const struct kx_rd *rd);
+void kx_rd_guard_disarm(struct kx_rd_guard *g, bool faulted);
+int kx_rd_shrank(struct kvmexit_capture *cap);
 
 
 /* perfdata-attrs.c */
