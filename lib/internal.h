@@ -374,6 +374,10 @@ static inline struct kvmexit_profile_opts kx_profile_opts_copy(const struct kvme
 
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
 bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
+/* Slots the capture's sample id table looked at (inserts and lookups past the cache). */
+uint64_t kx_capture_id_probes(const struct kvmexit_capture *cap);
+/* hash-key.c: n odd secret multipliers (getrandom) for tables keyed by input. */
+void kx_hash_key(uint64_t *out, size_t n);
 /* Slots the profile's maps and thread tables looked at: tests bound the work with it. */
 uint64_t kx_profile_probes(const struct kvmexit_profile *prof);
 /*

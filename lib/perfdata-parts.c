@@ -83,7 +83,6 @@ unsigned int kx_capture_split(struct kvmexit_capture *cap, unsigned int n, uint6
 		starts[1] = cap->data_end;
 		return 1;
 	}
-	kx_ids_sort(cap);	/* parts share the ids: sorted now */
 	for (unsigned int k = 1; k < n; k++) {
 		uint64_t from = cap->data_start + size / n * k, at;
 

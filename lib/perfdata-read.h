@@ -149,9 +149,11 @@ struct kvmexit_capture {
 	struct kx_formats *formats;
 	struct kx_attr *attrs;
 	size_t nr_attrs;
-	struct kx_id *ids;
-	size_t nr_ids;
-	bool ids_sorted;
+	struct kx_id *ids;		/* the id table (perfdata-attrs.c); .attr + 1, 0: empty */
+	size_t nr_ids, id_mask;
+	uint64_t id_mul;		/* secret, odd */
+	unsigned int id_shift;
+	uint64_t id_probes;		/* slots looked at (tests) */
 	struct kx_id idcache[64];	/* direct mapped by id; .attr + 1, 0: empty */
 	int id_pos;			/* u64 index of the id in a sample; -1 */
 	int is_pos;			/* same, counted from the end of a trailer */
@@ -234,7 +236,6 @@ int kx_rd_shrank(struct kvmexit_capture *cap);
 /* perfdata-attrs.c */
 int kx_attr_add(struct kvmexit_capture *cap, const unsigned char *p, size_t size, uint64_t off);
 int kx_ids_add(struct kvmexit_capture *cap, const unsigned char *p, size_t nr, uint32_t attr);
-void kx_ids_sort(struct kvmexit_capture *cap);
 struct kx_attr *kx_attr_by_id_slow(struct kvmexit_capture *cap, uint64_t id);
 int kx_attrs_check(struct kvmexit_capture *cap);
 void kx_attrs_resolve(struct kvmexit_capture *cap);

@@ -30,8 +30,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -46,7 +44,7 @@
  * Hashing that a capture cannot aim at: tids, pids, vCPUs, details and
  * RIPs all come from the input, so a fixed hash lets a hostile capture put
  * every key in one probe chain (quadratic time).  Each profile draws its
- * own multipliers from getrandom(); for any fixed set of keys, the
+ * own multipliers (kx_hash_key(): getrandom); for any fixed set of keys, the
  * multiply-add of three words collides for two distinct keys with
  * probability about 2^-64 and the finaliser then spreads the sum, so the
  * expected probe length does not depend on the keys.  The thread tables
@@ -297,27 +295,14 @@ struct kvmexit_profile {
 	uint64_t lost_events;
 };
 
-/* Fresh secret multipliers; without getrandom(), the clock and ASLR (still unseen by a capture). */
 static void hkey_init(struct hkey *k)
 {
 	uint64_t r[4];
 
-	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-		struct timespec ts;
-		uint64_t x;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		x = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)(uintptr_t)k;
-		for (int i = 0; i < 4; i++) {
-			x += 0x9e3779b97f4a7c15ull;	/* splitmix64 */
-			r[i] = (x ^ x >> 30) * 0xbf58476d1ce4e5b9ull;
-			r[i] = (r[i] ^ r[i] >> 27) * 0x94d049bb133111ebull;
-			r[i] ^= r[i] >> 31;
-		}
-	}
+	kx_hash_key(r, 4);	/* odd */
 	for (int i = 0; i < 3; i++)
-		k->a[i] = r[i] | 1;
-	k->tc = r[3] | 1;
+		k->a[i] = r[i];
+	k->tc = r[3];
 	k->probes = 0;
 }
 
