@@ -13,7 +13,10 @@
  *  - kvm_entry times the pending exit into its cell;
  *  - a lost-records record drops every pending exit ("dropped pairs"):
  *    the records lost may be any thread's entry, whichever CPU reported
- *    the loss, since vCPU threads migrate between CPUs.
+ *    the loss, since vCPU threads migrate between CPUs.  In O(1), not a
+ *    walk of every thread: it counts the pending exits as dropped and
+ *    starts a new generation (lost_gen); a pending exit of an older one
+ *    is void.
  * Every row of every grouping is a sum of cells, made when asked, and so
  * are the totals of exits and times.  Cells are few (reasons x details x
  * vCPUs), so the sums are cheap.
@@ -251,7 +254,8 @@ enum first_event {
 
 /* A vCPU thread: its pending exit, and the cells it has counted into. */
 struct thread {
-	struct cell *pending;		/* the exit awaiting its entry, or NULL */
+	struct cell *pending;		/* the exit awaiting its entry, or NULL; */
+	uint64_t pending_gen;		/* ... void unless this is the profile's lost_gen */
 	uint64_t exit_time;
 	int32_t pid;			/* the pid and vCPU of cache's cells */
 	uint32_t vcpu;
@@ -293,7 +297,15 @@ struct kvmexit_profile {
 	 */
 	struct kvmexit_profile_totals t;
 	uint64_t lost_events;
+	uint64_t lost_gen;		/* lost records so far: pending exits' generation */
+	uint64_t nr_pending;		/* threads with a pending exit of this generation */
 };
+
+/* The thread's pending exit, NULL if none or dropped by a lost record since. */
+static inline struct cell *pending_of(const struct kvmexit_profile *p, const struct thread *th)
+{
+	return th->pending && th->pending_gen == p->lost_gen ? th->pending : NULL;
+}
 
 static void hkey_init(struct hkey *k)
 {
@@ -638,6 +650,8 @@ HOT int count_in(struct kvmexit_profile *p, const struct kvmexit_event *ev,
 {
 	c->count++;
 	th->pending = c;
+	th->pending_gen = p->lost_gen;
+	p->nr_pending++;
 	th->exit_time = ev->time;
 	if (p->opts.top_rips)
 		return rip_count(p, c->rips, x->guest_rip, 1);
@@ -691,7 +705,10 @@ HOT int count_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev,
 						  x->exit_reason;
 
 	if (th->pending) {
-		p->t.unpaired++;
+		if (th->pending_gen == p->lost_gen) {
+			p->t.unpaired++;
+			p->nr_pending--;
+		}
 		th->pending = NULL;
 	}
 	if (p->filtered)
@@ -769,13 +786,16 @@ RARE int cell_time_new_group(struct cell *c, uint64_t dt)
 }
 
 /* An entry of thread th at time t: times th's pending exit. */
-HOT int time_pending(struct thread *th, uint64_t t)
+HOT int time_pending(struct kvmexit_profile *p, struct thread *th, uint64_t t)
 {
 	struct cell *c = th->pending;
 
 	if (!c)
 		return 0;
 	th->pending = NULL;
+	if (th->pending_gen != p->lost_gen)
+		return 0;	/* dropped by a lost record */
+	p->nr_pending--;
 	if (t < th->exit_time)
 		return 0;	/* out of order: untimed rather than wrong */
 	return cell_time(c, t - th->exit_time);
@@ -791,7 +811,7 @@ OWN_FRAME int add_entry_thread(struct kvmexit_profile *p, const struct kvmexit_e
 	struct thread *th = thread_lookup(p, ev->tid);
 
 	if (th)
-		return time_pending(th, ev->time);
+		return time_pending(p, th, ev->time);
 	if (p->part && !thread_new(p, ev->tid, FIRST_ENTRY, ev->time))
 		return -ENOMEM;
 	return 0;
@@ -805,17 +825,14 @@ OWN_FRAME int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *e
 		p->t.entries++;
 	if (__builtin_expect(!th, 0))
 		return add_entry_thread(p, ev);
-	return time_pending(th, ev->time);
+	return time_pending(p, th, ev->time);
 }
 
 OWN_FRAME int add_lost(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
-	for (size_t i = 0; i < p->nr_threads; i++) {
-		if (p->threads[i].pending) {
-			p->threads[i].pending = NULL;
-			p->t.dropped_pairs++;
-		}
-	}
+	p->t.dropped_pairs += p->nr_pending;
+	p->nr_pending = 0;
+	p->lost_gen++;
 	p->lost_events += ev->lost.count;
 	p->seen_lost = true;
 	return 0;
@@ -968,7 +985,7 @@ static int merge_pending(struct kvmexit_profile *dst, const struct kvmexit_profi
 	for (size_t i = 0; i < dst->nr_threads; i++) {
 		struct thread *th = &dst->threads[i];
 		const struct thread *s;
-		struct cell *c = th->pending;
+		struct cell *c = pending_of(dst, th);
 		int err;
 
 		if (!c)
@@ -977,6 +994,7 @@ static int merge_pending(struct kvmexit_profile *dst, const struct kvmexit_profi
 		if (!s && !src->seen_lost)
 			continue;		/* still pending */
 		th->pending = NULL;
+		dst->nr_pending--;
 		if (!s || s->lost_first) {
 			dst->t.dropped_pairs++;
 		} else if (s->first == FIRST_EXIT) {
@@ -1020,14 +1038,18 @@ static int merge_threads(struct kvmexit_profile *dst, const struct kvmexit_profi
 {
 	for (size_t i = 0; i < src->nr_threads; i++) {
 		const struct thread *s = &src->threads[i];
-		const struct cell *sc = s->pending;
+		const struct cell *sc = pending_of(src, s);
 		struct thread *th = thread_lookup(dst, s->tid);
 
 		if (!th)
 			th = thread_new(dst, s->tid, FIRST_NONE, 0);
 		if (!th)
 			return -ENOMEM;
+		if (pending_of(dst, th))
+			dst->nr_pending--;
 		th->pending = sc ? cell_find(&dst->cells, sc->k1, sc->detail, sc->k3) : NULL;
+		th->pending_gen = dst->lost_gen;
+		dst->nr_pending += th->pending != NULL;
 		th->exit_time = s->exit_time;
 	}
 	return 0;
