@@ -183,6 +183,12 @@ uint64_t kx_rd_offset(const struct kx_rd *rd);
  */
 int kx_tracedata_read(struct kx_rd *rd, uint64_t size, struct kx_formats **formats,
 		      char *errmsg);
+/* The same, adding only the formats whose tracepoint ID wanted(id, arg) wants. */
+int kx_tracedata_read_wanted(struct kx_rd *rd, uint64_t size, struct kx_formats **formats,
+			     char *errmsg, bool (*wanted)(uint64_t id, void *arg), void *arg);
+/* Formats given to libtraceevent so far (kx_formats_add()): tests bound the work. */
+size_t kx_formats_parsed(const struct kx_formats *f);
+size_t kx_capture_formats_parsed(const struct kvmexit_capture *cap);
 
 /*
  * Samples seen per event, for tests and diagnostics: how many samples of

@@ -255,6 +255,109 @@ START_TEST(test_pipe_ids)
 }
 END_TEST
 
+/* ------------------------------------------------------------ many formats */
+
+static void put32(struct buf *b, uint32_t v)
+{
+	put(b, &v, 4);
+}
+
+static void put_text(struct buf *b, const char *text)
+{
+	put64(b, strlen(text));
+	put(b, text, strlen(text));
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *t;
+	long n;
+
+	ck_assert(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	t = calloc(1, (size_t)n + 1);
+	ck_assert_uint_eq(fread(t, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return t;
+}
+
+/*
+ * A pipe capture with one kvm_exit attr whose tracing data also holds
+ * `extra` tiny formats of another system: libtraceevent 1.7.1 adds each
+ * with a linear scan (13 MB of them took minutes), so only the formats of
+ * the capture's attrs go to it.  Returns the formats parsed.
+ */
+static size_t formats_parsed(uint32_t extra)
+{
+	char *kvm_exit = slurp(TESTS_DATADIR "/kvm_exit.format.6.18.txt"), text[256];
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_TRACEPOINT, .size = sizeof(a), .sample_period = 1,
+		.sample_type = PIPE_ST,
+	};
+	struct buf b = { 0 }, blob = { 0 };
+	struct kvmexit_capture *cap;
+	char err[KX_ERRMSG_SIZE];
+	uint64_t id;
+	size_t n;
+
+	ck_assert_int_eq(kx_format_id(kvm_exit, strlen(kvm_exit), &id), 0);
+	a.config = id;
+	put(&blob, "\x17\x08\x44tracing", 10);
+	put(&blob, "0.6", 4);
+	put(&blob, "\0\x08", 2);		/* little endian, 8-byte longs */
+	put32(&blob, 4096);
+	put(&blob, "header_page", 12);
+	put_text(&blob, "");
+	put(&blob, "header_event", 13);
+	put_text(&blob, "");
+	put32(&blob, 0);			/* ftrace formats */
+	put32(&blob, 2);			/* systems */
+	put(&blob, "noise", 6);
+	put32(&blob, extra);
+	for (uint32_t i = 0; i < extra; i++) {
+		snprintf(text, sizeof(text), "name: e%u\nID: %u\nformat:\n\tfield:unsigned short "
+			 "common_type;\toffset:0;\tsize:2;\tsigned:0;\n\nprint fmt: \"\"\n",
+			 i, 20000 + i);
+		put_text(&blob, text);
+	}
+	put(&blob, "kvm", 4);
+	put32(&blob, 1);
+	put_text(&blob, kvm_exit);
+	put32(&blob, 0);			/* kallsyms */
+	put32(&blob, 0);			/* printk formats */
+	put64(&blob, 0);			/* saved cmdlines */
+	while (blob.len % 8)
+		put(&blob, NULL, 1);
+
+	put(&b, "PERFILE2", 8);
+	put64(&b, 16);
+	put_hdr(&b, 64, (uint16_t)(8 + sizeof(a) + 8));
+	put(&b, &a, sizeof(a));
+	put64(&b, 1);
+	put_hdr(&b, 66, 16);			/* HEADER_TRACING_DATA, the blob follows */
+	put32(&b, (uint32_t)blob.len);
+	put32(&b, 0);
+	put(&b, blob.p, blob.len);
+	ck_assert_msg(kvmexit_capture_open(write_tmp("formats.pipe.data", &b), &cap, err,
+					   sizeof(err)) == 0, "%s", err);
+	n = kx_capture_formats_parsed(cap);
+	kvmexit_capture_close(cap);
+	free(b.p);
+	free(blob.p);
+	free(kvm_exit);
+	return n;
+}
+
+START_TEST(test_many_formats)
+{
+	ck_assert_uint_eq(formats_parsed(0), 1);
+	ck_assert_uint_eq(formats_parsed(20000), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bounds");
@@ -265,6 +368,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("reader");
 	tcase_add_test(tc, test_pipe_ids);
+	tcase_add_test(tc, test_many_formats);
 	suite_add_tcase(s, tc);
 	return s;
 }
