@@ -169,8 +169,14 @@ int kx_rd_skip(struct kx_rd *rd, uint64_t n)
 		rd_consume(rd, n);
 		return 0;
 	}
-	if (rd->seekable)
+	if (rd->seekable) {
+		struct stat st;
+
+		/* Past the end of the file is cut short, as read(2) of a pipe finds. */
+		if (fstat(rd->fd, &st) || rd->off + n > (uint64_t)st.st_size)
+			return -KVMEXIT_ETRUNC;
 		return kx_rd_seek(rd, rd->off + n, rd->limit);
+	}
 	while (n) {
 		size_t chunk = n < KX_RD_BUF / 2 ? n : KX_RD_BUF / 2;
 		const unsigned char *p;
