@@ -284,6 +284,11 @@ struct kvmexit_meta {
 	bool counts_only;		/* a --count capture: counts, no samples */
 	size_t nr_params;
 	struct kvmexit_meta_param params[KVMEXIT_META_MAX_PARAMS];
+	/*
+	 * Reading: samples whose id no attr of the capture has, skipped
+	 * (not counted anywhere else); known once the capture is walked.
+	 */
+	uint64_t unknown_id_samples;
 };
 
 /* The value of a kvm module parameter ("Y", "1", ...), or NULL. */

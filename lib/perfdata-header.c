@@ -221,6 +221,7 @@ void kx_meta_times(struct kvmexit_capture *cap)
 		cap->meta.start_ns = cap->first_time;
 	if (!cap->meta.end_ns)
 		cap->meta.end_ns = cap->last_time;
+	cap->meta.unknown_id_samples = cap->nr_unknown_id;
 	kx_meta_finish(cap);
 }
 

@@ -238,6 +238,8 @@ static uint64_t pipe_ids(int interleaved, uint32_t attrs, uint32_t ids)
 					      sizeof(err)), 0);
 	ck_assert_int_eq(kvmexit_capture_for_each(cap, count_event, &n), 0);
 	ck_assert_uint_eq(n, 0);
+	/* reported; with one attr, a sample needs no id (the first one interleaved) */
+	ck_assert_uint_eq(kvmexit_capture_meta(cap)->unknown_id_samples, attrs - !!interleaved);
 	probes = kx_capture_id_probes(cap);
 	kvmexit_capture_close(cap);
 	free(b.p);

@@ -368,6 +368,9 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 		       t->nr_pids, t->nr_pids == 1 ? "" : "es");
 	}
 	printf("lost       %" PRIu64 " records\n", t->lost);
+	if (m->unknown_id_samples)
+		printf("unmatched  %" PRIu64 " samples whose id no event of the capture has: "
+		       "skipped\n", m->unknown_id_samples);
 	if (r->pid >= 0 || r->vcpu >= 0 || r->reason) {
 		printf("filter    ");
 		if (r->pid >= 0)
@@ -626,6 +629,7 @@ static void json_capture(struct out_json *j, const struct report *r, const struc
 	out_json_u64(j, "start_epoch_ns", m->start_epoch_ns);
 	out_json_bool(j, "counts_only", m->counts_only);
 	out_json_bool(j, "kvmexit_meta", m->has_kvmexit);
+	out_json_u64(j, "unknown_id_samples", m->unknown_id_samples);
 	out_json_object(j, "params");
 	for (size_t i = 0; i < m->nr_params; i++)
 		out_json_str(j, m->params[i].name, m->params[i].value);
