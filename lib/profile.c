@@ -502,7 +502,7 @@ static int tcache_add(struct tcache *t, struct cell *c)
 	uint32_t cap;
 
 	if ((t->nr + 1) * 2 > (t->e ? t->mask + 1 : 0)) {
-		cap = t->e ? (t->mask + 1) * 2 : 16;
+		cap = t->e ? (t->mask + 1) * 2 : 4;	/* most threads run few reasons */
 		t->e = calloc(cap, sizeof(*t->e));
 		if (!t->e) {
 			*t = old;

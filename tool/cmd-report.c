@@ -763,7 +763,8 @@ static int load(struct report *r)
 	char err[512];
 	int e;
 
-	if (r->symbols_path) {
+	/* Symbols name RIPs: loaded only when RIPs are shown (a kallsyms file can be big). */
+	if (r->symbols_path && r->top_rips && r->group != KVMEXIT_GROUP_CATEGORY) {
 		e = kvmexit_symbols_open(r->symbols_path, &r->syms, err, sizeof(err));
 		if (e) {
 			esc_warn("kvmexit report", "%s", err);
