@@ -19,7 +19,7 @@ fails_with() {
 	if [ $? -eq 1 ] && [ "$(cat "$tmp/err")" = "$want" ]; then ok "$desc"; else nok "$desc"; fi
 }
 
-echo "1..8"
+echo "1..9"
 cd "$tmp" || exit 1
 printf 'isa,reason,count\nvmx,HLT,18446744073709551615\nvmx,CPUID,1\n' >sum.csv
 fails_with "counts adding up past 2^64 - 1" \
@@ -51,3 +51,5 @@ head -c 40 elf40 >elf && mv elf elf40
 fails_with "a 40-byte ELF file" \
 	"kvmexit report: elf40: not a readable ELF file: 40 bytes, shorter than a 64-bit ELF header (64)" \
 	report -g elf40 bom.csv
+"$kx" report -g elf40 bom.csv >/dev/null 2>"$tmp/err"
+if [ $? -eq 0 ]; then ok "symbols are read only when RIPs are shown"; else nok "symbols are read only when RIPs are shown"; fi
