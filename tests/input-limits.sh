@@ -50,6 +50,6 @@ head -c 40 /dev/zero >>elf40
 head -c 40 elf40 >elf && mv elf elf40
 fails_with "a 40-byte ELF file" \
 	"kvmexit report: elf40: not a readable ELF file: 40 bytes, shorter than a 64-bit ELF header (64)" \
-	report -g elf40 bom.csv
+	report -t 1 -g elf40 bom.csv
 "$kx" report -g elf40 bom.csv >/dev/null 2>"$tmp/err"
 if [ $? -eq 0 ]; then ok "symbols are read only when RIPs are shown"; else nok "symbols are read only when RIPs are shown"; fi
