@@ -488,7 +488,7 @@ static int open_writer(struct kvmexit_recorder *rec)
 		return kx_error(rec->errmsg, err, "%s exists: give -f to overwrite it, or "
 				"another -o", rec->opts.output);
 	if (err == -ELOOP || err == -EISDIR || err == -EINVAL)	/* not a regular file */
-		return kx_error(rec->errmsg, err, "cannot write %s", msg);
+		return kx_error(rec->errmsg, err, "%s", msg);
 	if (err)
 		return kx_error(rec->errmsg, err, "cannot write %s: %s: check the directory "
 				"exists and is writable", rec->opts.output, msg);
