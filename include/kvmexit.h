@@ -301,6 +301,11 @@ struct kvmexit_meta {
 	 */
 	size_t nr_vms;
 	struct kvmexit_meta_vm vms[KVMEXIT_META_MAX_VMS];
+	/*
+	 * Reading: samples whose id no attr of the capture has, skipped
+	 * (not counted anywhere else); known once the capture is walked.
+	 */
+	uint64_t unknown_id_samples;
 };
 
 /* The VM name stored for process @pid, or NULL. */
@@ -956,8 +961,10 @@ struct kvmexit_writer_opts {
 
 /*
  * Creates @path with mode 0600 (captures reveal guest addresses).  Refuses
- * (-EEXIST) to replace an existing file unless opts->force.  @opts may be
- * NULL.  On failure *out is NULL and @errbuf (if not NULL) says why.
+ * (-EEXIST) to replace an existing file unless opts->force, which writes a
+ * new file beside it and renames it over @path once the header is out.
+ * Never writes through a symlink (-ELOOP) or into a directory (-EISDIR) or
+ * special file (-EINVAL) at @path.  @opts may be NULL.  On failure *out is NULL and @errbuf (if not NULL) says why.
  */
 KVMEXIT_API int kvmexit_writer_open(const char *path,
 				    const struct kvmexit_writer_opts *opts,

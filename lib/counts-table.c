@@ -28,6 +28,7 @@
 #include "internal.h"
 
 #define MAX_FIELDS 8
+#define BOM "\xef\xbb\xbf"
 
 struct table_reader {
 	const char *name;
@@ -36,6 +37,7 @@ struct table_reader {
 	bool has_duration;
 	double duration;
 	double exit_span;		/* seconds; 0: none */
+	uint64_t total;			/* of the counts so far: must fit in 64 bits */
 	enum kvmexit_isa isa;		/* of the rows; UNKNOWN when mixed */
 	bool mixed;
 	uint64_t rows;
@@ -89,9 +91,15 @@ static int parse_seconds(struct table_reader *r, const char *key, const char *te
 
 	errno = 0;
 	v = strtod(text, &end);
-	if (errno || end == text || *trim(end) || !isfinite(v) || v <= 0 || v > 1e9)
+	if (errno == ERANGE && v == 0)
+		v = 1e-300;			/* underflow: too small, below */
+	else if (errno || end == text || *trim(end) || !isfinite(v) || v <= 0)
 		return line_error(r, -KVMEXIT_EFORMAT,
 				  "%s '%s' is not a positive number of seconds", key, text);
+	/* Durations are whole ns in 64 bits: 1 ns to 10^9 s (31 years) keeps rates meaningful. */
+	if (v < 1e-9 || v > 1e9)
+		return line_error(r, -KVMEXIT_EFORMAT, "%s '%s' is out of range: give "
+				  "seconds from 0.000000001 to 1000000000", key, text);
 	*out = v;
 	return 0;
 }
@@ -217,6 +225,10 @@ static int add_row(struct table_reader *r, char **f)
 	if (parse_u64(f[2], &count))
 		return line_error(r, -KVMEXIT_EFORMAT,
 				  "'%s' is not a count (a whole number, 0 or more)", f[2]);
+	if (count > UINT64_MAX - r->total)
+		return line_error(r, -KVMEXIT_EFORMAT, "the counts add up to more than 2^64 - 1 "
+				  "(%" PRIu64 " before this row's %" PRIu64 ")", r->total, count);
+	r->total += count;
 	err = kvmexit_profile_add_count(r->prof, isa, code, 0, count);
 	if (err)
 		return line_error(r, err, "cannot add the count: %s", kvmexit_strerror(err));
@@ -297,10 +309,11 @@ int kx_counts_table_read_file(FILE *f, const char *name, struct kvmexit_profile 
 		r.line++;
 		if (memchr(line, '\0', len)) {
 			err = line_error(&r, -KVMEXIT_EFORMAT,
-					 "binary data: not a count table");
+					 "a NUL byte: not a text count table");
 			break;
 		}
-		err = parse_line(&r, line);
+		/* A UTF-8 byte order mark, as some editors save: skipped. */
+		err = parse_line(&r, r.line == 1 && !strncmp(line, BOM, 3) ? line + 3 : line);
 		if (err)
 			break;
 	}
@@ -339,13 +352,24 @@ int kx_counts_table_read(const char *path, struct kvmexit_profile *prof,
 	return err;
 }
 
+/*
+ * Text that starts like a table (after a byte order mark: printable or
+ * white space) is read as one, so a stray NUL later gets a table error;
+ * perf.data and other binary files go to the capture reader.
+ */
 bool kx_counts_table_sniff(const void *head, size_t len)
 {
+	const unsigned char *p = head;
+
+	if (len >= 3 && !memcmp(p, BOM, 3)) {
+		p += 3;
+		len -= 3;
+	}
 	if (len == 0)
 		return false;
-	if (len >= 8 && (!memcmp(head, "PERFILE2", 8) || !memcmp(head, "2ELIFREP", 8)))
+	if (len >= 8 && (!memcmp(p, "PERFILE2", 8) || !memcmp(p, "2ELIFREP", 8)))
 		return false;
-	return memchr(head, '\0', len) == NULL;
+	return isprint(p[0]) || isspace(p[0]);
 }
 
 /* Writing */

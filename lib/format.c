@@ -22,6 +22,7 @@
 struct kx_formats {
 	struct tep_handle *tep;
 	size_t nr;
+	size_t nr_parsed;		/* texts given to libtraceevent */
 	struct kx_layout layouts[KX_FORMATS_MAX_LAYOUTS];
 };
 
@@ -275,6 +276,7 @@ int kx_formats_add(struct kx_formats *f, const char *sys, const char *text,
 		return kx_error(errmsg, -KVMEXIT_EFORMAT,
 				"a format of system %s is not of the form the kernel writes", sys);
 	}
+	f->nr_parsed++;
 	terr = tep_parse_format(f->tep, &ev, copy, len, sys);
 	free(copy);
 	if (terr || !ev) {
@@ -300,6 +302,11 @@ int kx_formats_add(struct kx_formats *f, const char *sys, const char *text,
 				ev->name, ev->id);
 	f->nr++;
 	return 0;
+}
+
+size_t kx_formats_parsed(const struct kx_formats *f)
+{
+	return f ? f->nr_parsed : 0;
 }
 
 int kx_format_id(const char *text, size_t len, uint64_t *id)

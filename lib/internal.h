@@ -208,6 +208,12 @@ uint64_t kx_rd_offset(const struct kx_rd *rd);
  */
 int kx_tracedata_read(struct kx_rd *rd, uint64_t size, struct kx_formats **formats,
 		      char *errmsg);
+/* The same, adding only the formats whose tracepoint ID wanted(id, arg) wants. */
+int kx_tracedata_read_wanted(struct kx_rd *rd, uint64_t size, struct kx_formats **formats,
+			     char *errmsg, bool (*wanted)(uint64_t id, void *arg), void *arg);
+/* Formats given to libtraceevent so far (kx_formats_add()): tests bound the work. */
+size_t kx_formats_parsed(const struct kx_formats *f);
+size_t kx_capture_formats_parsed(const struct kvmexit_capture *cap);
 
 /*
  * Samples seen per event, for tests and diagnostics: how many samples of
@@ -314,6 +320,13 @@ int kx_writer_set_ids(struct kvmexit_writer *w, int idx, const uint64_t *ids, si
 int kx_writer_write_record(struct kvmexit_writer *w, const struct perf_event_header *rec);
 /* Adds the per-detail parts of the counts (after kvmexit_writer_set_counts()). */
 int kx_writer_set_detail_counts(struct kvmexit_writer *w, const struct kx_counts *counts);
+
+/*
+ * Gives up a writer that should leave nothing behind (a recording that
+ * never started): removes the file it created; a file it was to replace
+ * (force) stays as it was.
+ */
+void kx_writer_discard(struct kvmexit_writer *w);
 
 /* profile */
 /*
@@ -454,6 +467,12 @@ void kx_access_release(struct kx_access *a);
 
 /* profile.c: whether the profile filters on pid or vCPU (counts cannot). */
 bool kx_profile_filters_ids(const struct kvmexit_profile *prof);
+/* Slots the capture's sample id table looked at (inserts and lookups past the cache). */
+uint64_t kx_capture_id_probes(const struct kvmexit_capture *cap);
+/* hash-key.c: n odd secret multipliers (getrandom) for tables keyed by input. */
+void kx_hash_key(uint64_t *out, size_t n);
+/* Slots the profile's maps and thread tables looked at: tests bound the work with it. */
+uint64_t kx_profile_probes(const struct kvmexit_profile *prof);
 /*
  * Part profiles, for a walk of a capture in parts (one thread each).
  * prof aggregates a part of a capture that does not start it (see

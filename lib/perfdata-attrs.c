@@ -5,6 +5,7 @@
  * sample belongs to (by its id, IDENTIFIER or the ID position, which must
  * be the same for every attr), and which kvm event format decodes it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,59 +89,99 @@ int kx_attr_add(struct kvmexit_capture *cap, const unsigned char *p, size_t size
 	return 0;
 }
 
-int kx_ids_add(struct kvmexit_capture *cap, const unsigned char *p, size_t nr,
-		   uint32_t attr)
+/*
+ * Sample ids: an open-addressing table, id -> attr, hashed with a secret
+ * odd multiplier per capture (multiply-shift, kx_hash_key()), grown at half
+ * full.  Pipe captures add ids with every HEADER_ATTR record, between
+ * samples: each insert and lookup costs a few probes, whatever the ids and
+ * their order (a sorted array re-sorted after each record cost
+ * O(n log n) per record).  File-mode parts share the table, read only.
+ */
+static inline size_t id_slot(const struct kvmexit_capture *cap, uint64_t id)
 {
-	struct kx_id *v;
+	return (size_t)((id * cap->id_mul) >> cap->id_shift);
+}
 
+static void id_put(struct kvmexit_capture *cap, uint64_t id, uint32_t attr)
+{
+	size_t i = id_slot(cap, id);
+
+	for (;; i = (i + 1) & cap->id_mask) {
+		struct kx_id *e = &cap->ids[i];
+
+		cap->id_probes++;
+		if (!e->attr) {
+			*e = (struct kx_id){ .id = id, .attr = attr + 1 };
+			cap->nr_ids++;
+			return;
+		}
+		if (e->id == id) {	/* a later attr of the same id wins, as in perf */
+			e->attr = attr + 1;
+			return;
+		}
+	}
+}
+
+static int ids_grow(struct kvmexit_capture *cap, size_t need)
+{
+	size_t cap_old = cap->ids ? cap->id_mask + 1 : 0, size = cap_old ? cap_old : 64;
+	struct kx_id *old = cap->ids;
+
+	while (need * 2 > size)
+		size *= 2;
+	if (size == cap_old)
+		return 0;
+	cap->ids = calloc(size, sizeof(*cap->ids));
+	if (!cap->ids) {
+		cap->ids = old;
+		return -ENOMEM;
+	}
+	if (!cap->id_mul)
+		kx_hash_key(&cap->id_mul, 1);
+	cap->id_mask = size - 1;
+	cap->id_shift = 64 - (unsigned int)__builtin_ctzll(size);
+	cap->nr_ids = 0;
+	for (size_t i = 0; i < cap_old; i++)
+		if (old[i].attr)
+			id_put(cap, old[i].id, old[i].attr - 1);
+	free(old);
+	return 0;
+}
+
+int kx_ids_add(struct kvmexit_capture *cap, const unsigned char *p, size_t nr,
+	       uint32_t attr)
+{
 	if (nr > KX_MAX_IDS - cap->nr_ids)
 		return kx_capture_fail(cap, -KVMEXIT_EFORMAT, "more than %u sample ids", KX_MAX_IDS);
 	if (!nr)
 		return 0;
-	v = realloc(cap->ids, (cap->nr_ids + nr) * sizeof(*v));
-	if (!v)
+	if (ids_grow(cap, cap->nr_ids + nr))
 		return -ENOMEM;
-	cap->ids = v;
 	for (size_t i = 0; i < nr; i++)
-		v[cap->nr_ids++] = (struct kx_id){ .id = ld64(p + 8 * i), .attr = attr };
-	cap->ids_sorted = false;
+		id_put(cap, ld64(p + 8 * i), attr);
 	memset(cap->idcache, 0, sizeof(cap->idcache));
 	return 0;
-}
-
-static int id_cmp(const void *a, const void *b)
-{
-	const struct kx_id *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-void kx_ids_sort(struct kvmexit_capture *cap)
-{
-	if (!cap->ids_sorted && cap->nr_ids) {
-		qsort(cap->ids, cap->nr_ids, sizeof(*cap->ids), id_cmp);
-		cap->ids_sorted = true;
-	}
 }
 
 /* attr_by_id() when its cache misses. */
 struct kx_attr *kx_attr_by_id_slow(struct kvmexit_capture *cap, uint64_t id)
 {
-	size_t lo = 0, hi;
+	if (!cap->ids)
+		return NULL;
+	for (size_t i = id_slot(cap, id);; i = (i + 1) & cap->id_mask) {
+		const struct kx_id *e = &cap->ids[i];
 
-	kx_ids_sort(cap);
-	hi = cap->nr_ids;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cap->ids[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
+		cap->id_probes++;
+		if (!e->attr)
+			return NULL;
+		if (e->id == id)
+			return &cap->attrs[e->attr - 1];
 	}
-	if (lo < cap->nr_ids && cap->ids[lo].id == id)
-		return &cap->attrs[cap->ids[lo].attr];
-	return NULL;
+}
+
+uint64_t kx_capture_id_probes(const struct kvmexit_capture *cap)
+{
+	return cap->id_probes;
 }
 
 /* Every attr must put the id at the same place, as perf requires. */

@@ -149,8 +149,30 @@ bool kx_feature_wanted(unsigned feat)
 	}
 }
 
+/* The tracepoint IDs of the capture's attrs, sorted. */
+struct used_ids {
+	uint64_t *v;
+	size_t nr;
+};
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A format the capture's attrs use: a tracepoint attr with its ID. */
+static bool format_used(uint64_t id, void *arg)
+{
+	const struct used_ids *u = arg;
+
+	return u->nr && bsearch(&id, u->v, u->nr, sizeof(*u->v), u64_cmp);
+}
+
 int kx_tracing_read(struct kvmexit_capture *cap, uint64_t size)
 {
+	struct used_ids u = { 0 };
 	uint64_t off = cap->rd.off;
 	struct kx_formats *f = NULL;
 	char msg[KX_ERRMSG_SIZE];
@@ -159,13 +181,26 @@ int kx_tracing_read(struct kvmexit_capture *cap, uint64_t size)
 	if (cap->has_tracing)
 		return kx_capture_fail(cap, -KVMEXIT_EFORMAT, "second tracing data at offset 0x%llx",
 			    (unsigned long long)off);
-	err = kx_tracedata_read(&cap->rd, size, &f, msg);
+	u.v = malloc((cap->nr_attrs ? cap->nr_attrs : 1) * sizeof(*u.v));
+	if (!u.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < cap->nr_attrs; i++)
+		if (cap->attrs[i].attr.type == PERF_TYPE_TRACEPOINT)
+			u.v[u.nr++] = cap->attrs[i].attr.config;
+	qsort(u.v, u.nr, sizeof(*u.v), u64_cmp);
+	err = kx_tracedata_read_wanted(&cap->rd, size, &f, msg, format_used, &u);
+	free(u.v);
 	if (err)
 		return kx_capture_fail(cap, err, "%s", msg);
 	cap->formats = f;
 	cap->has_tracing = true;
 	kx_attrs_resolve(cap);
 	return 0;
+}
+
+size_t kx_capture_formats_parsed(const struct kvmexit_capture *cap)
+{
+	return kx_formats_parsed(cap->formats);
 }
 
 void kx_meta_finish(struct kvmexit_capture *cap)
@@ -186,6 +221,7 @@ void kx_meta_times(struct kvmexit_capture *cap)
 		cap->meta.start_ns = cap->first_time;
 	if (!cap->meta.end_ns)
 		cap->meta.end_ns = cap->last_time;
+	cap->meta.unknown_id_samples = cap->nr_unknown_id;
 	kx_meta_finish(cap);
 }
 

@@ -12,6 +12,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -167,8 +169,14 @@ int kx_rd_skip(struct kx_rd *rd, uint64_t n)
 		rd_consume(rd, n);
 		return 0;
 	}
-	if (rd->seekable)
+	if (rd->seekable) {
+		struct stat st;
+
+		/* Past the end of the file is cut short, as read(2) of a pipe finds. */
+		if (fstat(rd->fd, &st) || rd->off + n > (uint64_t)st.st_size)
+			return -KVMEXIT_ETRUNC;
 		return kx_rd_seek(rd, rd->off + n, rd->limit);
+	}
 	while (n) {
 		size_t chunk = n < KX_RD_BUF / 2 ? n : KX_RD_BUF / 2;
 		const unsigned char *p;
@@ -180,4 +188,87 @@ int kx_rd_skip(struct kx_rd *rd, uint64_t n)
 		n -= chunk;
 	}
 	return 0;
+}
+
+/*
+ * A file that shrinks while its window is mapped (another process truncated
+ * or rewrote it in place) turns the next load from the lost pages into
+ * SIGBUS.  Nothing that cannot fault is as fast as the mapped windows, so
+ * a walk arms a guard (its sigsetjmp() point and its reader) for its
+ * thread, and the handler jumps back to the guard when the faulting
+ * address is in a window of one of the thread's guarded readers.
+ *
+ * This is the library's only process-wide state, because signal
+ * dispositions are per process: the handler is installed once (the first
+ * walk of a mapped file), the disposition it replaced is kept, and every
+ * SIGBUS that is not ours (another address, another thread, a kill(2)) goes
+ * to it, or, if it was the default or ignore, kills the process as it
+ * would have.  Guards are per thread (a thread-local list), so parallel
+ * walks on several threads each catch their own faults.  A program that
+ * installs its own SIGBUS handler after the first walk takes the signal
+ * back: the library then dies on a shrinking file as it did before.
+ */
+static _Thread_local struct kx_rd_guard *guard_top;
+static struct sigaction bus_prev;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	for (struct kx_rd_guard *g = guard_top; g; g = g->prev) {
+		const struct kx_rd *rd = g->rd;
+		const unsigned char *a = si->si_addr;
+
+		if (rd->map && a >= rd->map && a < rd->map + rd->map_len)
+			siglongjmp(g->env, 1);
+	}
+	if (bus_prev.sa_flags & SA_SIGINFO) {
+		bus_prev.sa_sigaction(sig, si, uc);
+	} else if (bus_prev.sa_handler != SIG_DFL && bus_prev.sa_handler != SIG_IGN) {
+		bus_prev.sa_handler(sig);
+	} else {
+		/* As if we had never been here: the default action. */
+		signal(SIGBUS, SIG_DFL);
+		raise(SIGBUS);
+	}
+}
+
+static void bus_install(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &bus_prev))
+		bus_prev.sa_handler = SIG_DFL;
+}
+
+void kx_rd_guard_arm(struct kx_rd_guard *g, const struct kx_rd *rd)
+{
+	if (rd->map_size)	/* windows will be mapped */
+		pthread_once(&bus_once, bus_install);
+	g->rd = rd;
+	g->prev = guard_top;
+	guard_top = g;
+}
+
+void kx_rd_guard_disarm(struct kx_rd_guard *g, bool faulted)
+{
+	guard_top = g->prev;
+	if (faulted) {		/* left the handler by a jump: unblock, just in case */
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGBUS);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	}
+}
+
+int kx_rd_shrank(struct kvmexit_capture *cap)
+{
+	struct stat st;
+
+	if (fstat(cap->rd.fd, &st))
+		st.st_size = 0;
+	return kx_capture_fail(cap, -KVMEXIT_ETRUNC, "the file shrank to %lld bytes while it was "
+			       "read (another process truncated or rewrote it in place): read it "
+			       "again once nothing writes it", (long long)st.st_size);
 }

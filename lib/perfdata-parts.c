@@ -83,7 +83,6 @@ unsigned int kx_capture_split(struct kvmexit_capture *cap, unsigned int n, uint6
 		starts[1] = cap->data_end;
 		return 1;
 	}
-	kx_ids_sort(cap);	/* parts share the ids: sorted now */
 	for (unsigned int k = 1; k < n; k++) {
 		uint64_t from = cap->data_start + size / n * k, at;
 
@@ -151,9 +150,12 @@ static void part_snapshot(struct kvmexit_capture *cap)
 	pt->nr_unknown_id = cap->nr_unknown_id;
 }
 
+static int part_walk(struct kvmexit_capture *cap);
+
 int kx_capture_part_walk(struct kvmexit_capture *cap, kx_events_fn fn, void *arg)
 {
 	struct kx_part *pt = &cap->part;
+	struct kx_rd_guard guard;
 	int err;
 
 	if (!pt->on || cap->walked)
@@ -162,6 +164,22 @@ int kx_capture_part_walk(struct kvmexit_capture *cap, kx_events_fn fn, void *arg
 	pt->batch = fn;
 	cap->batch = pt->quiet ? quiet_fn : fn;
 	cap->arg = arg;
+	if (sigsetjmp(guard.env, 0)) {
+		kx_rd_guard_disarm(&guard, true);
+		return kx_rd_shrank(cap);
+	}
+	kx_rd_guard_arm(&guard, &cap->rd);
+	err = part_walk(cap);
+	kx_rd_guard_disarm(&guard, false);
+	return err;
+}
+
+/* kx_capture_part_walk() under its guard. */
+static int part_walk(struct kvmexit_capture *cap)
+{
+	struct kx_part *pt = &cap->part;
+	int err;
+
 	for (;;) {
 		err = kx_samples_buffered(cap);
 		if (!err && !cap->stop && !pt->done)

@@ -21,6 +21,7 @@
 #ifndef KVMEXIT_PERFDATA_READ_H
 #define KVMEXIT_PERFDATA_READ_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -148,9 +149,11 @@ struct kvmexit_capture {
 	struct kx_formats *formats;
 	struct kx_attr *attrs;
 	size_t nr_attrs;
-	struct kx_id *ids;
-	size_t nr_ids;
-	bool ids_sorted;
+	struct kx_id *ids;		/* the id table (perfdata-attrs.c); .attr + 1, 0: empty */
+	size_t nr_ids, id_mask;
+	uint64_t id_mul;		/* secret, odd */
+	unsigned int id_shift;
+	uint64_t id_probes;		/* slots looked at (tests) */
 	struct kx_id idcache[64];	/* direct mapped by id; .attr + 1, 0: empty */
 	int id_pos;			/* u64 index of the id in a sample; -1 */
 	int is_pos;			/* same, counted from the end of a trailer */
@@ -205,12 +208,35 @@ void kx_rd_map_windows(struct kx_rd *rd, uint64_t file_size);
 int kx_rd_fill(struct kx_rd *rd, size_t n);
 bool kx_rd_at_end(struct kx_rd *rd);
 int kx_rd_seek(struct kx_rd *rd, uint64_t off, uint64_t limit);
+/*
+ * A walk over mapped windows survives the file shrinking under it:
+ *
+ *	struct kx_rd_guard g;
+ *
+ *	if (sigsetjmp(g.env, 0)) {
+ *		kx_rd_guard_disarm(&g, true);
+ *		return kx_rd_shrank(cap);
+ *	}
+ *	kx_rd_guard_arm(&g, &cap->rd);
+ *	... the walk ...
+ *	kx_rd_guard_disarm(&g, false);
+ *
+ * A SIGBUS in a window of rd (on this thread) returns to the sigsetjmp()
+ * with 1.  The walk's locals changed after sigsetjmp() are lost then.
+ */
+struct kx_rd_guard {
+	sigjmp_buf env;
+	const struct kx_rd *rd;
+	struct kx_rd_guard *prev;
+};
+void kx_rd_guard_arm(struct kx_rd_guard *g, const struct kx_rd *rd);
+void kx_rd_guard_disarm(struct kx_rd_guard *g, bool faulted);
+int kx_rd_shrank(struct kvmexit_capture *cap);
 
 
 /* perfdata-attrs.c */
 int kx_attr_add(struct kvmexit_capture *cap, const unsigned char *p, size_t size, uint64_t off);
 int kx_ids_add(struct kvmexit_capture *cap, const unsigned char *p, size_t nr, uint32_t attr);
-void kx_ids_sort(struct kvmexit_capture *cap);
 struct kx_attr *kx_attr_by_id_slow(struct kvmexit_capture *cap, uint64_t id);
 int kx_attrs_check(struct kvmexit_capture *cap);
 void kx_attrs_resolve(struct kvmexit_capture *cap);

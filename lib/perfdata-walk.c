@@ -509,6 +509,7 @@ slow:
 /* The walk of for_each and for_each_batch: cap->fn or cap->batch is set. */
 int kx_capture_walk(struct kvmexit_capture *cap, void *arg)
 {
+	struct kx_rd_guard guard;
 	int err, r = 0;
 
 	if (cap->walked)
@@ -517,9 +518,15 @@ int kx_capture_walk(struct kvmexit_capture *cap, void *arg)
 	cap->arg = arg;
 	if (!cap->pipe)
 		kx_rd_map_windows(&cap->rd, cap->file_size);
+	if (sigsetjmp(guard.env, 0)) {
+		kx_rd_guard_disarm(&guard, true);
+		return kx_rd_shrank(cap);
+	}
+	kx_rd_guard_arm(&guard, &cap->rd);
 	while (!(err = kx_samples_buffered(cap)) && !cap->stop &&
 	       !(err = kx_record_next(cap, false)) && !cap->stop)
 		;
+	kx_rd_guard_disarm(&guard, false);
 	if (cap->stop)
 		return cap->stop;
 	/* At the end, or on an error: deliver what came before, then report. */

@@ -93,6 +93,12 @@ struct wevent {
 struct kvmexit_writer {
 	int fd;
 	char *path;
+	/*
+	 * With force: the file is written as dir_fd/tmp_name and renamed
+	 * over dir_fd/base_name once its header is out (tmp_name NULL then).
+	 */
+	int dir_fd;
+	char *tmp_name, *base_name;
 	uint64_t sample_type;
 	struct kvmexit_meta meta;
 	struct kx_counts counts;
@@ -268,6 +274,93 @@ static int pwrite_all(struct kvmexit_writer *w, const void *p, size_t n, uint64_
 
 /* ------------------------------------------------------------ open */
 
+static int not_regular(const char *path, const struct stat *st, char *errbuf, size_t errlen)
+{
+	const char *what = S_ISLNK(st->st_mode) ? "a symbolic link" :
+			   S_ISDIR(st->st_mode) ? "a directory" :
+			   S_ISCHR(st->st_mode) ? "a character device" :
+			   S_ISBLK(st->st_mode) ? "a block device" :
+			   S_ISFIFO(st->st_mode) ? "a FIFO" :
+			   S_ISSOCK(st->st_mode) ? "a socket" : "not a regular file";
+
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "%s is %s: %s", path, what, S_ISLNK(st->st_mode) ?
+			 "captures are never written through a link; give the target's path" :
+			 "captures only replace regular files; give another path");
+	return S_ISLNK(st->st_mode) ? -ELOOP : S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+}
+
+/*
+ * Opens the output.  Without force: a new file (O_EXCL, which never
+ * follows a symlink).  With force: a new private file beside the path,
+ * renamed over it by publish(), so the old file is never truncated, its
+ * mode never changed, and a symlink or device planted at the path is
+ * never written through.
+ */
+static int open_output(struct kvmexit_writer *w, const char *path, bool force, int flags,
+		       char *errbuf, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *tmp;
+	struct stat st;
+	int err;
+
+	if (!force || lstat(path, &st)) {
+		if (force && errno != ENOENT)
+			goto fail_errno;
+		w->fd = open(path, flags | O_EXCL | O_NOFOLLOW, 0600);
+		if (w->fd >= 0)
+			return 0;
+		if (errno != EEXIST)
+			goto fail_errno;
+		if (!lstat(path, &st) && !S_ISREG(st.st_mode))
+			return not_regular(path, &st, errbuf, errlen);
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s exists: use -f to overwrite", path);
+		return -EEXIST;
+	}
+	if (!S_ISREG(st.st_mode))
+		return not_regular(path, &st, errbuf, errlen);
+	if (slash && !slash[1]) {
+		errno = EISDIR;
+		goto fail_errno;
+	}
+	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	w->base_name = strdup(slash ? slash + 1 : path);
+	if (!dir || !w->base_name || asprintf(&tmp, "%s/.%s.XXXXXX", dir, w->base_name) < 0) {
+		free(dir);
+		errno = ENOMEM;
+		goto fail_errno;
+	}
+	w->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	w->fd = w->dir_fd < 0 ? -1 : mkostemp(tmp, O_CLOEXEC);	/* mode 0600 */
+	if (w->fd < 0) {
+		free(tmp);
+		goto fail_errno;
+	}
+	w->tmp_name = strdup(strrchr(tmp, '/') + 1);
+	if (!w->tmp_name) {
+		unlink(tmp);
+		free(tmp);
+		errno = ENOMEM;
+		goto fail_errno;
+	}
+	free(tmp);
+	return 0;
+
+fail_errno:
+	err = -errno;
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "creating %s: %s", path, strerror(-err));
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->dir_fd >= 0)
+		close(w->dir_fd);
+	free(w->base_name);
+	return err;
+}
+
 KVMEXIT_API int kvmexit_writer_open(const char *path, const struct kvmexit_writer_opts *opts,
 				    struct kvmexit_writer **out, char *errbuf, size_t errlen)
 {
@@ -309,27 +402,10 @@ KVMEXIT_API int kvmexit_writer_open(const char *path, const struct kvmexit_write
 		w->by_type[i] = -1;
 	w->time_pos = -1;
 
-	flags |= o.force ? O_TRUNC : O_EXCL;
-	w->fd = open(path, flags, 0600);
-	if (w->fd < 0) {
-		err = -errno;
-		if (errbuf && errlen) {
-			if (err == -EEXIST)
-				snprintf(errbuf, errlen, "%s exists: use -f to overwrite", path);
-			else
-				snprintf(errbuf, errlen, "creating %s: %s", path, strerror(-err));
-		}
+	w->fd = w->dir_fd = -1;
+	err = open_output(w, path, o.force, flags, errbuf, errlen);
+	if (err)
 		goto out_free;
-	}
-	/* An overwritten file keeps its mode: make it private too. */
-	if (o.force && fchmod(w->fd, 0600)) {
-		err = -errno;
-		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "making %s private (mode 0600): %s", path,
-				 strerror(-err));
-		close(w->fd);
-		goto out_free;
-	}
 	*out = w;
 	return 0;
 
@@ -339,6 +415,28 @@ out_free:
 	free(w);
 	return err;
 }
+
+/*
+ * Puts the finished-enough file in place: after this, an interrupted
+ * recording leaves a readable capture at the path.  Before, the file it
+ * replaces stays as it was.
+ */
+static int publish(struct kvmexit_writer *w)
+{
+	if (!w->tmp_name)
+		return 0;
+	if (renameat(w->dir_fd, w->tmp_name, w->dir_fd, w->base_name)) {
+		int e = errno;
+
+		return fail(w, -e, "replacing %s: %s%s", w->path, strerror(e),
+			    e == EPERM || e == EACCES ? ": in a sticky directory (/tmp) only "
+			    "its owner may replace it; give another -o" : "");
+	}
+	free(w->tmp_name);
+	w->tmp_name = NULL;
+	return 0;
+}
+
 
 /* ------------------------------------------------------------ events */
 
@@ -713,7 +811,7 @@ static int freeze(struct kvmexit_writer *w)
 	w->pos = data_end;
 	/* From here on the file is a capture: close() keeps it. */
 	w->round_end = w->data_offset + 8;
-	return 0;
+	return publish(w);
 }
 
 /* ------------------------------------------------------------ records */
@@ -1021,7 +1119,24 @@ static void free_writer(struct kvmexit_writer *w)
 	free(w->buf);
 	free(w->path);
 	kx_counts_release(&w->counts);
+	if (w->dir_fd >= 0)
+		close(w->dir_fd);
+	free(w->tmp_name);
+	free(w->base_name);
 	free(w);
+}
+
+/* Closes the writer and removes what it created; the path keeps what it had. */
+void kx_writer_discard(struct kvmexit_writer *w)
+{
+	if (!w)
+		return;
+	close(w->fd);
+	if (w->tmp_name)
+		unlinkat(w->dir_fd, w->tmp_name, 0);
+	else
+		unlink(w->path);
+	free_writer(w);
 }
 
 KVMEXIT_API int kvmexit_writer_close(struct kvmexit_writer *w, char *errbuf, size_t errlen)
@@ -1057,6 +1172,8 @@ KVMEXIT_API int kvmexit_writer_close(struct kvmexit_writer *w, char *errbuf, siz
 	}
 	if (close(w->fd) && !w->err)
 		fail(w, -errno, "closing %s: %s", w->path, strerror(errno));
+	if (w->tmp_name)	/* never published: the old file stays */
+		unlinkat(w->dir_fd, w->tmp_name, 0);
 	err = w->err;
 	if (errbuf && errlen)
 		snprintf(errbuf, errlen, "%s", w->errmsg);

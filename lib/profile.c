@@ -13,7 +13,10 @@
  *  - kvm_entry times the pending exit into its cell;
  *  - a lost-records record drops every pending exit ("dropped pairs"):
  *    the records lost may be any thread's entry, whichever CPU reported
- *    the loss, since vCPU threads migrate between CPUs.
+ *    the loss, since vCPU threads migrate between CPUs.  In O(1), not a
+ *    walk of every thread: it counts the pending exits as dropped and
+ *    starts a new generation (lost_gen); a pending exit of an older one
+ *    is void.
  * Every row of every grouping is a sum of cells, made when asked, and so
  * are the totals of exits and times.  Cells are few (reasons x details x
  * vCPUs), so the sums are cheap.
@@ -41,6 +44,23 @@
 #define OWN_FRAME static __attribute__((noinline))
 #define RARE static __attribute__((noinline, cold))
 
+/*
+ * Hashing that a capture cannot aim at: tids, pids, vCPUs, details and
+ * RIPs all come from the input, so a fixed hash lets a hostile capture put
+ * every key in one probe chain (quadratic time).  Each profile draws its
+ * own multipliers (kx_hash_key(): getrandom); for any fixed set of keys, the
+ * multiply-add of three words collides for two distinct keys with
+ * probability about 2^-64 and the finaliser then spreads the sum, so the
+ * expected probe length does not depend on the keys.  The thread tables
+ * on the hot path use multiply-shift with the profile's odd multiplier
+ * (a universal family: two keys share a slot with probability <= 2/size).
+ */
+struct hkey {
+	uint64_t a[3];			/* odd */
+	uint64_t tc;			/* odd: thread tables */
+	uint64_t probes;		/* slots looked at, for tests (kx_profile_probes()) */
+};
+
 /* An open-addressing map from three 64-bit keys to a non-zero value. */
 struct map_ent {
 	uint64_t k1, k2, k3, val;	/* val 0: empty */
@@ -49,14 +69,19 @@ struct map_ent {
 struct map {
 	struct map_ent *e;
 	size_t mask, nr;
+	struct hkey *key;		/* the profile's; set before the first add */
 };
+
+#define PROBE(m) ((m)->key->probes++)
 
 static inline size_t map_hash(const struct map *m, uint64_t k1, uint64_t k2, uint64_t k3)
 {
-	uint64_t h = k1 ^ (k2 * 0x9e3779b97f4a7c15ull) ^ (k3 * 0xc2b2ae3d27d4eb4full);
+	uint64_t h = k1 * m->key->a[0] + k2 * m->key->a[1] + k3 * m->key->a[2];
 
-	h *= 0xbf58476d1ce4e5b9ull;
-	return (size_t)(h ^ (h >> 31)) & m->mask;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (size_t)h & m->mask;
 }
 
 static inline bool map_ent_is(const struct map_ent *e, uint64_t k1, uint64_t k2, uint64_t k3)
@@ -71,6 +96,7 @@ static uint64_t *map_find(const struct map *m, uint64_t k1, uint64_t k2, uint64_
 	for (size_t i = map_hash(m, k1, k2, k3);; i = (i + 1) & m->mask) {
 		struct map_ent *e = &m->e[i];
 
+		PROBE(m);
 		if (!e->val)
 			return NULL;
 		if (map_ent_is(e, k1, k2, k3))
@@ -94,7 +120,7 @@ static int map_grow(struct map *m)
 
 		if (!o->val)
 			continue;
-		for (j = map_hash(m, o->k1, o->k2, o->k3); e[j].val; j = (j + 1) & m->mask)
+		for (j = map_hash(m, o->k1, o->k2, o->k3); PROBE(m), e[j].val; j = (j + 1) & m->mask)
 			;
 		e[j] = *o;
 	}
@@ -113,7 +139,7 @@ static uint64_t *map_add(struct map *m, uint64_t k1, uint64_t k2, uint64_t k3)
 
 	if ((m->nr + 1) * 2 > (m->e ? m->mask + 1 : 0) && map_grow(m))
 		return NULL;
-	for (i = map_hash(m, k1, k2, k3); m->e[i].val; i = (i + 1) & m->mask)
+	for (i = map_hash(m, k1, k2, k3); PROBE(m), m->e[i].val; i = (i + 1) & m->mask)
 		if (map_ent_is(&m->e[i], k1, k2, k3))
 			return &m->e[i].val;
 	m->e[i] = (struct map_ent){ .k1 = k1, .k2 = k2, .k3 = k3 };
@@ -130,7 +156,7 @@ static void map_unadd(struct map *m)
 static void map_release(struct map *m)
 {
 	free(m->e);
-	*m = (struct map){ 0 };
+	*m = (struct map){ .key = m->key };
 }
 
 /* A growing array of fixed-size items. */
@@ -218,6 +244,7 @@ struct tcache {
 	struct tc_ent *e;
 	uint32_t mask, nr;
 	unsigned int shift;		/* 64 - log2(mask + 1) */
+	struct hkey *key;		/* the profile's */
 };
 
 /* How a thread first appears in a part profile (kx_profile_set_part()). */
@@ -230,7 +257,8 @@ enum first_event {
 
 /* A vCPU thread: its pending exit, and the cells it has counted into. */
 struct thread {
-	struct cell *pending;		/* the exit awaiting its entry, or NULL */
+	struct cell *pending;		/* the exit awaiting its entry, or NULL; */
+	uint64_t pending_gen;		/* ... void unless this is the profile's lost_gen */
 	uint64_t exit_time;
 	int32_t pid;			/* the pid and vCPU of cache's cells */
 	uint32_t vcpu;
@@ -259,6 +287,7 @@ struct kvmexit_profile {
 	bool part;			/* kx_profile_set_part() */
 	bool seen_lost;			/* a lost record came */
 	struct kvmexit_meta meta;
+	struct hkey hkey;		/* of every map and thread table */
 	struct cells cells;
 	struct map thread_map;		/* (tid) -> index + 1 */
 	struct tid_slot tid_cache[64];	/* by tid % 64 */
@@ -281,7 +310,31 @@ struct kvmexit_profile {
 	struct kx_names names;		/* thread names (COMM records) */
 	struct kx_access acc;		/* opts.accesses (access.c) */
 	char *vm_name;			/* opts.vm_name, copied */
+	uint64_t lost_gen;		/* lost records so far: pending exits' generation */
+	uint64_t nr_pending;		/* threads with a pending exit of this generation */
 };
+
+/* The thread's pending exit, NULL if none or dropped by a lost record since. */
+static inline struct cell *pending_of(const struct kvmexit_profile *p, const struct thread *th)
+{
+	return th->pending && th->pending_gen == p->lost_gen ? th->pending : NULL;
+}
+
+static void hkey_init(struct hkey *k)
+{
+	uint64_t r[4];
+
+	kx_hash_key(r, 4);	/* odd */
+	for (int i = 0; i < 3; i++)
+		k->a[i] = r[i];
+	k->tc = r[3];
+	k->probes = 0;
+}
+
+uint64_t kx_profile_probes(const struct kvmexit_profile *p)
+{
+	return p->hkey.probes;
+}
 
 KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 				    struct kvmexit_profile **out)
@@ -324,6 +377,8 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 		      p->reason_name;
 	p->t.first_ns = UINT64_MAX;
 	p->first_exit = UINT64_MAX;
+	hkey_init(&p->hkey);
+	p->cells.map.key = p->thread_map.key = p->rip_map.key = &p->hkey;
 	*out = p;
 	return 0;
 }
@@ -377,7 +432,7 @@ static int rips_get(struct kvmexit_profile *p, uint64_t k1, uint32_t *out)
 			map_unadd(&p->rip_map);
 			return -ENOMEM;
 		}
-		p->rips[p->nr_rips] = (struct rips){ 0 };
+		p->rips[p->nr_rips] = (struct rips){ .map.key = &p->hkey };
 		*v = ++p->nr_rips;
 	}
 	*out = (uint32_t)*v;
@@ -435,7 +490,7 @@ static struct cell *cell_get(struct kvmexit_profile *p, uint64_t k1, uint32_t de
 
 static inline uint32_t tcache_slot(const struct tcache *t, uint64_t k1, uint32_t detail)
 {
-	uint64_t h = ((k1 << 32 | k1 >> 32) ^ detail) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = ((k1 << 32 | k1 >> 32) ^ detail) * t->key->tc;
 
 	return (uint32_t)(h >> t->shift);
 }
@@ -448,6 +503,7 @@ static inline struct cell *tcache_find(const struct tcache *t, uint64_t k1, uint
 	for (uint32_t i = tcache_slot(t, k1, detail);; i = (i + 1) & t->mask) {
 		const struct tc_ent *e = &t->e[i];
 
+		PROBE(t);
 		if (!e->cell)
 			return NULL;
 		if (e->k1 == k1 && e->detail == detail)
@@ -459,7 +515,7 @@ static void tcache_put(struct tcache *t, struct cell *c)
 {
 	uint32_t i = tcache_slot(t, c->k1, c->detail);
 
-	while (t->e[i].cell)
+	while (PROBE(t), t->e[i].cell)
 		i = (i + 1) & t->mask;
 	t->e[i] = (struct tc_ent){ .k1 = c->k1, .detail = c->detail, .cell = c };
 	t->nr++;
@@ -472,7 +528,7 @@ static int tcache_add(struct tcache *t, struct cell *c)
 	uint32_t cap;
 
 	if ((t->nr + 1) * 2 > (t->e ? t->mask + 1 : 0)) {
-		cap = t->e ? (t->mask + 1) * 2 : 16;
+		cap = t->e ? (t->mask + 1) * 2 : 4;	/* most threads run few reasons */
 		t->e = calloc(cap, sizeof(*t->e));
 		if (!t->e) {
 			*t = old;
@@ -543,7 +599,7 @@ RARE struct thread *thread_new(struct kvmexit_profile *p, int32_t tid,
 		map_unadd(&p->thread_map);
 		return NULL;
 	}
-	p->threads[p->nr_threads] = (struct thread){ .tid = tid };
+	p->threads[p->nr_threads] = (struct thread){ .tid = tid, .cache.key = &p->hkey };
 	if (p->part) {
 		p->threads[p->nr_threads].first = (uint8_t)first;
 		p->threads[p->nr_threads].first_time = time;
@@ -622,6 +678,8 @@ HOT int count_in(struct kvmexit_profile *p, const struct kvmexit_event *ev,
 {
 	c->count++;
 	th->pending = c;
+	th->pending_gen = p->lost_gen;
+	p->nr_pending++;
 	th->exit_time = ev->time;
 	if (p->opts.top_rips)
 		return rip_count(p, c->rips, x->guest_rip, 1);
@@ -695,7 +753,10 @@ HOT int count_exit(struct kvmexit_profile *p, const struct kvmexit_event *ev,
 						  x->exit_reason;
 
 	if (th->pending) {
-		p->t.unpaired++;
+		if (th->pending_gen == p->lost_gen) {
+			p->t.unpaired++;
+			p->nr_pending--;
+		}
 		th->pending = NULL;
 	}
 	if (p->filtered)
@@ -776,13 +837,16 @@ RARE int cell_time_new_group(struct cell *c, uint64_t dt)
 }
 
 /* An entry of thread th at time t: times th's pending exit. */
-HOT int time_pending(struct thread *th, uint64_t t)
+HOT int time_pending(struct kvmexit_profile *p, struct thread *th, uint64_t t)
 {
 	struct cell *c = th->pending;
 
 	if (!c)
 		return 0;
 	th->pending = NULL;
+	if (th->pending_gen != p->lost_gen)
+		return 0;	/* dropped by a lost record */
+	p->nr_pending--;
 	if (t < th->exit_time)
 		return 0;	/* out of order: untimed rather than wrong */
 	return cell_time(c, t - th->exit_time);
@@ -800,7 +864,7 @@ OWN_FRAME int add_entry_thread(struct kvmexit_profile *p, const struct kvmexit_e
 	if (th && th->first == FIRST_OTHER)
 		first_seen(p, th, FIRST_ENTRY, ev);
 	if (th)
-		return time_pending(th, ev->time);
+		return time_pending(p, th, ev->time);
 	if (p->part) {
 		th = thread_new(p, ev->tid, FIRST_ENTRY, ev->time);
 		if (!th)
@@ -824,7 +888,7 @@ RARE bool entry_wanted(struct kvmexit_profile *p, const struct kvmexit_event *ev
 	if (!p->opts.has_reason && !p->reason_name)
 		return true;
 	th = thread_of(p, ev->tid);
-	return th && th->pending;
+	return th && pending_of(p, th);
 }
 
 OWN_FRAME int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *ev)
@@ -835,17 +899,14 @@ OWN_FRAME int add_entry(struct kvmexit_profile *p, const struct kvmexit_event *e
 		p->t.entries++;
 	if (__builtin_expect(!th, 0))
 		return add_entry_thread(p, ev);
-	return time_pending(th, ev->time);
+	return time_pending(p, th, ev->time);
 }
 
 OWN_FRAME int add_lost(struct kvmexit_profile *p, const struct kvmexit_event *ev)
 {
-	for (size_t i = 0; i < p->nr_threads; i++) {
-		if (p->threads[i].pending) {
-			p->threads[i].pending = NULL;
-			p->t.dropped_pairs++;
-		}
-	}
+	p->t.dropped_pairs += p->nr_pending;
+	p->nr_pending = 0;
+	p->lost_gen++;
 	p->lost_events += ev->lost.count;
 	p->seen_lost = true;
 	return 0;
@@ -865,7 +926,7 @@ RARE int add_other_kept(struct kvmexit_profile *p, const struct kvmexit_event *e
 	struct thread *th = (struct thread *)thread_of(p, ev->tid);
 
 	if (th) {
-		if (th->pending)
+		if (pending_of(p, th))
 			p->t.other_events++;
 		else if (th->first == FIRST_OTHER && !p->seen_lost)
 			th->others_first++;
@@ -1084,7 +1145,7 @@ static int merge_pending(struct kvmexit_profile *dst, const struct kvmexit_profi
 	for (size_t i = 0; i < dst->nr_threads; i++) {
 		struct thread *th = &dst->threads[i];
 		const struct thread *s;
-		struct cell *c = th->pending;
+		struct cell *c = pending_of(dst, th);
 		int err;
 
 		if (!c)
@@ -1097,6 +1158,7 @@ static int merge_pending(struct kvmexit_profile *dst, const struct kvmexit_profi
 		if (!s && !src->seen_lost)
 			continue;		/* still pending */
 		th->pending = NULL;
+		dst->nr_pending--;
 		if (!s || s->lost_first) {
 			dst->t.dropped_pairs++;
 			continue;
@@ -1146,7 +1208,7 @@ static int merge_threads(struct kvmexit_profile *dst, const struct kvmexit_profi
 {
 	for (size_t i = 0; i < src->nr_threads; i++) {
 		const struct thread *s = &src->threads[i];
-		const struct cell *sc = s->pending;
+		const struct cell *sc = pending_of(src, s);
 		struct thread *th;
 
 		if (s->first == FIRST_OTHER)
@@ -1156,32 +1218,59 @@ static int merge_threads(struct kvmexit_profile *dst, const struct kvmexit_profi
 			th = thread_new(dst, s->tid, FIRST_NONE, 0);
 		if (!th)
 			return -ENOMEM;
+		if (pending_of(dst, th))
+			dst->nr_pending--;
 		th->pending = sc ? cell_find(&dst->cells, sc->k1, sc->detail, sc->k3) : NULL;
+		th->pending_gen = dst->lost_gen;
+		dst->nr_pending += th->pending != NULL;
 		th->exit_time = s->exit_time;
 	}
 	return 0;
 }
 
+static int rip_key_cmp(const void *a, const void *b)
+{
+	const struct map_ent *x = a, *y = b;
+
+	return x->k1 < y->k1 ? -1 : x->k1 > y->k1;
+}
+
+/*
+ * In RIP order, not the map's (keyed by each profile's own secret): when
+ * dst's table fills up, the RIPs it keeps do not depend on the keys.
+ */
 static int merge_rips(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
 {
 	const struct map *rm = &src->rip_map;
+	struct map_ent *v = NULL;
+	int err = 0;
 
-	for (size_t i = 0; rm->e && i <= rm->mask; i++) {
+	for (size_t i = 0; rm->e && i <= rm->mask && !err; i++) {
 		const struct map *m;
 		uint32_t rips;
-		int err;
+		size_t n = 0;
 
 		if (!rm->e[i].val)
 			continue;
 		err = rips_get(dst, rm->e[i].k1, &rips);
 		m = &src->rips[rm->e[i].val - 1].map;
-		for (size_t j = 0; !err && m->e && j <= m->mask; j++)
+		if (err || !m->nr)
+			continue;
+		free(v);
+		v = malloc(m->nr * sizeof(*v));
+		if (!v) {
+			err = -ENOMEM;
+			break;
+		}
+		for (size_t j = 0; j <= m->mask; j++)
 			if (m->e[j].val)
-				err = rip_count(dst, rips, m->e[j].k1, m->e[j].val);
-		if (err)
-			return err;
+				v[n++] = m->e[j];
+		qsort(v, n, sizeof(*v), rip_key_cmp);
+		for (size_t j = 0; j < n && !err; j++)
+			err = rip_count(dst, rips, v[j].k1, v[j].val);
 	}
-	return 0;
+	free(v);
+	return err;
 }
 
 static void merge_totals(struct kvmexit_profile *dst, const struct kvmexit_profile *src)
@@ -1229,7 +1318,7 @@ int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *
  */
 static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t none)
 {
-	struct map seen = { 0 };
+	struct map seen = { .key = c->map.key };
 	uint32_t n = 0;
 
 	for (size_t i = 0; i < c->nr; i++) {
@@ -1306,7 +1395,7 @@ KVMEXIT_API const char *kvmexit_profile_vcpu_name(const struct kvmexit_profile *
  */
 static const struct cells *vm_cells(const struct kvmexit_profile *p, struct cells *view)
 {
-	*view = (struct cells){ 0 };
+	*view = (struct cells){ .map.key = p->cells.map.key };
 	if (!p->vm_name)
 		return &p->cells;
 	view->v = malloc((p->cells.nr ? p->cells.nr : 1) * sizeof(*view->v));
@@ -1539,7 +1628,7 @@ static uint64_t stddev_of(uint64_t n, uint64_t total, unsigned __int128 sumsq)
 /* Sums the cells into the rows of group g (accs[], *nr of them). */
 static int sum_rows(const struct cells *c, enum kvmexit_group g, struct acc **accs, size_t *nr)
 {
-	struct map rows = { 0 };
+	struct map rows = { .key = c->map.key };
 	size_t alloc = 0;
 	int err = 0;
 

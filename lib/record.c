@@ -533,6 +533,8 @@ static int open_writer(struct kvmexit_recorder *rec)
 	if (err == -EEXIST)
 		return kx_error(rec->errmsg, err, "%s exists: give -f to overwrite it, or "
 				"another -o", rec->opts.output);
+	if (err == -ELOOP || err == -EISDIR || err == -EINVAL)	/* not a regular file */
+		return kx_error(rec->errmsg, err, "%s", msg);
 	if (err)
 		return kx_error(rec->errmsg, err, "cannot write %s: %s: check the directory "
 				"exists and is writable", rec->opts.output, msg);
@@ -815,14 +817,12 @@ KVMEXIT_API int kvmexit_recorder_new(const struct kvmexit_record_opts *opts,
 	libperf_init(NULL);
 	err = recorder_setup(rec);
 	if (err) {
-		bool created = rec->w != NULL;	/* a capture of nothing: removed */
-
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "%s", rec->errmsg[0] ? rec->errmsg :
 				 kvmexit_strerror(err));
+		kx_writer_discard(rec->w);	/* a capture of nothing: removed */
+		rec->w = NULL;
 		kvmexit_recorder_free(rec);
-		if (created)
-			unlink(opts->output);
 		return err;
 	}
 	*out = rec;

@@ -22,6 +22,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -176,11 +177,24 @@ static int open_elf(struct kvmexit_symbols *s, const char *path, char *err)
 	if (fd < 0)
 		return kx_error(err, -errno, "%s: cannot open: %s", path, strerror(errno));
 	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		ret = kx_error(err, -KVMEXIT_EFORMAT, "%s: not a readable ELF file: %s",
-			       path, elf_errmsg(-1));
-	else
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		/* libelf sets no error for a file too short for an ELF header. */
+		int e = elf_errno();
+		struct stat st;
+
+		if (e)
+			ret = kx_error(err, -KVMEXIT_EFORMAT, "%s: not a readable ELF file: %s",
+				       path, elf_errmsg(e));
+		else if (!fstat(fd, &st) && st.st_size < 64)
+			ret = kx_error(err, -KVMEXIT_EFORMAT, "%s: not a readable ELF file: %lld "
+				       "bytes, shorter than a 64-bit ELF header (64)", path,
+				       (long long)st.st_size);
+		else
+			ret = kx_error(err, -KVMEXIT_EFORMAT, "%s: not a readable ELF file: its "
+				       "header is not a valid ELF header", path);
+	} else {
 		ret = read_elf_syms(s, elf, path, err);
+	}
 	elf_end(elf);
 	close(fd);
 	return ret;

@@ -18,7 +18,10 @@
  * skipped.  Every size is checked against what is left of the blob, and
  * every loop consumes bytes, so a hostile blob ends in an error, not a hang
  * or a huge allocation.  ftrace's own formats are skipped: no perf event
- * refers to them.
+ * refers to them; so are the formats whose ID no attr of the capture has
+ * (kx_tracedata_read_wanted()): libtraceevent 1.7.1 adds each format with
+ * a linear scan of those it has, so megabytes of tiny formats would cost
+ * minutes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +37,8 @@ struct td {
 	struct kx_rd *rd;
 	uint64_t start, size;
 	char *errmsg;
+	bool (*wanted)(uint64_t id, void *arg);	/* NULL: every format */
+	void *arg;
 };
 
 static uint64_t td_left(const struct td *t)
@@ -179,7 +184,14 @@ static int td_format(struct td *t, struct kx_formats *f, const char *sys)
 	if (!err) {
 		uint64_t at = kx_rd_offset(t->rd) - size;
 
+		uint64_t id;
+
 		text[size] = '\0';
+		/* Only the formats of the capture's events reach libtraceevent. */
+		if (t->wanted && !kx_format_id(text, size, &id) && !t->wanted(id, t->arg)) {
+			free(text);
+			return 0;
+		}
 		err = kx_formats_add(f, sys, text, size, t->errmsg);
 		if (err) {
 			char msg[KX_ERRMSG_SIZE];
@@ -244,7 +256,14 @@ static int td_trailer(struct td *t, bool has_cmdlines)
 int kx_tracedata_read(struct kx_rd *rd, uint64_t size, struct kx_formats **formats,
 		      char *errmsg)
 {
-	struct td t = { .rd = rd, .start = kx_rd_offset(rd), .size = size, .errmsg = errmsg };
+	return kx_tracedata_read_wanted(rd, size, formats, errmsg, NULL, NULL);
+}
+
+int kx_tracedata_read_wanted(struct kx_rd *rd, uint64_t size, struct kx_formats **formats,
+			     char *errmsg, bool (*wanted)(uint64_t id, void *arg), void *arg)
+{
+	struct td t = { .rd = rd, .start = kx_rd_offset(rd), .size = size, .errmsg = errmsg,
+			.wanted = wanted, .arg = arg };
 	struct kx_formats *f = NULL;
 	bool has_cmdlines = false;
 	int long_size = 8;

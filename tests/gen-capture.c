@@ -55,6 +55,7 @@ struct pat {
 struct opts {
 	enum kvmexit_isa isa;
 	const char *layout, *out, *datadir, *pattern, *names;
+	const char *hostname, *osrelease, *cpu_desc;	/* NULL: gen-capture's own */
 	uint64_t pairs, step, start, round, lost_every, window;
 	uint32_t vcpus, pids, cpus;
 	bool force, count, per_cpu, accesses;
@@ -115,7 +116,7 @@ static void usage(FILE *f)
 		   "       [--pattern CODE:WEIGHT:LAT_NS,...] [--vcpus N] [--pids N] [--cpus N]\n"
 		   "       [--step NS] [--start NS] [--round PAIRS] [--lost-every PAIRS]\n"
 		   "       [--per-cpu] [--count] [--window NS] [--names VM,VM,...] [--accesses]\n"
-		   "       [--data-dir DIR]\n");
+		   "       [--data-dir DIR] [--hostname TEXT] [--osrelease TEXT] [--cpu-desc TEXT]\n");
 }
 
 static int parse_pattern(const char *text, struct pat *pat, size_t *nr)
@@ -192,6 +193,12 @@ static void fill_meta(const struct opts *o, int argc, char **argv, struct kvmexi
 		 "AMD EPYC 7713 64-Core Processor");
 	snprintf(m->vendor, sizeof(m->vendor), vmx ? "GenuineIntel" : "AuthenticAMD");
 	snprintf(m->kvm_module, sizeof(m->kvm_module), vmx ? "kvm_intel" : "kvm_amd");
+	if (o->hostname)
+		snprintf(m->hostname, sizeof(m->hostname), "%s", o->hostname);
+	if (o->osrelease)
+		snprintf(m->osrelease, sizeof(m->osrelease), "%s", o->osrelease);
+	if (o->cpu_desc)
+		snprintf(m->cpu_desc, sizeof(m->cpu_desc), "%s", o->cpu_desc);
 	m->isa = o->isa;
 	m->nr_cpus = o->cpus;
 	for (int i = 0; i < argc && len < sizeof(m->cmdline); i++)
@@ -406,6 +413,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "osrelease", required_argument, NULL, 'R' },
+		{ "cpu-desc", required_argument, NULL, 'D' },
 		{ 0 },
 	};
 	int c;
@@ -438,6 +448,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'd': o->datadir = optarg; break;
 		case 'f': o->force = true; break;
 		case 'o': o->out = optarg; break;
+		case 'H': o->hostname = optarg; break;
+		case 'R': o->osrelease = optarg; break;
+		case 'D': o->cpu_desc = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}

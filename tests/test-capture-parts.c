@@ -17,6 +17,7 @@
  *    every group and the same totals.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,116 @@ START_TEST(test_backwards_seam)
 }
 END_TEST
 
+/* ------------------------------------------------------------ shrinking */
+
+static const char *shrink_path;
+
+/* The first delivery truncates the file being read to 4096 bytes. */
+static int shrink_once(const struct kvmexit_event *ev, size_t n, void *arg)
+{
+	int *calls = arg;
+
+	(void)ev;
+	(void)n;
+	if (!(*calls)++)
+		ck_assert_int_eq(truncate(shrink_path, 4096), 0);
+	return 0;
+}
+
+static int shrink_once_fn(const struct kvmexit_event *ev, void *arg)
+{
+	return shrink_once(ev, 1, arg);
+}
+
+/*
+ * A file truncated by another process while its mapped window is read:
+ * the loads from the lost pages raise SIGBUS, which the walk turns into an
+ * error, one walk or in parts.
+ */
+START_TEST(test_shrink_while_reading)
+{
+	struct kvmexit_capture *cap, *part;
+	char path[512], want[1024], err[512];
+	uint64_t starts[3];
+	int calls;
+
+	snprintf(path, sizeof(path), "%s/shrink.data", tmpdir);
+	shrink_path = path;
+	snprintf(want, sizeof(want), "%s: the file shrank to 4096 bytes while it was read "
+		 "(another process truncated or rewrote it in place): read it again once "
+		 "nothing writes it", path);
+	for (int mode = 0; mode < 3; mode++) {
+		unlink(path);
+		write_backwards(path);
+		calls = 0;
+		ck_assert_int_eq(kvmexit_capture_open(path, &cap, err, sizeof(err)), 0);
+		if (mode == 0) {
+			ck_assert_int_eq(kvmexit_capture_for_each(cap, shrink_once_fn, &calls),
+					 -KVMEXIT_ETRUNC);
+			ck_assert_str_eq(kvmexit_capture_errmsg(cap), want);
+		} else if (mode == 1) {
+			ck_assert_int_eq(kx_capture_for_each_batch(cap, shrink_once, &calls),
+					 -KVMEXIT_ETRUNC);
+			ck_assert_str_eq(kvmexit_capture_errmsg(cap), want);
+		} else {
+			ck_assert_uint_eq(kx_capture_split(cap, 2, 4096, starts), 2);
+			ck_assert_int_eq(kx_capture_part_new(cap, starts[0], starts[1], &part), 0);
+			ck_assert_int_eq(kx_capture_part_walk(part, shrink_once, &calls),
+					 -KVMEXIT_ETRUNC);
+			ck_assert_str_eq(kvmexit_capture_errmsg(part), want);
+			kvmexit_capture_close(part);
+		}
+		ck_assert_int_eq(calls, mode == 0 ? 200 : 1);	/* the first round's events */
+		kvmexit_capture_close(cap);
+	}
+}
+END_TEST
+
+static volatile sig_atomic_t app_handler_ran;
+
+static void app_handler(int sig)
+{
+	(void)sig;
+	app_handler_ran = 1;
+}
+
+/*
+ * SIGBUS that is not a window's goes where it went before the library's
+ * handler came: to the program's own handler, or the default action.
+ */
+START_TEST(test_sigbus_chained)
+{
+	char path[512];
+	struct events ev;
+	struct kvmexit_capture *cap;
+	int status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/chain.data", tmpdir);
+	unlink(path);
+	write_backwards(path);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {			/* the default action: killed by SIGBUS */
+		cap = walk_whole(path, &ev);
+		raise(SIGBUS);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	/* under ASan, its own handler was the one before ours: it reports and exits 1 */
+	ck_assert_msg(WIFSIGNALED(status) ? WTERMSIG(status) == SIGBUS : WEXITSTATUS(status) != 0,
+		      "status 0x%x: the SIGBUS did not end the process", status);
+
+	ck_assert(signal(SIGBUS, app_handler) != SIG_ERR);
+	cap = walk_whole(path, &ev);
+	ck_assert_uint_eq(ev.nr, 8000);
+	raise(SIGBUS);
+	ck_assert_int_eq(app_handler_ran, 1);
+	kvmexit_capture_close(cap);
+	free(ev.v);
+}
+END_TEST
+
 static void cleanup(void)
 {
 	char cmd[256];
@@ -413,6 +524,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_shape_profiles, 0, KX_ARRAY_SIZE(shapes));
 	tcase_add_loop_test(tc, test_stock_profiles, 0, KX_ARRAY_SIZE(stock));
 	tcase_add_test(tc, test_backwards_seam);
+	tcase_add_test(tc, test_shrink_while_reading);
+	tcase_add_test(tc, test_sigbus_chained);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -916,6 +917,120 @@ START_TEST(test_killed)
 }
 END_TEST
 
+/* Entries of tmpdir whose name starts with @prefix (left-behind temporary files). */
+static unsigned count_entries(const char *prefix)
+{
+	char *out = run("ls -a %s", tmpdir);
+	unsigned n = 0;
+
+	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+		n += !strncmp(l, prefix, strlen(prefix));
+	free(out);
+	return n;
+}
+
+/*
+ * -f replaces a capture by renaming a new file over it: a symlink or a
+ * special file planted at the path is refused, never written through or
+ * chmodded; the old file's inode (other links, open readers) keeps its
+ * bytes; a writer killed after its first round leaves a readable capture;
+ * a discarded writer leaves the old file.
+ */
+START_TEST(test_force_is_safe)
+{
+	const struct gen g = { KVMEXIT_ISA_VMX, "6.18", 0, 4, RPAIRS, 0 };
+	struct kvmexit_writer_opts o = { .sz = sizeof(o), .force = true };
+	char path[512], link_path[512], victim[512], err[512], *fexit;
+	struct kvmexit_writer *w;
+	struct stat st, old;
+	struct collected c;
+	int status;
+	pid_t pid;
+
+	tmp_path(victim, sizeof(victim), "victim");
+	tmp_path(link_path, sizeof(link_path), "planted.data");
+	tmp_path(path, sizeof(path), "forced.data");
+	FILE *f = fopen(victim, "w");
+	ck_assert(f);
+	fputs("not yours\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(victim, 0644), 0);
+	ck_assert_int_eq(symlink(victim, link_path), 0);
+	for (int force = 0; force < 2; force++) {
+		o.force = force;
+		ck_assert_int_eq(kvmexit_writer_open(link_path, &o, &w, err, sizeof(err)), -ELOOP);
+		ck_assert_ptr_null(w);
+		ck_assert_str_eq(strstr(err, "planted.data"), "planted.data is a symbolic link: "
+				 "captures are never written through a link; give the target's path");
+	}
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_eq(st.st_size, 10);
+	unlink(link_path);
+
+	/* A FIFO (no root needed) and, as root, a copy of /dev/null. */
+	ck_assert_int_eq(mkfifo(link_path, 0666), 0);
+	ck_assert_int_eq(kvmexit_writer_open(link_path, &o, &w, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(strstr(err, "planted.data"), "planted.data is a FIFO: captures only "
+			 "replace regular files; give another path");
+	unlink(link_path);
+	if (mknod(link_path, S_IFCHR | 0666, makedev(1, 3)) == 0 && chmod(link_path, 0666) == 0) {
+		ck_assert_int_eq(kvmexit_writer_open(link_path, &o, &w, err, sizeof(err)), -EINVAL);
+		ck_assert_str_eq(strstr(err, "planted.data"), "planted.data is a character "
+				 "device: captures only replace regular files; give another path");
+		ck_assert_int_eq(lstat(link_path, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, 0666);
+		unlink(link_path);
+	}
+	ck_assert_int_eq(kvmexit_writer_open(tmpdir, &o, &w, err, sizeof(err)), -EISDIR);
+
+	/* The old file, hard-linked and held open, keeps its bytes and mode. */
+	ck_assert_int_eq(link(victim, path), 0);
+	int fd = open(victim, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(kvmexit_writer_open(path, &o, &w, err, sizeof(err)), 0);
+	ck_assert_uint_eq(count_entries(".forced.data."), 1);
+	kx_writer_discard(w);		/* nothing written: the old file stays */
+	ck_assert_uint_eq(count_entries(".forced.data."), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_eq(st.st_size, 10);
+	ck_assert_int_eq(fstat(fd, &old), 0);
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		kvmexit_writer_open(path, &o, &w, err, sizeof(err));
+		fexit = format_text("kvm_exit", g.layout);
+		kvmexit_writer_add_tracepoint(w, "kvm", fexit);
+		fexit = format_text("kvm_entry", g.layout);
+		kvmexit_writer_add_tracepoint(w, "kvm", fexit);
+		if (write_pairs(w, &g, 0, 3 * RPAIRS) == 0)
+			write_pairs(w, &(struct gen){ .isa = g.isa, .vcpus = 4 }, 3 * RPAIRS,
+				    6 * RPAIRS);
+		kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert(st.st_ino != old.st_ino);
+	ck_assert_int_eq(read_all(path, &c, NULL), 0);
+	assert_pairs(&c, &g, 3 * RPAIRS);
+	free(c.v);
+	ck_assert_uint_eq(count_entries(".forced.data."), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 10);
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_eq(st.st_nlink, 1);
+	close(fd);
+	unlink(path);
+	unlink(victim);
+}
+END_TEST
+
 /*
  * A full disk: close() returns -ENOSPC and the capture keeps every round
  * completed before the error.  Needs root for a small tmpfs.
@@ -1147,6 +1262,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_counts_detail);
 	tcase_add_test(tc, test_raw_records);
 	tcase_add_test(tc, test_killed);
+	tcase_add_test(tc, test_force_is_safe);
 	tcase_add_test(tc, test_disk_full);
 	tcase_add_test(tc, test_gen_capture);
 	tcase_add_test(tc, test_same_exits_two_ways);

@@ -180,7 +180,11 @@ START_TEST(sniff)
 	ck_assert(kx_counts_table_sniff("vmx,CPUID,1\n", 12));
 	ck_assert(!kx_counts_table_sniff("PERFILE2\0\0\0\0", 12));
 	ck_assert(!kx_counts_table_sniff("2ELIFREP", 8));
-	ck_assert(!kx_counts_table_sniff("a\0b", 3));
+	/* text that starts like a table, with a NUL later: the table reader says why */
+	ck_assert(kx_counts_table_sniff("a\0b", 3));
+	ck_assert(kx_counts_table_sniff("\xef\xbb\xbfvmx,HLT,1\n", 14));
+	ck_assert(!kx_counts_table_sniff("\x7f" "ELF\2\1", 6));
+	ck_assert(!kx_counts_table_sniff("\0\0", 2));
 	ck_assert(!kx_counts_table_sniff("", 0));
 }
 END_TEST

@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "diff-output.h"
+#include "escape.h"
 
 #define MAX_REASONS 16
 #define SVG_BARS 20
@@ -279,7 +280,7 @@ static int load(const struct diff_args *a, const char *path, const char *vm, str
 
 	err = kvmexit_profile_load(path, &popts, &out->prof, errbuf, sizeof(errbuf));
 	if (err) {
-		fprintf(stderr, "%s: %s\n", a->prog, errbuf[0] ? errbuf : kvmexit_strerror(err));
+		esc_warn(a->prog, "%s", errbuf[0] ? errbuf : kvmexit_strerror(err));
 		return 2;
 	}
 	kvmexit_profile_totals(out->prof, &t);
@@ -417,7 +418,7 @@ static int check_increase(const struct diff_args *a, const struct loaded *la,
 	o.top = 0;
 	o.min_count = 0;
 	if (kvmexit_diff_new(la->prof, lb->prof, &o, &all, errbuf, sizeof(errbuf))) {
-		fprintf(stderr, "%s: %s\n", a->prog, errbuf);
+		esc_warn(a->prog, "%s", errbuf);
 		return 2;
 	}
 	n = kvmexit_diff_rows(all, &rows);
@@ -472,7 +473,7 @@ static int output(const struct diff_args *a, const struct diff_view *v)
 		size_t n = kvmexit_diff_warnings(v->diff, &w);
 
 		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "%s: warning: %s\n", a->prog, w[i].message);
+			esc_warn(a->prog, "warning: %s", w[i].message);
 	}
 	if (a->svg) {
 		int err = diff_write_svg(a->svg, v, SVG_BARS);
@@ -502,7 +503,7 @@ static int run(struct diff_args *a, struct loaded *la, struct loaded *lb)
 	make_labels(a, la, lb);
 	ret = kvmexit_diff_new(la->prof, lb->prof, &a->opts, &diff, errbuf, sizeof(errbuf));
 	if (ret) {
-		fprintf(stderr, "%s: %s\n", a->prog, errbuf[0] ? errbuf : kvmexit_strerror(ret));
+		esc_warn(a->prog, "%s", errbuf[0] ? errbuf : kvmexit_strerror(ret));
 		return 2;
 	}
 	v = (struct diff_view){

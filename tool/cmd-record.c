@@ -16,6 +16,7 @@
 
 #include "kvmexit.h"
 #include "commands.h"
+#include "escape.h"
 
 static void usage(FILE *out)
 {
@@ -133,7 +134,7 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 	sigaction(SIGTERM, &sa, NULL);
 	ret = kvmexit_recorder_new(o, &recorder, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "kvmexit record: %s\n", err);
+		esc_warn("kvmexit record", "%s", err);
 		return 1;
 	}
 	if (stop_requested)
@@ -146,7 +147,7 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 	if (status)
 		status_line(&st, o->count, true);
 	if (ret < 0)
-		fprintf(stderr, "kvmexit record: %s\n", kvmexit_recorder_errmsg(recorder));
+		esc_warn("kvmexit record", "%s", kvmexit_recorder_errmsg(recorder));
 	if (ret < 0 && !st.events)
 		quiet = true;		/* failed before recording: nothing to sum up */
 	if (!quiet) {

@@ -17,6 +17,7 @@
 
 #include "kvmexit.h"
 #include "commands.h"
+#include "escape.h"
 #include "output.h"
 
 #define DEFAULT_INPUT "kvmexit.data"
@@ -460,19 +461,27 @@ static void print_failed_entries(const struct report *r)
 /* The VM names the recorder stored: "vms        web1 (pid 4242), db (pid 4343)". */
 static void print_vms(const struct kvmexit_meta *m)
 {
-	char buf[64];
-
 	for (size_t i = 0; i < m->nr_vms && i < KVMEXIT_META_MAX_VMS; i++) {
-		size_t k = 0;
-
-		for (; m->vms[i].name[k] && k + 1 < sizeof(buf); k++)
-			buf[k] = (unsigned char)m->vms[i].name[k] < 0x20 ||
-				 m->vms[i].name[k] == 0x7f ? '?' : m->vms[i].name[k];
-		buf[k] = '\0';
-		printf("%s%s (pid %" PRId32 ")", i ? ", " : "vms        ", buf, m->vms[i].pid);
+		fputs(i ? ", " : "vms        ", stdout);
+		esc_write(stdout, m->vms[i].name, ESC_TEXT);
+		printf(" (pid %" PRId32 ")", m->vms[i].pid);
 	}
 	if (m->nr_vms)
 		putchar('\n');
+}
+
+/* A header line: the capture's strings in it are escaped. */
+static void __attribute__((format(printf, 1, 2))) header_line(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0)
+		esc_write(stdout, s, ESC_TEXT);
+	va_end(ap);
+	free(s);
+	putchar('\n');
 }
 
 static void print_header(const struct report *r, const struct kvmexit_meta *m)
@@ -481,15 +490,15 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 	bool filtered = r->pid >= 0 || r->vcpu >= 0 || r->reason;
 	int tdp = kvmexit_meta_tdp(m);
 
-	printf("capture    %s%s\n", r->path, m->counts_only ? " (counts only: no times)" : "");
-	printf("kernel     %s on %s (%s, %" PRIu32 " CPUs)\n", or_unknown(m->osrelease),
-	       or_unknown(m->hostname), or_unknown(m->arch), m->nr_cpus);
-	printf("cpu        %s (%s, %s)\n", or_unknown(m->cpu_desc[0] ? m->cpu_desc : m->cpuid),
-	       or_unknown(m->vendor), kvmexit_isa_name(t->isa != KVMEXIT_ISA_UNKNOWN ? t->isa : m->isa));
+	header_line("capture    %s%s", r->path, m->counts_only ? " (counts only: no times)" : "");
+	header_line("kernel     %s on %s (%s, %" PRIu32 " CPUs)", or_unknown(m->osrelease),
+		    or_unknown(m->hostname), or_unknown(m->arch), m->nr_cpus);
+	header_line("cpu        %s (%s, %s)", or_unknown(m->cpu_desc[0] ? m->cpu_desc : m->cpuid),
+		    or_unknown(m->vendor), kvmexit_isa_name(t->isa != KVMEXIT_ISA_UNKNOWN ? t->isa : m->isa));
 	if (m->kvm_module[0])
-		printf("kvm        %s, %s %s\n", m->kvm_module,
+		header_line("kvm        %s, %s %s", m->kvm_module,
 		       !strcmp(m->kvm_module, "kvm_amd") ? "npt" : "ept",
-		       tdp > 0 ? "on" : tdp == 0 ? "off (shadow paging)" : "unknown");
+		    tdp > 0 ? "on" : tdp == 0 ? "off (shadow paging)" : "unknown");
 	else
 		printf("kvm        unknown (no kvmexit metadata in the capture)\n");
 	print_rates_line(&r->span);
@@ -513,6 +522,9 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 	printf("lost       %" PRIu64 " records\n", t->lost);
 	print_failed_entries(r);
 	print_vms(m);
+	if (m->unknown_id_samples)
+		printf("unmatched  %" PRIu64 " samples whose id no event of the capture has: "
+		       "skipped\n", m->unknown_id_samples);
 	if (r->pid >= 0 || r->vcpu >= 0 || r->reason || r->vm) {
 		printf("filter    ");
 		if (r->vm)
@@ -521,8 +533,10 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 			printf(" pid %" PRId32, r->pid);
 		if (r->vcpu >= 0)
 			printf(" vcpu %" PRId32, r->vcpu);
-		if (r->reason)
-			printf(" reason %s", r->reason);
+		if (r->reason) {
+			fputs(" reason ", stdout);
+			esc_write(stdout, r->reason, ESC_TEXT);
+		}
 		putchar('\n');
 	}
 	putchar('\n');
@@ -815,6 +829,7 @@ static void json_capture(struct out_json *j, const struct report *r, const struc
 		out_json_object_end(j);
 	}
 	out_json_array_end(j);
+	out_json_u64(j, "unknown_id_samples", m->unknown_id_samples);
 	out_json_object(j, "params");
 	for (size_t i = 0; i < m->nr_params; i++)
 		out_json_str(j, m->params[i].name, m->params[i].value);
@@ -1008,16 +1023,17 @@ static int load(struct report *r)
 	char err[512];
 	int e;
 
-	if (r->symbols_path) {
+	/* Symbols name RIPs: loaded only when RIPs are shown (a kallsyms file can be big). */
+	if (r->symbols_path && r->top_rips && r->group != KVMEXIT_GROUP_CATEGORY) {
 		e = kvmexit_symbols_open(r->symbols_path, &r->syms, err, sizeof(err));
 		if (e) {
-			fprintf(stderr, "kvmexit report: %s\n", err);
+			esc_warn("kvmexit report", "%s", err);
 			return 1;
 		}
 	}
 	e = kvmexit_profile_load(r->path, &o, &r->prof, err, sizeof(err));
 	if (e) {
-		fprintf(stderr, "kvmexit report: %s\n", err);
+		esc_warn("kvmexit report", "%s", err);
 		return 1;
 	}
 	kvmexit_profile_totals(r->prof, &r->t);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "diff-output.h"
+#include "escape.h"
 
 #define COLOR_RED	"\033[31m"
 #define COLOR_GREEN	"\033[32m"
@@ -322,13 +323,26 @@ static void print_cells(FILE *out, const struct cells *c, const bool show[COL__M
 	fputc('\n', out);
 }
 
-static void print_warnings(FILE *out, const struct diff_view *v, const char *prefix)
+static void print_warnings(FILE *out, const struct diff_view *v, const char *prefix,
+			   enum esc_kind kind)
 {
 	const struct kvmexit_diff_warning *w;
 	size_t n = kvmexit_diff_warnings(v->diff, &w);
 
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%swarning: %s\n", prefix, w[i].message);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%swarning: ", prefix);
+		esc_write(out, w[i].message, kind);
+		fputc('\n', out);
+	}
+}
+
+/* A label (a kernel release, a file name) escaped into a table cell. */
+static void label_cell(char cell[64], const char *label)
+{
+	char *e = esc_dup(label, ESC_TEXT);
+
+	snprintf(cell, 64, "%s", e ? e : "?");
+	free(e);
 }
 
 /* A span in seconds as the report shows it, 3 digits: "36.4ms", "2.00s". */
@@ -381,19 +395,29 @@ void diff_print_table(FILE *out, const struct diff_view *v)
 	bool show[COL__MAX], any_ns = false;
 	int width[COL__MAX];
 
-	fprintf(out, "A: %s (%s)\nB: %s (%s)\n", v->label_a, v->path_a, v->label_b, v->path_b);
-	if (line_rates(s, lines[7]))
-		fprintf(out, "%s\n", lines[7]);
-	for (size_t i = 0; i < nl; i++)
-		fprintf(out, "%s%s%s\n", v->color && i == 0 ? COLOR_BOLD : "", lines[i],
-			v->color && i == 0 ? COLOR_RESET : "");
-	print_warnings(out, v, "");
+	for (int side = 0; side < 2; side++) {
+		fputs(side ? "B: " : "A: ", out);
+		esc_write(out, side ? v->label_b : v->label_a, ESC_TEXT);
+		fputs(" (", out);
+		esc_write(out, side ? v->path_b : v->path_a, ESC_TEXT);
+		fputs(")\n", out);
+	}
+	if (line_rates(s, lines[7])) {
+		esc_write(out, lines[7], ESC_TEXT);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < nl; i++) {
+		fputs(v->color && i == 0 ? COLOR_BOLD : "", out);
+		esc_write(out, lines[i], ESC_TEXT);
+		fprintf(out, "%s\n", v->color && i == 0 ? COLOR_RESET : "");
+	}
+	print_warnings(out, v, "", ESC_TEXT);
 	fputc('\n', out);
 	table_columns(v, rows, n, show);
 	snprintf(head.c[COL_NAME], 64, "%s",
 		 s->group == KVMEXIT_GROUP_CATEGORY ? "CATEGORY" : "REASON");
-	snprintf(head.c[COL_A], 64, "%s", v->label_a);
-	snprintf(head.c[COL_B], 64, "%s", v->label_b);
+	label_cell(head.c[COL_A], v->label_a);
+	label_cell(head.c[COL_B], v->label_b);
 	snprintf(head.c[COL_BNORM], 64, "B NORM");
 	snprintf(head.c[COL_DELTA], 64, "DELTA");
 	snprintf(head.c[COL_RATIO], 64, "RATIO");
@@ -427,10 +451,14 @@ void diff_print_table(FILE *out, const struct diff_view *v)
 /* CSV                                                                 */
 /* ------------------------------------------------------------------ */
 
-static void csv_str(FILE *out, const char *s)
+static void csv_str(FILE *out, const char *raw)
 {
-	if (!strpbrk(s, ",\"\n")) {
+	char *e = esc_dup(raw, ESC_TEXT);
+	const char *s = e ? e : "?";
+
+	if (!strpbrk(s, ",\"")) {
 		fputs(s, out);
+		free(e);
 		return;
 	}
 	fputc('"', out);
@@ -440,6 +468,7 @@ static void csv_str(FILE *out, const char *s)
 		fputc(*s, out);
 	}
 	fputc('"', out);
+	free(e);
 }
 
 static const char *change_name(enum kvmexit_diff_change c)
@@ -505,16 +534,7 @@ void diff_print_csv(FILE *out, const struct diff_view *v)
 static void json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
+	esc_write(out, s, ESC_JSON);
 	fputc('"', out);
 }
 
@@ -737,6 +757,14 @@ void diff_print_json(FILE *out, const struct diff_view *v)
 static void md_cell(FILE *out, const char *s)
 {
 	fputs("| ", out);
+	esc_write(out, s, ESC_MARKDOWN);
+	fputc(' ', out);
+}
+
+/* A cell the tool made (a reason name, a number): only | needs escaping. */
+static void md_cell_plain(FILE *out, const char *s)
+{
+	fputs("| ", out);
 	for (; *s; s++) {
 		if (*s == '|')
 			fputc('\\', out);
@@ -759,14 +787,26 @@ void diff_print_markdown(FILE *out, const struct diff_view *v)
 		"A/s", "B/s", "avg A", "avg B",
 	};
 
-	fprintf(out, "**A** = %s (`%s`), **B** = %s (`%s`)\n\n", v->label_a, v->path_a,
-		v->label_b, v->path_b);
-	if (line_rates(s, lines[0]))
-		fprintf(out, "- %s\n", lines[0]);
+	for (int side = 0; side < 2; side++) {
+		fputs(side ? ", **B** = " : "**A** = ", out);
+		esc_write(out, side ? v->label_b : v->label_a, ESC_MARKDOWN);
+		fputs(" (", out);
+		esc_write(out, side ? v->path_b : v->path_a, ESC_MARKDOWN);
+		fputs(")", out);
+	}
+	fputs("\n\n", out);
+	if (line_rates(s, lines[0])) {
+		fputs("- ", out);
+		esc_write(out, lines[0], ESC_MARKDOWN);
+		fputc('\n', out);
+	}
 	nl = diff_summary_lines(v, lines, 8);
-	for (size_t i = 0; i < nl; i++)
-		fprintf(out, "- %s\n", lines[i]);
-	print_warnings(out, v, "- ");
+	for (size_t i = 0; i < nl; i++) {
+		fputs("- ", out);
+		esc_write(out, lines[i], ESC_MARKDOWN);
+		fputc('\n', out);
+	}
+	print_warnings(out, v, "- ", ESC_MARKDOWN);
 	fputc('\n', out);
 	table_columns(v, rows, n, show);
 	for (int k = 0; k < COL__MAX; k++)
@@ -783,7 +823,7 @@ void diff_print_markdown(FILE *out, const struct diff_view *v)
 		row_cells(&rows[i], &c, true);
 		for (int k = 0; k < COL__MAX; k++)
 			if (show[k])
-				md_cell(out, c.c[k]);
+				md_cell_plain(out, c.c[k]);
 		fputs("|\n", out);
 	}
 	fprintf(out, "\n~ within Poisson noise (p >= %g); normalisation: %s\n", s->alpha,
@@ -801,8 +841,11 @@ void diff_print_markdown(FILE *out, const struct diff_view *v)
 #define SVG_ROW		30
 #define SVG_BAR		11
 
-static void xml_str(FILE *out, const char *s)
+static void xml_str(FILE *out, const char *raw)
 {
+	char *e = esc_dup(raw, ESC_TEXT);	/* valid UTF-8, no controls */
+	const char *s = e ? e : "?";
+
 	for (; *s; s++) {
 		switch (*s) {
 		case '<': fputs("&lt;", out); break;
@@ -810,10 +853,10 @@ static void xml_str(FILE *out, const char *s)
 		case '&': fputs("&amp;", out); break;
 		case '"': fputs("&quot;", out); break;
 		default:
-			if ((unsigned char)*s >= 0x20)
-				fputc(*s, out);
+			fputc(*s, out);
 		}
 	}
+	free(e);
 }
 
 static const char *tick_label(char *buf, size_t size, int decade)

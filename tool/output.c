@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "output.h"
 
 struct out_column {
@@ -105,6 +106,13 @@ void out_table_cell(struct out_table *t, const char *fmt, ...)
 		t->failed = true;
 	}
 	va_end(ap);
+	if (s && esc_needed(s, ESC_TEXT)) {	/* untrusted text (escape.h) */
+		char *e = esc_dup(s, ESC_TEXT);
+
+		free(s);
+		s = e;
+		t->failed |= !e;
+	}
 	t->cells[t->next++] = s;
 }
 
@@ -187,20 +195,7 @@ void out_table_print_csv(const struct out_table *t, FILE *f)
 void out_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
+	esc_write(f, s, ESC_JSON);
 	fputc('"', f);
 }
 
