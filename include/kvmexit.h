@@ -937,11 +937,19 @@ KVMEXIT_API const struct kvmexit_meta *
 kvmexit_recorder_meta(const struct kvmexit_recorder *rec);
 
 /*
- * Counting mode, after the end: the counts per exit reason and CPU (only
- * non-zero ones).  Returns how many.
+ * Counting mode, after the end (or after kvmexit_recorder_read_counts()):
+ * the counts per exit reason and CPU (only non-zero ones).  Returns how many.
  */
 KVMEXIT_API size_t kvmexit_recorder_counts(const struct kvmexit_recorder *rec,
 					   const struct kvmexit_count **counts);
+
+/*
+ * Counting mode, while recording: reads the kernel counters now, so that
+ * kvmexit_recorder_counts() and _stats() give the counts so far (live
+ * views poll this once per interval).  Returns 0, -EINVAL when the
+ * recorder does not count, or a negative errno.
+ */
+KVMEXIT_API int kvmexit_recorder_read_counts(struct kvmexit_recorder *rec);
 
 /* The message of the recorder's last error, or "". */
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec);
