@@ -134,8 +134,10 @@ static void *reader(void *arg)
 static uint64_t clock_at(const struct replay *r, uint64_t w)
 {
 	uint64_t run = (r->paused ? r->paused_at : w) - r->wall_t0 - r->paused_total;
+	double ahead = (double)run * r->speed;
 
-	return r->t0 + (uint64_t)((double)run * r->speed);
+	/* A huge --speed (batch, log) saturates: the whole capture at once. */
+	return ahead >= (double)(UINT64_MAX / 2 - r->t0) ? UINT64_MAX / 2 : r->t0 + (uint64_t)ahead;
 }
 
 /* Where the clock stands once the reader is done: just past the last event. */
@@ -212,7 +214,7 @@ static int replay_run(struct source *s, uint64_t until_ns, int timeout_ms)
 		w = mono_ns();
 		if (!r->paused) {
 			double need = (double)(until_ns - clock_at(r, w)) / r->speed;
-			uint64_t wake = w + (uint64_t)need + 1;
+			uint64_t wake = need < 1e15 ? w + (uint64_t)need + 1 : deadline;
 
 			wait_progress(r, &s->lock, wake < deadline ? wake : deadline);
 		} else {
