@@ -67,7 +67,7 @@ static const char *const help_lines[] = {
 /* Text for the screen: control bytes never reach the terminal. */
 static void put_clipped(int y, int x, const char *s, int attr)
 {
-	int w = COLS - x;
+	int w = COLS - x - 1;	/* the last column stays blank: no wrap at the corner */
 	char line[512];
 	int n = 0;
 
