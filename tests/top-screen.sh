@@ -126,8 +126,11 @@ CPUID             60    20.0      0   20.0%   800ns   800ns
 HLT               60    20.0      0   20.0%  30.0us  30.0us
 Total            300     100      0  100.0%  7.06us       -"
 
-tm send-keys -t a n o o o
-expect "n, o o o: totals since the reset, sorted by p99" a 3 10 "+9.000" "\
+tm send-keys -t a n
+i=0
+while ! screen a | grep -qF "+9.000" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+tm send-keys -t a o o o
+expect "n, o o o: totals since the reset, sorted by p99" a 3 10 "sort p99" "\
 +9.000  interval 3.0 s  total 3.0 s  exits 300  events 600  lost 0  VMs 2  cpu X%
 view reason  sort p99  refresh 3.0 s  [paused]
 
