@@ -55,7 +55,7 @@ static void usage(FILE *out)
 		"  -P, --paused          start paused (space resumes, n steps an interval)\n"
 		"\n"
 		"Without a terminal:\n"
-		"  -1, --batch           one snapshot and exit: after one interval, or when\n"
+		"  -1, --batch, --once   one snapshot and exit: after one interval, or when\n"
 		"                        the command or the replay ends\n"
 		"  -l, --log             one block per interval, timestamped\n"
 		"      --csv             with --log: CSV lines (header once)\n"
