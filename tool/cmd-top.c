@@ -43,7 +43,7 @@ static void usage(FILE *out)
 		"  -p, --pid PID[,PID]   only these VMM processes\n"
 		"  -e, --events SET      add kvm events: ioport, mmio, msr, all (counted\n"
 		"                        in the header as other events)\n"
-		"  -m, --mmap-pages N    ring pages per CPU, a power of 2 (default 128)\n"
+		"  -m, --mmap-pages N    ring pages per CPU, a power of 2 (default 512)\n"
 		"\n"
 		"View:\n"
 		"  -s, --interval SECS   refresh every SECS (default 2; 0.1 to 3600)\n"
@@ -277,6 +277,9 @@ static int parse_args(struct args *a, int argc, char **argv)
 	if (count && a->so.target == KVMEXIT_TARGET_PIDS)
 		return usage_error("--count counts system-wide or a command, not -p");
 	a->so.kind = a->so.path ? SOURCE_REPLAY : count ? SOURCE_COUNT : SOURCE_SAMPLED;
+	/* A live view runs for hours beside busy guests: perf kvm stat live's 512 pages. */
+	if (!a->so.mmap_pages)
+		a->so.mmap_pages = 512;
 	a->so.pids = a->pids;
 	/* Without a screen, a replay goes as fast as it reads unless told. */
 	if (a->so.path && (a->batch || a->log) && !a->speed_set)

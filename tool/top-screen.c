@@ -115,10 +115,12 @@ static void draw_header(const struct screen *sc)
 		 src->caps.lacks[0] ? "; " : "", src->caps.lacks);
 	put_clipped(1, 0, line, 0);
 	top_timestamp(t, ts, sizeof(ts));
-	snprintf(line, sizeof(line), "%s  interval %.1f s  total %.1f s  exits %" PRIu64
-		 "  events %" PRIu64 "  lost %" PRIu64 "  VMs %zu", ts, top_interval_s(t),
-		 top_total_s(t), s->interval.exits, s->interval.events,
-		 t->lost_cur - t->lost_prev, nvms);
+	/* Short spans (a replay's last interval) keep their digits. */
+	snprintf(line, sizeof(line), "%s  interval %.*f s  total %.*f s  exits %" PRIu64
+		 "  events %" PRIu64 "  lost %" PRIu64 "  VMs %zu", ts,
+		 top_interval_s(t) < 1 && top_interval_s(t) > 0 ? 3 : 1, top_interval_s(t),
+		 top_total_s(t) < 1 && top_total_s(t) > 0 ? 3 : 1, top_total_s(t),
+		 s->interval.exits, s->interval.events, t->lost_cur - t->lost_prev, nvms);
 	n = strlen(line);
 	if (ex)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " (%zu exited)", ex);
