@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # kvmexit top live on this host, around tests/pio-guest 1000 (1000 port
-# writes: 1000 kvm_pio and 1001 kvm_userspace_exit, the last for its hlt):
+# writes to port 0x8c, one no other test guest uses: 1000 kvm_pio and 1001
+# kvm_userspace_exit, the last for its hlt):
 # --batch with -e ioport counts them exactly, --count runs, and the screen
 # (in tmux) shows the same totals when the command has ended.  Skips
 # without root, /dev/kvm or perf_event_open.
@@ -17,7 +18,7 @@ command -v jq >/dev/null 2>&1 || skip "jq is not installed (apt-get install jq)"
 tmp=$(mktemp -d /tmp/kvmexit-top-live.XXXXXX) || exit 1
 sock="kvmexit-top-live-$$"
 trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
-if ! "$kx" top --batch --json -e ioport -- "$guest" 1000 >"$tmp/b.out" 2>"$tmp/b.err"; then
+if ! "$kx" top --batch --json -e ioport -- "$guest" 1000 0x8c >"$tmp/b.out" 2>"$tmp/b.err"; then
 	skip "kvmexit top cannot record here: $(head -n 1 "$tmp/b.err")"
 fi
 
@@ -39,13 +40,13 @@ check "--batch -e ioport: every kvm_pio and userspace exit, none lost" \
 	"$(grep '^{' "$tmp/b.out" | jq -r '"\(.other_events.kvm_pio) \(.other_events.kvm_userspace_exit) \(.lost)"')"
 check "--batch (text): the other events line" \
 	"other events: kvm_userspace_exit 1001 (total 1001), kvm_pio 1000 (total 1000)" \
-	"$("$kx" top --batch -e ioport -- "$guest" 1000 | grep '^other events')"
-"$kx" top --batch --count -- "$guest" 1000 >"$tmp/c.out" 2>&1
+	"$("$kx" top --batch -e ioport -- "$guest" 1000 0x8c | grep '^other events')"
+"$kx" top --batch --count -- "$guest" 1000 0x8c >"$tmp/c.out" 2>&1
 check "--count: a snapshot, status 0" "0 1" "$? $(grep -c '  view reason$' "$tmp/c.out")"
 
 if command -v tmux >/dev/null 2>&1; then
 	tmux -L "$sock" new-session -d -s a -x 110 -y 20 \
-		"$kx top -s 0.5 -e ioport -- $guest 1000; echo EXIT=\$?; sleep 600"
+		"$kx top -s 0.5 -e ioport -- $guest 1000 0x8c; echo EXIT=\$?; sleep 600"
 	i=0
 	while ! tmux -L "$sock" capture-pane -p -t a | grep -q '\[ended\]' && [ $i -lt 200 ]; do
 		sleep 0.05
