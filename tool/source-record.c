@@ -27,6 +27,7 @@ struct rec_src {
 	struct seen *seen;
 	size_t nr_seen, alloc_seen;
 	int feed_err;
+	int32_t last_pid;		/* of the last exit: VMs are named when new */
 };
 
 static uint64_t mono_ns(void)
@@ -51,6 +52,14 @@ static int feed(const struct kvmexit_event *ev, void *arg)
 		s->lost += ev->lost.count;
 	else if (ev->type < KVMEXIT_EV__MAX)
 		s->by_type[ev->type]++;
+	/* A VM is named at its first exit, while its process surely runs. */
+	if (__builtin_expect(ev->type == KVMEXIT_EV_EXIT && ev->pid != r->last_pid, 0)) {
+		r->last_pid = ev->pid;
+		if (source_vm_seen(s, ev->pid)) {
+			r->feed_err = -ENOMEM;
+			return 1;
+		}
+	}
 	err = kvmexit_profile_add_event(s->prof, ev);
 	if (err) {
 		r->feed_err = err;
@@ -197,6 +206,7 @@ int source_open_record(const struct source_opts *o, struct source *s)
 	if (!r)
 		return -ENOMEM;
 	s->priv = r;
+	r->last_pid = -1;
 	r->count = ro.count;
 	s->ops = r->count ? &count_ops : &sampled_ops;
 	if (!r->count) {

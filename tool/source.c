@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "source.h"
+#include "vm-name.h"
 
 int source_open(const struct source_opts *o, struct source **out, char *err, size_t len)
 {
@@ -77,12 +78,43 @@ int source_snapshot(struct source *s, struct kvmexit_snapshot **out,
 	return err;
 }
 
+const char *source_vm_name(const struct source *s, int32_t pid)
+{
+	for (size_t i = 0; i < s->nr_vms; i++)
+		if (s->vms[i].pid == pid)
+			return s->vms[i].name;
+	return NULL;
+}
+
+int source_vm_seen(struct source *s, int32_t pid)
+{
+	struct source_vm *vm;
+
+	if (pid < 0 || source_vm_name(s, pid))
+		return 0;
+	if (s->nr_vms == s->alloc_vms) {
+		size_t n = s->alloc_vms ? 2 * s->alloc_vms : 16;
+		struct source_vm *v = realloc(s->vms, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->vms = v;
+		s->alloc_vms = n;
+	}
+	vm = &s->vms[s->nr_vms++];
+	vm->pid = pid;
+	if (vm_name_live(pid, vm->name, sizeof(vm->name)))
+		snprintf(vm->name, sizeof(vm->name), "pid %d", (int)pid);
+	return 0;
+}
+
 void source_free(struct source *s)
 {
 	if (!s)
 		return;
 	if (s->ops && s->ops->release)
 		s->ops->release(s);
+	free(s->vms);
 	kvmexit_profile_free(s->prof);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

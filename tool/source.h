@@ -78,6 +78,12 @@ struct source {
 	uint64_t lost;			/* records the kernel dropped, so far */
 	char errmsg[512];
 	void *priv;
+	/* VMs named when their first event came (live): they may be gone by a snapshot. */
+	struct source_vm {
+		int32_t pid;
+		char name[96];
+	} *vms;
+	size_t nr_vms, alloc_vms;
 };
 
 enum source_kind { SOURCE_SAMPLED, SOURCE_COUNT, SOURCE_REPLAY };
@@ -114,6 +120,11 @@ void source_stop(struct source *s);
 int source_snapshot(struct source *s, struct kvmexit_snapshot **out,
 		    uint64_t by_type[KVMEXIT_EV__MAX], uint64_t *lost);
 void source_free(struct source *s);
+
+/* The name a live source gave pid's VM when it first saw it, or NULL. */
+const char *source_vm_name(const struct source *s, int32_t pid);
+/* Names pid's VM now (from /proc) unless it has a name; 0 or -ENOMEM. */
+int source_vm_seen(struct source *s, int32_t pid);
 
 /* The implementations: each sets s->ops, caps, meta, label (or errmsg). */
 int source_open_record(const struct source_opts *o, struct source *s);

@@ -132,8 +132,13 @@ static struct top_vm *vm_add(struct top *t, int32_t pid)
 	}
 	vm = &t->vms[t->nr_vms++];
 	*vm = (struct top_vm){ .pid = pid };
-	/* Live: the name from /proc; a replay knows pids only (issue 13 adds names). */
-	if (!t->src->caps.live || vm_name_live(pid, vm->name, sizeof(vm->name)))
+	/*
+	 * Live: the name the source gave it at its first exit, else from /proc
+	 * now; a replay knows pids only (issue 13 adds names to captures).
+	 */
+	if (source_vm_name(t->src, pid))
+		snprintf(vm->name, sizeof(vm->name), "%s", source_vm_name(t->src, pid));
+	else if (!t->src->caps.live || vm_name_live(pid, vm->name, sizeof(vm->name)))
 		snprintf(vm->name, sizeof(vm->name), "pid %d", (int)pid);
 	return vm;
 }
