@@ -217,6 +217,11 @@ static void draw(struct screen *sc)
 	erase();
 	draw_header(sc);
 	draw_table(sc);
+	if (!top_summary(sc->t)->total.exits && sc->t->types_cur[KVMEXIT_EV_PIO] +
+	    sc->t->types_cur[KVMEXIT_EV_MMIO] + sc->t->types_cur[KVMEXIT_EV_MSR] +
+	    sc->t->types_cur[KVMEXIT_EV_USERSPACE_EXIT] > 0)
+		put_clipped(LINES - 2, 0, "no kvm_exit events so far, only the other kvm events "
+			    "counted above (some hosts' KVM fires no kvm_exit)", 0);
 	if (sc->prompt != PROMPT_NONE) {
 		static const char *const what[] = {
 			[PROMPT_FILTER] = "filter reasons (regex, empty: none): ",
