@@ -21,7 +21,7 @@ if [ ! -x "$gen" ]; then
 	exit 0
 fi
 
-echo "1..12"
+echo "1..14"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
@@ -104,7 +104,22 @@ pid 4001  4001     3    250    25.0    250   50.0%  7.06us  30.0us
 Total                   500    50.1    500  100.0%  7.06us       -" \
 	"$("$kx" top --replay "$g" --batch --vm 4001 --by vcpu)"
 
-# 7: categories.
+# 7, 8: a VM by name (a replay names VMs "pid N"): found at the first
+# interval; a name no VM has shows nothing, and says so.
+check "--vm NAME: found once it has had exits" "\
++5.000  interval 5.000 s  exits 250  events 1000  lost 0  view reason  vm pid 4001 [4001]
+REASON         EXITS  RATE/s  TOTAL   SHARE     AVG     P99
+EPT_VIOLATION    150    30.0    150   60.0%  1.50us  1.50us
+CPUID             50    10.0     50   20.0%   800ns   800ns
+HLT               50    10.0     50   20.0%  30.0us  30.0us
+Total            250    50.0    250  100.0%  7.06us       -" \
+	"$("$kx" top --replay "$g" --log -s 5 --vm 'pid 4001' | head -n 6)"
+check "--vm NAME of no VM: no rows, and the header says so" "\
++9.990  interval 9.990 s  exits 0  events 2000  lost 0  view reason  vm nosuch (no exits yet)
+REASON  EXITS  RATE/s  TOTAL  SHARE  AVG  P99
+Total       0    0.00      0   0.0%    -    -" "$("$kx" top --replay "$g" --batch --vm nosuch)"
+
+# 9: categories.
 check "--by category" "\
 +9.990  interval 9.990 s  exits 1000  events 2000  lost 0  view category
 CATEGORY     EXITS  RATE/s  TOTAL   SHARE     AVG     P99
@@ -112,13 +127,13 @@ paging         600    60.1    600   60.0%  1.50us  1.50us
 instruction    400    40.0    400   40.0%  15.4us  30.0us
 Total         1000     100   1000  100.0%  7.06us       -" "$("$kx" top --replay "$g" --batch --by category)"
 
-# 8: -L appends, with the CSV header only at the start of the file.
+# 10: -L appends, with the CSV header only at the start of the file.
 "$kx" top --replay "$g" --log --csv -s 5 -L "$tmp/log.csv"
 "$kx" top --replay "$g" --log --csv -s 5 -L "$tmp/log.csv"
 check "-L FILE: appends, one CSV header" "13 1" \
 	"$(wc -l <"$tmp/log.csv") $(grep -c '^time,' "$tmp/log.csv")"
 
-# 9: SIGHUP reopens -L's file (logrotate): moved away after the first block,
+# 11: SIGHUP reopens -L's file (logrotate): moved away after the first block,
 # the log goes on in a new file; nothing is lost or repeated.  At 4x, 10
 # intervals of 1 s take 2.5 s; the move waits for the first block (bounded).
 "$kx" top --replay "$g" --speed 4 --log --csv -s 1 -L "$tmp/rot.csv" &
@@ -138,7 +153,7 @@ check "SIGHUP: the rotated and the new file hold every line once, each a header"
 	"0 $(cat "$tmp/all.csv" | wc -l) 2" \
 	"$status $( (cat "$tmp/rot.csv.1"; grep -v '^time,' "$tmp/rot.csv") | wc -l) $(cat "$tmp/rot.csv.1" "$tmp/rot.csv" | grep -c '^time,')"
 
-# 10: SIGTERM ends a log cleanly: status 0, the part-interval printed.
+# 12: SIGTERM ends a log cleanly: status 0, the part-interval printed.
 "$kx" top --replay "$g" --speed 4 --log -s 1 >"$tmp/term.txt" &
 pid=$!
 i=0
@@ -152,7 +167,7 @@ status=$?
 last=$(tail -n 1 "$tmp/term.txt")
 check "SIGTERM: status 0, the log ends with a whole block" "0 Total" "$status ${last%% *}"
 
-# 11, 12: errors say what to do, with status 2.
+# 13, 14: errors say what to do, with status 2.
 msg=$("$kx" top --replay "$g" </dev/null 2>&1 >/dev/null)
 check "no terminal: use --batch or --log" \
 	"2 kvmexit top: no terminal for the full-screen view: use --batch or --log" \

@@ -49,7 +49,7 @@ static void usage(FILE *out)
 		"  -s, --interval SECS   refresh every SECS (default 2; 0.1 to 3600)\n"
 		"  -d, --duration SECS   stop after SECS of the source's time\n"
 		"  -b, --by KEY          reason (default), detail, vm, vcpu, process, category\n"
-		"  -g, --vm PID|NAME     only this VM\n"
+		"  -g, --vm PID|NAME     only this VM (a name: once it has had exits)\n"
 		"  -f, --filter REGEX    only reasons (or REASON/detail) matching REGEX\n"
 		"  -o, --sort COL        rate (default), total, avg, p99, name\n"
 		"  -P, --paused          start paused (space resumes, n steps an interval)\n"
@@ -410,13 +410,9 @@ static int apply_view(struct top *t, const struct args *a)
 		fprintf(stderr, "kvmexit top: --filter: %s\n", err);
 		return -1;
 	}
-	if (a->vm && top_set_vm(t, a->vm, err, sizeof(err))) {
-		char *end;
-
-		/* A name may belong to a VM not seen yet: only a pid is taken now. */
-		strtol(a->vm, &end, 10);
-		fprintf(stderr, "kvmexit top: --vm: %s\n", *end ? "give a pid: names are "
-			"known once the VM has had exits (or use g in the view)" : err);
+	/* A name may belong to a VM that has had no exit yet: it is looked for. */
+	if (a->vm && top_want_vm(t, a->vm)) {
+		fprintf(stderr, "kvmexit top: --vm %s: %s\n", a->vm, kvmexit_strerror(-ENOMEM));
 		return -1;
 	}
 	return top_refresh(t);

@@ -175,6 +175,8 @@ void top_print_text(const struct top *t, FILE *f)
 		const struct top_vm *v = top_vm_find(t, t->vm);
 
 		fprintf(f, "  vm %s [%d]", v ? v->name : "?", (int)t->vm);
+	} else if (t->vm_wanted[0]) {
+		fprintf(f, "  vm %s (no exits yet)", t->vm_wanted);
 	}
 	if (t->has_filter)
 		fprintf(f, "  filter %s", t->filter_text);

@@ -297,9 +297,9 @@ int top_refresh(struct top *t)
 	default:
 		o.group = KVMEXIT_GROUP_REASON;
 	}
-	if (t->vm >= 0) {
+	if (t->vm >= 0 || t->vm_wanted[0]) {
 		o.has_pid = true;
-		o.pid = t->vm;
+		o.pid = t->vm_wanted[0] ? -2 : t->vm;	/* -2: no process, no rows */
 	}
 	if (t->has_filter) {
 		o.keep = keep_reason;
@@ -355,6 +355,15 @@ int top_tick(struct top *t)
 	t->cpu_prev_ns = c;
 	t->wall_prev_ns = w;
 	err = vms_update(t);
+	if (!err && t->vm_wanted[0]) {
+		for (size_t i = 0; i < t->nr_vms; i++) {
+			if (!strcmp(t->vms[i].name, t->vm_wanted)) {
+				t->vm = t->vms[i].pid;
+				t->vm_wanted[0] = '\0';
+				break;
+			}
+		}
+	}
 	return err ? err : top_refresh(t);
 }
 
@@ -407,6 +416,7 @@ int top_set_vm(struct top *t, const char *what, char *err, size_t len)
 	char *end;
 	long pid;
 
+	t->vm_wanted[0] = '\0';
 	if (!what || !what[0]) {
 		t->vm = -1;
 		return top_refresh(t);
@@ -430,6 +440,19 @@ int top_set_vm(struct top *t, const char *what, char *err, size_t len)
 		return -ENOENT;
 	}
 	t->vm = found->pid;
+	return top_refresh(t);
+}
+
+int top_want_vm(struct top *t, const char *name)
+{
+	char err[256];
+
+	if (!top_set_vm(t, name, err, sizeof(err)))
+		return 0;
+	snprintf(t->vm_wanted, sizeof(t->vm_wanted), "%s", name);
+	for (char *p = t->vm_wanted; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return top_refresh(t);
 }
 

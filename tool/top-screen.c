@@ -135,6 +135,9 @@ static void draw_header(const struct screen *sc)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "  vm %s [%d]%s",
 				      v ? v->name : "?", (int)t->vm,
 				      v && v->exited ? " (exited)" : "");
+	} else if (t->vm_wanted[0]) {
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "  vm %s (no exits yet)",
+				      t->vm_wanted);
 	}
 	if (t->has_filter)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "  filter %s", t->filter_text);
@@ -383,8 +386,9 @@ static void key(struct screen *sc, int ch)
 	case 27:
 	case KEY_BACKSPACE:
 	case 127:
-		if (t->vm >= 0) {
+		if (t->vm >= 0 || t->vm_wanted[0]) {
 			t->vm = -1;
+			t->vm_wanted[0] = '\0';
 			t->view = sc->view_before_vm;
 			sc->sel = sc->first = 0;
 			top_refresh(t);
@@ -396,6 +400,7 @@ static void key(struct screen *sc, int ch)
 		break;
 	case 'c':
 		t->vm = -1;
+		t->vm_wanted[0] = '\0';
 		top_set_filter(t, "", NULL, 0);
 		break;
 	case 'o':

@@ -59,6 +59,7 @@ struct top {
 	enum top_view view;
 	enum top_sort sort;
 	int32_t vm;			/* drilled into this VM's pid; -1: all */
+	char vm_wanted[96];		/* --vm NAME not seen yet: no rows until it is */
 	bool has_filter;
 	regex_t filter;
 	char filter_text[128];
@@ -99,6 +100,8 @@ int top_reset(struct top *t);
 int top_set_filter(struct top *t, const char *text, char *err, size_t len);
 /* Drills into a VM by pid or name ("" or NULL: back to all). */
 int top_set_vm(struct top *t, const char *what, char *err, size_t len);
+/* --vm NAME: the VM of that name once it has had exits (none shown before). */
+int top_want_vm(struct top *t, const char *name);
 /* Names of views and sorts, for headers and options. */
 extern const char *const top_view_names[TOP_VIEW__MAX];
 extern const char *const top_sort_names[TOP_SORT__MAX];
