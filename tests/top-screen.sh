@@ -24,7 +24,7 @@ sock="kvmexit-top-test-$$"
 tm() { tmux -L "$sock" "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
 
-echo "1..15"
+echo "1..16"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
@@ -175,3 +175,19 @@ i=0
 while ! screen b | grep -q "^REASON" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM "$(cat "$tmp/pid")"
 expect "SIGTERM: status 0, the terminal restored" b 1 1 "EXIT=" "EXIT=0"
+
+# A terminal that goes away (the session killed: SIGHUP) ends the view too.
+tm new-session -d -s c -x 100 -y 30 \
+	"sh -c 'echo \$\$ >$tmp/pid2; exec $kx top --replay $g --speed 1000 --paused'"
+i=0
+while ! screen c | grep -q "^REASON" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+pid=$(cat "$tmp/pid2")
+tm kill-session -t c
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+if kill -0 "$pid" 2>/dev/null; then
+	not_ok "hang-up: the view ends with its terminal" "pid $pid still runs"
+	kill "$pid"
+else
+	ok "hang-up: the view ends with its terminal"
+fi

@@ -66,13 +66,14 @@ static void usage(FILE *out)
 
 static volatile int quit_signal;
 static volatile sig_atomic_t hup;
+static bool hup_reopens;		/* -L: SIGHUP reopens the file; else it ends */
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGHUP && hup_reopens)
 		hup = 1;
 	else
-		quit_signal = sig;
+		quit_signal = sig;	/* a hung-up terminal ends the view */
 }
 
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -448,6 +449,7 @@ int cmd_top(int argc, char **argv)
 	a.so.cmdline = a.cmdline;
 	if (a.so.kind == SOURCE_COUNT)
 		raise_nofile();
+	hup_reopens = a.log_file != NULL;
 	/* Signals end the loops cleanly (the screen is restored, logs flushed). */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

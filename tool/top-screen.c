@@ -11,6 +11,8 @@
 #include <curses.h>
 #include <inttypes.h>
 #include <locale.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,6 +487,11 @@ static int loop(struct screen *sc, volatile int *quit)
 			if (err)
 				return err;
 		}
+		/* A terminal that went away (hung up, closed) ends the view. */
+		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+
+		if (poll(&in, 1, 0) == 1 && (in.revents & (POLLHUP | POLLERR | POLLNVAL)))
+			break;
 		/* Keys: without waiting while the source runs, else up to 100 ms. */
 		timeout(sc->ended || (t->paused && !t->src->caps.live) ? 100 : 0);
 		while ((ch = getch()) != ERR) {
