@@ -624,4 +624,18 @@ int kx_counter_set_disable(struct kx_counter_set *set);
 int kx_counter_set_read(const struct kx_counter_set *set, size_t i, size_t c, uint64_t *value);
 void kx_counter_set_free(struct kx_counter_set *set);
 
+/* snapshot: a profile's cells, read by lib/snapshot.c (profile.c owns them). */
+struct kx_cell_view {
+	uint64_t k1;			/* ISA << 32 | reason */
+	uint32_t detail;
+	uint64_t k3;			/* (uint32_t)pid << 32 | vcpu; counted exits: all ones */
+	uint64_t count, timed, total, min, max;	/* min UINT64_MAX until timed */
+	const struct kx_hist *hist;
+};
+/* Calls fn for every cell of prof, in the order made; non-zero stops (returned). */
+int kx_profile_for_each_cell(const struct kvmexit_profile *prof,
+			     int (*fn)(const struct kx_cell_view *cell, void *arg), void *arg);
+/* How many cells prof has. */
+size_t kx_profile_nr_cells(const struct kvmexit_profile *prof);
+
 #endif /* KVMEXIT_INTERNAL_H */

@@ -1751,3 +1751,27 @@ KVMEXIT_API size_t kvmexit_profile_top_rips(const struct kvmexit_profile *p,
 	free(all);
 	return n;
 }
+
+/* Snapshots (lib/snapshot.c) read the cells through this view. */
+int kx_profile_for_each_cell(const struct kvmexit_profile *p,
+			     int (*fn)(const struct kx_cell_view *cell, void *arg), void *arg)
+{
+	for (size_t i = 0; i < p->cells.nr; i++) {
+		const struct cell *c = p->cells.v[i];
+		struct kx_cell_view v = {
+			.k1 = c->k1, .detail = c->detail, .k3 = c->k3, .count = c->count,
+			.timed = c->timed, .total = c->total, .min = c->min, .max = c->max,
+			.hist = &c->hist,
+		};
+		int ret = fn(&v, arg);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+size_t kx_profile_nr_cells(const struct kvmexit_profile *p)
+{
+	return p->cells.nr;
+}
