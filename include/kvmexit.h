@@ -730,7 +730,8 @@ KVMEXIT_API int kvmexit_counts_table_write(const struct kvmexit_profile *prof,
  * holds the attrs (one per tracepoint, attr.size 128), the tracing data
  * (the formats of all tracepoints), perf's HOSTNAME, OSRELEASE, VERSION,
  * ARCH, NRCPUS, CPUDESC, CPUID, CMDLINE and SAMPLE_TIME sections, and
- * kvmexit's own metadata section (feature bit 250, which perf skips).
+ * kvmexit's own metadata, after the version string in the VERSION section
+ * (perf ignores it there, and perf inject copies it).
  *
  * The file stays readable while it is written: after every round (see
  * kvmexit_writer_finish_round()) the header points at a complete capture,

@@ -112,6 +112,7 @@ int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint6
 	*p = *cap;
 	p->rd.buf = p->rd.heap = p->rd.map = NULL;
 	p->attrs = NULL;
+	p->meta_text = NULL;	/* applied at open */
 	p->q = (struct kx_queue){ 0 };
 	p->part = (struct kx_part){ .on = true, .last = end == cap->data_end,
 				    .quiet = start != cap->data_start, .end = end,

@@ -43,7 +43,7 @@ static int pipe_open(struct kvmexit_capture *cap)
 	cap->data_end = UINT64_MAX;
 	while (!(r = kx_record_next(cap, true)))
 		;
-	return r < 0 ? r : 0;
+	return r < 0 ? r : kx_meta_apply(cap);
 }
 
 static int capture_open(struct kvmexit_capture *cap, const char *path)
@@ -171,6 +171,7 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap)
 		free(cap->ids);
 	}
 	free(cap->part.nr_samples);
+	free(cap->meta_text);
 	free(cap->attrs);
 	free(cap->q.v);
 	free(cap->q.vtmp);

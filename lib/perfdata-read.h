@@ -166,6 +166,9 @@ struct kvmexit_capture {
 	int stop;			/* the callback's non-zero return */
 	uint64_t data_start;		/* file mode */
 	bool lean;			/* kx_capture_set_lean() */
+	char *meta_text;		/* from VERSION, until kx_meta_apply() */
+	size_t meta_len;
+	uint64_t meta_off;
 	struct kx_part part;
 };
 
@@ -221,6 +224,7 @@ bool kx_feature_wanted(unsigned feat);
 int kx_feature_process(struct kvmexit_capture *cap, unsigned feat, const unsigned char *p,
 		       size_t len, uint64_t off);
 int kx_tracing_read(struct kvmexit_capture *cap, uint64_t size);
+int kx_meta_apply(struct kvmexit_capture *cap);
 void kx_meta_finish(struct kvmexit_capture *cap);
 void kx_meta_times(struct kvmexit_capture *cap);
 

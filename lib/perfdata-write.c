@@ -9,9 +9,10 @@
  *                rejects larger ones) and the perf_file_section of its ids
  *                the id arrays
  *                the contents of the feature sections: TRACING_DATA,
- *                HOSTNAME, ..., SAMPLE_TIME (a slot rewritten in place) and
- *                kvmexit's metadata (a slot padded with NULs, rewritten in
- *                place, or moved to the end of the file when it outgrows it)
+ *                HOSTNAME, VERSION (with kvmexit's metadata in a slot
+ *                padded with NULs, rewritten in place, or the section moved
+ *                to the end of the file when the metadata outgrows it), ...,
+ *                SAMPLE_TIME (a slot rewritten in place)
  *   data.offset  FINISHED_ROUND, then the feature table, then round 1, a
  *                FINISHED_ROUND, the feature table again, round 2, ...
  *
@@ -26,8 +27,14 @@
  * and ignores), whose 16 bytes are a FINISHED_ROUND record header of the
  * table's size.  So the data is a valid record stream throughout.
  *
- * Feature bits perf does not know (KX_FEAT_KVMEXIT, see internal.h) are
- * skipped by perf: their table entries come last, in bit order.
+ * kvmexit's metadata (kx_meta_encode()) rides in the VERSION section,
+ * after the NUL that ends the version string: perf reads a string feature
+ * as a u32 length and that many bytes, NUL padded, and uses the text before
+ * the first NUL (do_read_string(): "strings are padded by zeroes").  perf
+ * inject copies VERSION as it is (keep_feat() in builtin-inject.c), so the
+ * metadata goes through it.  A feature bit of kvmexit's own (250, used up to
+ * 0.1) does not: perf 6.1 inject calls feat_ops[bit].write for every set bit
+ * and crashes on one past its table.  The reader still reads bit 250.
  *
  * A write error (a full disk) stops the writer: _close() truncates the file
  * at the end of the last complete round, rewrites the slots, which need no
@@ -55,6 +62,7 @@ _Static_assert(sizeof(struct perf_event_attr) >= KX_ATTR_FILE_SIZE,
 #define BUF_SIZE		(1u << 20)
 #define NAME_ALIGN		64
 #define META_SLOT_SPARE		4096
+#define VERSION_TEXT		"kvmexit " PACKAGE_VERSION	/* perf's HEADER_VERSION */
 
 /* perf's feature bits (tools/perf/util/header.h). */
 
@@ -116,7 +124,7 @@ struct kvmexit_writer {
 	uint64_t feat[FEAT_BITS / 64];
 	unsigned char *table;		/* the feature table, as written */
 	size_t table_size;
-	size_t meta_entry;		/* offset of KVMEXIT's entry in it */
+	size_t meta_entry;		/* offset of VERSION's entry (the metadata's) */
 	uint64_t time_slot, meta_slot, meta_slot_size;
 	uint64_t first_time, last_time;	/* of samples written */
 	uint64_t round_first, round_last; /* of complete rounds */
@@ -535,7 +543,7 @@ static int emit_sections(struct kvmexit_writer *w, struct sec *secs, size_t *nr)
 	size_t len = 0;
 	int bits[] = { FEAT_TRACING_DATA, FEAT_HOSTNAME, FEAT_OSRELEASE, FEAT_VERSION,
 		       FEAT_ARCH, FEAT_NRCPUS, FEAT_CPUDESC, FEAT_CPUID, FEAT_CMDLINE,
-		       FEAT_SAMPLE_TIME, KX_FEAT_KVMEXIT };
+		       FEAT_SAMPLE_TIME };
 
 	*nr = 0;
 	for (size_t i = 0; i < KX_ARRAY_SIZE(bits); i++) {
@@ -552,8 +560,22 @@ static int emit_sections(struct kvmexit_writer *w, struct sec *secs, size_t *nr)
 		case FEAT_OSRELEASE:
 			emit_string(w, m->osrelease);
 			break;
-		case FEAT_VERSION:
-			emit_string(w, "kvmexit " PACKAGE_VERSION);
+		case FEAT_VERSION:	/* the version string, then the metadata */
+			if (encode_meta(w, &text, &len))
+				return w->err;
+			w->meta_slot = start + 4 + sizeof(VERSION_TEXT);
+			w->meta_slot_size = (len + META_SLOT_SPARE + 7) & ~7ULL;
+			if (w->meta_slot_size > UINT32_MAX - sizeof(VERSION_TEXT)) {
+				free(text);
+				return fail(w, -E2BIG, "writing %s: metadata of %zu bytes is too large",
+					    w->path, len);
+			}
+			emit_u32(w, (uint32_t)(sizeof(VERSION_TEXT) + w->meta_slot_size));
+			emit(w, VERSION_TEXT, sizeof(VERSION_TEXT));
+			emit(w, text, len);
+			for (uint64_t pad = w->meta_slot_size - len; pad && !w->err; pad -= 8 < pad ? 8 : pad)
+				emit(w, "\0\0\0\0\0\0\0\0", pad < 8 ? pad : 8);
+			free(text);
 			break;
 		case FEAT_ARCH:
 			emit_string(w, m->arch[0] ? m->arch : "x86_64");
@@ -581,16 +603,6 @@ static int emit_sections(struct kvmexit_writer *w, struct sec *secs, size_t *nr)
 			w->time_slot = start;
 			emit_u64(w, 0);
 			emit_u64(w, 0);
-			break;
-		case KX_FEAT_KVMEXIT:
-			if (encode_meta(w, &text, &len))
-				return w->err;
-			w->meta_slot = start;
-			w->meta_slot_size = (len + META_SLOT_SPARE + 7) & ~7ULL;
-			emit(w, text, len);
-			for (uint64_t pad = w->meta_slot_size - len; pad && !w->err; pad -= 8 < pad ? 8 : pad)
-				emit(w, "\0\0\0\0\0\0\0\0", pad < 8 ? pad : 8);
-			free(text);
 			break;
 		}
 		if (w->err)
@@ -623,7 +635,7 @@ static int build_table(struct kvmexit_writer *w, const struct sec *secs, size_t 
 	for (size_t i = 0; i < nr; i++) {
 		memcpy(w->table + 16 * (i + 1), &secs[i].offset, 8);
 		memcpy(w->table + 16 * (i + 1) + 8, &secs[i].size, 8);
-		if (secs[i].bit == KX_FEAT_KVMEXIT)
+		if (secs[i].bit == FEAT_VERSION)
 			w->meta_entry = 16 * (i + 1);
 	}
 	return 0;
@@ -949,9 +961,9 @@ KVMEXIT_API int kvmexit_writer_set_counts(struct kvmexit_writer *w,
 /*
  * The final feature table goes after the live one (which stays in the
  * data as a FINISHED_ROUND record) and leaves out bit 0, so a finished
- * capture has only perf's own bits and ours.  The kvmexit section is
- * rewritten in its slot when it fits (no new space: this works on a full
- * disk), else it follows the final table.  One write of the header then
+ * capture has only perf's own bits.  The metadata is rewritten in its slot
+ * in the VERSION section when it fits (no new space: this works on a full
+ * disk), else a new VERSION section follows the final table.  One write of the header then
  * switches data.size and the feature bitmap together.
  */
 static int write_final(struct kvmexit_writer *w, bool may_grow)
@@ -972,10 +984,22 @@ static int write_final(struct kvmexit_writer *w, bool may_grow)
 			err = pwrite_all(w, slot, w->meta_slot_size, w->meta_slot);
 		}
 	} else if (may_grow) {
-		uint64_t entry[2] = { end + tsize, len };
+		/* a new VERSION section after the final table */
+		uint32_t n = (uint32_t)(sizeof(VERSION_TEXT) + len);
+		uint64_t entry[2] = { end + tsize, 4 + (uint64_t)n };
 
-		memcpy(table + w->meta_entry - 16, entry, sizeof(entry));
-		err = pwrite_all(w, text, len, entry[0]);
+		slot = malloc(entry[1]);
+		err = slot ? 0 : fail(w, -ENOMEM, "writing %s: out of memory", w->path);
+		if (!err && len > UINT32_MAX - sizeof(VERSION_TEXT))
+			err = fail(w, -E2BIG, "writing %s: metadata of %zu bytes is too large",
+				   w->path, len);
+		if (!err) {
+			memcpy(slot, &n, 4);
+			memcpy(slot + 4, VERSION_TEXT, sizeof(VERSION_TEXT));
+			memcpy(slot + 4 + sizeof(VERSION_TEXT), text, len);
+			memcpy(table + w->meta_entry - 16, entry, sizeof(entry));
+			err = pwrite_all(w, slot, entry[1], entry[0]);
+		}
 	} else {
 		err = 0;	/* the slot keeps the metadata of the start */
 	}
