@@ -762,8 +762,10 @@ struct kvmexit_writer_opts {
 
 /*
  * Creates @path with mode 0600 (captures reveal guest addresses).  Refuses
- * (-EEXIST) to replace an existing file unless opts->force.  @opts may be
- * NULL.  On failure *out is NULL and @errbuf (if not NULL) says why.
+ * (-EEXIST) to replace an existing file unless opts->force.  @path "-"
+ * writes to standard output in perf's pipe mode (-ENOTTY when it is a
+ * terminal).  @opts may be NULL.  On failure *out is NULL and @errbuf (if
+ * not NULL) says why.
  */
 KVMEXIT_API int kvmexit_writer_open(const char *path,
 				    const struct kvmexit_writer_opts *opts,

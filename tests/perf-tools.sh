@@ -23,7 +23,7 @@ if ! "$perf" version >/dev/null 2>&1; then
 	exit 0
 fi
 
-echo "1..14"
+echo "1..18"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
@@ -104,3 +104,30 @@ check "0.1 capture: its metadata (npt on, duration)" "kvm        kvm_amd, npt on
 duration   182ms" "$(report "$old" | grep -E '^(kvm|duration) ')"
 check "0.1 capture and its upgrade (examples/npt-on.perf.data): same report" \
 	"$(report "$old")" "$(report "$ex")"
+
+# 15-17: pipe mode (-o -): kvmexit and perf read the stream from standard input
+"$gen" --isa vmx --layout 6.1 --pairs 1000 --vcpus 4 --pids 2 \
+	--data-dir "$src/tests/data" -f -o - >"$tmp/p.data" 2>"$tmp/err"
+check "a pipe-mode capture: kvmexit report - as the file's" "$(cat "$tmp/a.txt")" \
+	"$(cat "$tmp/p.data" | "$kx" report - 2>&1 | sed 1d)"
+check "perf script -i -: 2000 samples" "2000" \
+	"$(cat "$tmp/p.data" | "$perf" script -i - 2>/dev/null | wc -l)"
+check "perf report -i -: 4 threads, 25% each" "$(printf '25.00%%\n%.0s' 1 2 3 4 5 6 7 8)" \
+	"$(cat "$tmp/p.data" | "$perf" report -i - --stdio --sort pid 2>/dev/null |
+		awk '/^ +[0-9.]+%/ { print $1 }')"
+
+# 18: kvmexit record -o - on a real guest (root, /dev/kvm): its 16 port
+# writes reach perf script and kvmexit report through a pipe, and the
+# guest's own output goes to standard error, not into the stream
+guest="$bld/tool/kvmexit-guest"
+if [ "$(id -u)" = 0 ] && [ -w /dev/kvm ] && [ -x "$guest" ]; then
+	"$kx" record -q -e ioport -o - -- "$guest" --memory 4 --pages 8 --passes 1 \
+		--cpuid 5 --ioports 10 2>"$tmp/rec.err" | tee "$tmp/rec.data" |
+		"$kx" report - >"$tmp/rec.txt" 2>&1
+	check "kvmexit record -o - | kvmexit report -: 16 kvm_pio, guest output on stderr" \
+		"16 events 33: 0 exits, 0 entries, 33 other work_port_writes=10" \
+		"$("$perf" script -i - <"$tmp/rec.data" 2>/dev/null | grep -c 'kvm:kvm_pio:') \
+$(grep '^events ' "$tmp/rec.txt" | tr -s ' ') $(grep '^work_port_writes=' "$tmp/rec.err")"
+else
+	n=$((n + 1)); echo "ok $n - kvmexit record -o - # SKIP needs root, /dev/kvm and kvmexit-guest"
+fi
