@@ -22,6 +22,8 @@
 
 #include "perfdata-read.h"
 
+#define FEAT_COMPRESSED 27	/* perf record -z: records are PERF_RECORD_COMPRESSED */
+
 /* ------------------------------------------------------------ features */
 
 static void copy_text(char *dst, size_t size, const unsigned char *src, size_t len)
@@ -380,6 +382,7 @@ int kx_file_open(struct kvmexit_capture *cap, const unsigned char *first16)
 			    "truncated: the data section ends at 0x%llx but the file has only 0x%llx bytes: it was cut short (copy it again, or record again)",
 			    (unsigned long long)(h.data.offset + h.data.size),
 			    (unsigned long long)cap->file_size);
+	cap->compressed = (h.features[FEAT_COMPRESSED / 64] >> (FEAT_COMPRESSED % 64)) & 1;
 	cap->data_start = h.data.offset;
 	cap->data_end = h.data.offset + h.data.size;
 	err = file_attrs(cap, &h);

@@ -172,6 +172,7 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap)
 	}
 	free(cap->part.nr_samples);
 	free(cap->meta_text);
+	kx_unzip_free(cap->unzip);
 	free(cap->attrs);
 	free(cap->q.v);
 	free(cap->q.vtmp);
