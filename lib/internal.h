@@ -239,6 +239,19 @@ int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint6
 int kx_capture_part_walk(struct kvmexit_capture *part, kx_events_fn fn, void *arg);
 /* Whether neighbouring parts, both walked, delivered what a single walk would. */
 bool kx_capture_parts_agree(const struct kvmexit_capture *prev, const struct kvmexit_capture *next);
+/*
+ * kvmexit_capture_open() of a descriptor (which the capture owns from now
+ * on, even on failure), named name in messages, from where it is; prefix
+ * holds the n bytes (at most 1 MiB) the caller has read from it already,
+ * so a stream is read once.  errmsg: KX_ERRMSG_SIZE bytes.
+ */
+int kx_capture_open_fd(int fd, const char *name, const void *prefix, size_t n,
+		       struct kvmexit_capture **out, char *errmsg);
+/*
+ * The capture's events, "sys:name, ..." into buf (size bytes, cut when
+ * longer); returns how many of them are kvm events kvmexit decodes.
+ */
+size_t kx_capture_describe(const struct kvmexit_capture *cap, char *buf, size_t size);
 /* Adds the parts' counts (samples, lost records, times) to cap, as if cap had been walked. */
 void kx_capture_parts_fold(struct kvmexit_capture *cap, struct kvmexit_capture *const *parts,
 			   unsigned int n);
