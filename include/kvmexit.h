@@ -930,7 +930,8 @@ KVMEXIT_API int kvmexit_counts_table_write(const struct kvmexit_profile *prof,
  * holds the attrs (one per tracepoint, attr.size 128), the tracing data
  * (the formats of all tracepoints), perf's HOSTNAME, OSRELEASE, VERSION,
  * ARCH, NRCPUS, CPUDESC, CPUID, CMDLINE and SAMPLE_TIME sections, and
- * kvmexit's own metadata section (feature bit 250, which perf skips).
+ * kvmexit's own metadata, after the version string in the VERSION section
+ * (perf ignores it there, and perf inject copies it).
  *
  * The file stays readable while it is written: after every round (see
  * kvmexit_writer_finish_round()) the header points at a complete capture,
@@ -964,7 +965,9 @@ struct kvmexit_writer_opts {
  * (-EEXIST) to replace an existing file unless opts->force, which writes a
  * new file beside it and renames it over @path once the header is out.
  * Never writes through a symlink (-ELOOP) or into a directory (-EISDIR) or
- * special file (-EINVAL) at @path.  @opts may be NULL.  On failure *out is NULL and @errbuf (if not NULL) says why.
+ * special file (-EINVAL) at @path.  @path "-" writes to standard output in
+ * perf's pipe mode (-ENOTTY when it is a terminal).  @opts may be NULL.  On
+ * failure *out is NULL and @errbuf (if not NULL) says why.
  */
 KVMEXIT_API int kvmexit_writer_open(const char *path,
 				    const struct kvmexit_writer_opts *opts,

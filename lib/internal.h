@@ -83,8 +83,13 @@ int kx_meta_set_vm(struct kvmexit_meta *meta, int32_t pid, const char *name);
 enum kvmexit_isa kx_isa_from_vendor(const char *vendor);
 
 /* reader */
-/* The writer's feature bit for kvmexit's own metadata section (kx_meta_*). */
+/* kvmexit 0.1's feature bit for its metadata section (kx_meta_*): read, no longer written. */
 #define KX_FEAT_KVMEXIT 250
+/*
+ * How kvmexit's metadata text begins (kx_meta_encode()); since 0.2 it follows
+ * the version string in the VERSION feature section, not at bit 250.
+ */
+#define KX_META_TEXT_MAGIC "kvmexit-meta "
 
 /* perf.data feature bits kvmexit reads or writes (tools/perf/util/header.h). */
 enum {
@@ -274,6 +279,19 @@ int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint6
 int kx_capture_part_walk(struct kvmexit_capture *part, kx_events_fn fn, void *arg);
 /* Whether neighbouring parts, both walked, delivered what a single walk would. */
 bool kx_capture_parts_agree(const struct kvmexit_capture *prev, const struct kvmexit_capture *next);
+/*
+ * kvmexit_capture_open() of a descriptor (which the capture owns from now
+ * on, even on failure), named name in messages, from where it is; prefix
+ * holds the n bytes (at most 1 MiB) the caller has read from it already,
+ * so a stream is read once.  errmsg: KX_ERRMSG_SIZE bytes.
+ */
+int kx_capture_open_fd(int fd, const char *name, const void *prefix, size_t n,
+		       struct kvmexit_capture **out, char *errmsg);
+/*
+ * The capture's events, "sys:name, ..." into buf (size bytes, cut when
+ * longer); returns how many of them are kvm events kvmexit decodes.
+ */
+size_t kx_capture_describe(const struct kvmexit_capture *cap, char *buf, size_t size);
 /* Adds the parts' counts (samples, lost records, times) to cap, as if cap had been walked. */
 void kx_capture_parts_fold(struct kvmexit_capture *cap, struct kvmexit_capture *const *parts,
 			   unsigned int n);
@@ -283,13 +301,11 @@ struct perf_event_attr;
 struct perf_event_header;
 
 /*
- * kvmexit's metadata section in perf.data: feature bit 250 (HEADER_FEAT_BITS
- * is 256; perf 6.1 knows bits below HEADER_LAST_FEATURE = 31).  perf reads
- * one perf_file_section per set bit, in bit order, but processes only the
- * bits it knows (perf_header__process_sections() walks the bitmap up to
- * HEADER_LAST_FEATURE; perf_file_section__process() says "unknown feature,
- * continuing"), so a section for a higher bit is skipped.  Checked with
- * perf 6.1 script, report, report --header-only and kvm stat report.
+ * kvmexit 0.1's metadata section in perf.data: feature bit 250 (HEADER_FEAT_BITS
+ * is 256; perf 6.1 knows bits below HEADER_LAST_FEATURE = 31).  perf script,
+ * report and kvm stat skip it, but perf inject writes every set bit through
+ * its feature table (perf_header__adds_write(): feat_ops[250]) and crashes.
+ * Since 0.2 the metadata rides in the VERSION section (perfdata-write.c).
  */
 #define KX_FEAT_KVMEXIT 250
 

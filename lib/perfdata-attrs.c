@@ -91,7 +91,7 @@ int kx_attr_add(struct kvmexit_capture *cap, const unsigned char *p, size_t size
 
 /*
  * Sample ids: an open-addressing table, id -> attr, hashed with a secret
- * odd multiplier per capture (multiply-shift, kx_hash_key()), grown at half
+ * odd multiplier per capture (kx_hash_key()) and a mixer, grown at half
  * full.  Pipe captures add ids with every HEADER_ATTR record, between
  * samples: each insert and lookup costs a few probes, whatever the ids and
  * their order (a sorted array re-sorted after each record cost
@@ -99,7 +99,16 @@ int kx_attr_add(struct kvmexit_capture *cap, const unsigned char *p, size_t size
  */
 static inline size_t id_slot(const struct kvmexit_capture *cap, uint64_t id)
 {
-	return (size_t)((id * cap->id_mul) >> cap->id_shift);
+	uint64_t h = id * cap->id_mul;
+
+	/*
+	 * Mixed after the secret multiply: a bare multiply-shift spreads
+	 * sequential ids (as perf assigns them) well for most multipliers but
+	 * clusters them for some, which made probe counts vary by run.
+	 */
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdull;
+	return (size_t)(h >> cap->id_shift);
 }
 
 static void id_put(struct kvmexit_capture *cap, uint64_t id, uint32_t attr)

@@ -22,6 +22,8 @@
 
 #include "perfdata-read.h"
 
+#define FEAT_COMPRESSED 27	/* perf record -z: records are PERF_RECORD_COMPRESSED */
+
 /* ------------------------------------------------------------ features */
 
 static void copy_text(char *dst, size_t size, const unsigned char *src, size_t len)
@@ -122,7 +124,23 @@ int kx_feature_process(struct kvmexit_capture *cap, unsigned feat,
 			m->end_ns = ld64(p + 8);
 		}
 		break;
-	case KX_FEAT_KVMEXIT:
+	case FEAT_VERSION:
+		/* kvmexit's metadata follows the version string: kept for kx_meta_apply() */
+		if (feat_string(p, len, &pos, &s, &n))
+			break;		/* perf's own, not ours: not needed */
+		pos = strnlen((const char *)s, n) + 1;
+		if (pos >= n || n - pos < strlen(KX_META_TEXT_MAGIC) ||
+		    memcmp(s + pos, KX_META_TEXT_MAGIC, strlen(KX_META_TEXT_MAGIC)))
+			break;
+		free(cap->meta_text);
+		cap->meta_text = malloc(n - pos);
+		if (!cap->meta_text)
+			return -ENOMEM;
+		memcpy(cap->meta_text, s + pos, n - pos);
+		cap->meta_len = n - pos;
+		cap->meta_off = off + (uint64_t)(s + pos - p);
+		break;
+	case KX_FEAT_KVMEXIT:	/* kvmexit 0.1's own section */
 		err = kx_meta_decode((const char *)p, len, m, &cap->counts);
 		if (err == -ENOMEM)
 			return err;
@@ -142,7 +160,7 @@ bool kx_feature_wanted(unsigned feat)
 	switch (feat) {
 	case FEAT_HOSTNAME: case FEAT_OSRELEASE: case FEAT_ARCH: case FEAT_NRCPUS:
 	case FEAT_CPUDESC: case FEAT_CPUID: case FEAT_CMDLINE: case FEAT_SAMPLE_TIME:
-	case KX_FEAT_KVMEXIT:
+	case FEAT_VERSION: case KX_FEAT_KVMEXIT:
 		return true;
 	default:
 		return false;
@@ -168,6 +186,29 @@ static bool format_used(uint64_t id, void *arg)
 	const struct used_ids *u = arg;
 
 	return u->nr && bsearch(&id, u->v, u->nr, sizeof(*u->v), u64_cmp);
+}
+
+/*
+ * Decodes the metadata kept from the VERSION feature, after every other
+ * feature of the header: its values win over perf's, as those of bit 250,
+ * which comes last, did.
+ */
+int kx_meta_apply(struct kvmexit_capture *cap)
+{
+	int err;
+
+	if (!cap->meta_text)
+		return 0;
+	err = kx_meta_decode(cap->meta_text, cap->meta_len, &cap->meta, &cap->counts);
+	free(cap->meta_text);
+	cap->meta_text = NULL;
+	if (err == -ENOMEM)
+		return err;
+	if (err)
+		return kx_capture_fail(cap, -KVMEXIT_EFORMAT,
+				       "kvmexit's metadata at offset 0x%llx (%zu bytes) is malformed",
+				       (unsigned long long)cap->meta_off, cap->meta_len);
+	return 0;
 }
 
 int kx_tracing_read(struct kvmexit_capture *cap, uint64_t size)
@@ -348,7 +389,7 @@ static int file_features(struct kvmexit_capture *cap, const struct file_header *
 		}
 	}
 	free(table);
-	return err;
+	return err ? err : kx_meta_apply(cap);
 }
 
 int kx_file_open(struct kvmexit_capture *cap, const unsigned char *first16)
@@ -377,6 +418,7 @@ int kx_file_open(struct kvmexit_capture *cap, const unsigned char *first16)
 			    "truncated: the data section ends at 0x%llx but the file has only 0x%llx bytes: it was cut short (copy it again, or record again)",
 			    (unsigned long long)(h.data.offset + h.data.size),
 			    (unsigned long long)cap->file_size);
+	cap->compressed = (h.features[FEAT_COMPRESSED / 64] >> (FEAT_COMPRESSED % 64)) & 1;
 	cap->data_start = h.data.offset;
 	cap->data_end = h.data.offset + h.data.size;
 	err = file_attrs(cap, &h);

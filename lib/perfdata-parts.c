@@ -79,7 +79,8 @@ unsigned int kx_capture_split(struct kvmexit_capture *cap, unsigned int n, uint6
 	unsigned int m = 1;
 
 	starts[0] = cap->data_start;
-	if (cap->pipe || cap->walked || n < 2 || !(blk = malloc(SPLIT_BLOCK))) {
+	/* compressed records are one zstd stream: it cannot be cut */
+	if (cap->pipe || cap->walked || cap->compressed || n < 2 || !(blk = malloc(SPLIT_BLOCK))) {
 		starts[1] = cap->data_end;
 		return 1;
 	}
@@ -111,9 +112,12 @@ int kx_capture_part_new(const struct kvmexit_capture *cap, uint64_t start, uint6
 	*p = *cap;
 	p->rd.buf = p->rd.heap = p->rd.map = NULL;
 	p->attrs = NULL;
+	p->meta_text = NULL;	/* applied at open */
+	p->unzip = NULL;
 	p->q = (struct kx_queue){ 0 };
 	p->part = (struct kx_part){ .on = true, .last = end == cap->data_end,
 				    .quiet = start != cap->data_start, .end = end,
+				    .mid = start != cap->data_start,
 				    .lost0 = cap->meta.lost };
 	p->own_fd = false;
 	p->errmsg[0] = '\0';

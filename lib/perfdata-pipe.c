@@ -52,9 +52,13 @@ int kx_pipe_record(struct kvmexit_capture *cap, const unsigned char *rec, size_t
 		if (size < 16)
 			return kx_capture_fail(cap, -KVMEXIT_EFORMAT, "feature record at offset 0x%llx is too small",
 				    (unsigned long long)off);
-		if (ld64(rec + 8) < FEAT_BITS && kx_feature_wanted((unsigned)ld64(rec + 8)))
-			return kx_feature_process(cap, (unsigned)ld64(rec + 8), rec + 16, size - 16,
-					       off + 16);
+		if (ld64(rec + 8) < FEAT_BITS && kx_feature_wanted((unsigned)ld64(rec + 8))) {
+			int err = kx_feature_process(cap, (unsigned)ld64(rec + 8), rec + 16,
+						     size - 16, off + 16);
+
+			/* after the header records (pipe_open()), at once */
+			return err || !cap->walked ? err : kx_meta_apply(cap);
+		}
 		return 0;
 	case REC_HEADER_TRACING_DATA:
 		if (size < 12)

@@ -43,25 +43,27 @@ static int pipe_open(struct kvmexit_capture *cap)
 	cap->data_end = UINT64_MAX;
 	while (!(r = kx_record_next(cap, true)))
 		;
-	return r < 0 ? r : 0;
+	return r < 0 ? r : kx_meta_apply(cap);
 }
 
-static int capture_open(struct kvmexit_capture *cap, const char *path)
+/*
+ * Reads fd from where it is; prefix (n bytes, at most KX_RD_BUF) was read
+ * from it already by a caller that looked at them (a stream is read once).
+ */
+static int capture_open_fd(struct kvmexit_capture *cap, int fd, const void *prefix, size_t n)
 {
 	const unsigned char *p;
 	uint64_t magic, size;
-	int fd = 0, err;
+	int err;
 
-	snprintf(cap->path, sizeof(cap->path), "%s", strcmp(path, "-") ? path : "<stdin>");
-	if (strcmp(path, "-")) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return kx_capture_fail(cap, -errno, "cannot open: %s", strerror(errno));
-		cap->own_fd = true;
-	}
 	err = kx_rd_init(&cap->rd, fd);
 	if (err)
 		return kx_capture_fail(cap, err, "%s", kvmexit_strerror(err));
+	if (n) {
+		cap->rd.seekable = false;	/* a stream: never pread(2) */
+		memcpy(cap->rd.buf, prefix, n);
+		cap->rd.tail = n;
+	}
 	err = rd_peek(&cap->rd, 16, &p);
 	if (err == -KVMEXIT_ETRUNC)
 		return kx_capture_fail(cap, err, "too short for a perf.data header (16 bytes at least)");
@@ -89,6 +91,78 @@ static int capture_open(struct kvmexit_capture *cap, const char *path)
 	return err;
 }
 
+static int capture_open(struct kvmexit_capture *cap, const char *path)
+{
+	int fd = 0;
+
+	snprintf(cap->path, sizeof(cap->path), "%s", strcmp(path, "-") ? path : "<stdin>");
+	if (strcmp(path, "-")) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return kx_capture_fail(cap, -errno, "cannot open: %s", strerror(errno));
+		cap->own_fd = true;
+	}
+	return capture_open_fd(cap, fd, NULL, 0);
+}
+
+static struct kvmexit_capture *capture_new(void)
+{
+	struct kvmexit_capture *cap = calloc(1, sizeof(*cap));
+
+	if (!cap)
+		return NULL;
+	cap->id_pos = cap->is_pos = -1;
+	cap->rd.fd = -1;
+	cap->first_time = UINT64_MAX;
+	return cap;
+}
+
+int kx_capture_open_fd(int fd, const char *name, const void *prefix, size_t n,
+		       struct kvmexit_capture **out, char *errmsg)
+{
+	struct kvmexit_capture *cap = n <= KX_RD_BUF ? capture_new() : NULL;
+	int err;
+
+	if (!cap) {
+		close(fd);
+		return kx_error(errmsg, -ENOMEM, "%s: out of memory", name);
+	}
+	snprintf(cap->path, sizeof(cap->path), "%s", name);
+	cap->own_fd = true;
+	cap->rd.fd = fd;
+	err = capture_open_fd(cap, fd, prefix, n);
+	if (err) {
+		kx_error(errmsg, err, "%s", cap->errmsg[0] ? cap->errmsg : kvmexit_strerror(err));
+		kvmexit_capture_close(cap);
+		return err;
+	}
+	*out = cap;
+	return 0;
+}
+
+size_t kx_capture_describe(const struct kvmexit_capture *cap, char *buf, size_t size)
+{
+	size_t kvm = 0, used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < cap->nr_attrs; i++) {
+		const struct kx_attr *a = &cap->attrs[i];
+		const char *sys = NULL, *name = NULL;
+
+		kvm += a->layout != NULL;
+		if (a->attr.type == PERF_TYPE_TRACEPOINT && cap->formats)
+			name = kx_formats_name(cap->formats, a->attr.config, &sys);
+		if (used + 2 < size)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s%s%s", i ? ", " : "",
+						 name && sys ? sys : "", name && sys ? ":" : "",
+						 name ? name : a->attr.type == PERF_TYPE_TRACEPOINT ?
+						 "a tracepoint" : "a non-tracepoint event");
+		if (used >= size)
+			used = size - 1;
+	}
+	return kvm;
+}
+
 KVMEXIT_API int kvmexit_capture_open(const char *path, struct kvmexit_capture **out,
 				     char *errbuf, size_t errlen)
 {
@@ -97,15 +171,12 @@ KVMEXIT_API int kvmexit_capture_open(const char *path, struct kvmexit_capture **
 
 	if (!path || !out)
 		return -EINVAL;
-	cap = calloc(1, sizeof(*cap));
+	cap = capture_new();
 	if (!cap) {
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	cap->id_pos = cap->is_pos = -1;
-	cap->rd.fd = -1;
-	cap->first_time = UINT64_MAX;
 	err = capture_open(cap, path);
 	if (err) {
 		if (errbuf && errlen)
@@ -183,6 +254,8 @@ KVMEXIT_API void kvmexit_capture_close(struct kvmexit_capture *cap)
 		free(cap->ids);
 	}
 	free(cap->part.nr_samples);
+	free(cap->meta_text);
+	kx_unzip_free(cap->unzip);
 	free(cap->attrs);
 	free(cap->q.v);
 	free(cap->q.vtmp);

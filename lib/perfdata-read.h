@@ -9,6 +9,7 @@
  *    ├─ perfdata-parts.c   a file-mode capture walked in parts (parallel walks)
  *    └─ perfdata-walk.c    the record walk: samples, lost records, the hot loop
  *        ├─ perfdata-order.c   time ordering: the queue, rounds
+ *        ├─ perfdata-zstd.c    compressed records (perf record -z): decompression
  *        ├─ perfdata-pipe.c    the pipe stream's in-band header records
  *        └─ perfdata-header.c  the file header, attrs section, feature sections
  *            ├─ perfdata-attrs.c   attrs and sample ids
@@ -124,6 +125,7 @@ struct kx_queue {
  */
 struct kx_part {
 	bool on, last;
+	bool mid;			/* starts after the data's start */
 	bool quiet;			/* deliveries belong to the previous part */
 	bool quiet_halved;		/* the queue was half-flushed while quiet */
 	bool past_end;			/* reading the next part's first rounds */
@@ -170,6 +172,11 @@ struct kvmexit_capture {
 	uint64_t data_start;		/* file mode */
 	bool lean;			/* kx_capture_set_lean() */
 	bool names;			/* kx_capture_set_names() */
+	struct kx_unzip *unzip;		/* compressed records met so far, or NULL */
+	bool compressed;		/* the COMPRESSED feature: no parallel walk */
+	char *meta_text;		/* from VERSION, until kx_meta_apply() */
+	size_t meta_len;
+	uint64_t meta_off;
 	struct kx_part part;
 };
 
@@ -248,6 +255,7 @@ bool kx_feature_wanted(unsigned feat);
 int kx_feature_process(struct kvmexit_capture *cap, unsigned feat, const unsigned char *p,
 		       size_t len, uint64_t off);
 int kx_tracing_read(struct kvmexit_capture *cap, uint64_t size);
+int kx_meta_apply(struct kvmexit_capture *cap);
 void kx_meta_finish(struct kvmexit_capture *cap);
 void kx_meta_times(struct kvmexit_capture *cap);
 
@@ -261,6 +269,16 @@ int kx_queue_round(struct kvmexit_capture *cap);
 int kx_queue_room(struct kvmexit_capture *cap);
 void kx_queue_key(struct kx_queue *q);
 int kx_queue_push(struct kvmexit_capture *cap, const struct kvmexit_event *ev);
+
+/* perfdata-zstd.c: decompression of PERF_RECORD_COMPRESSED payloads */
+struct kx_unzip;
+int kx_unzip_new(struct kx_unzip **out);
+void kx_unzip_free(struct kx_unzip *u);
+/* Decompresses n bytes of the stream and appends them: 0 or an error with a message. */
+int kx_unzip_feed(struct kx_unzip *u, const void *src, size_t n, char *errmsg);
+/* The bytes decompressed and not yet consumed. */
+const unsigned char *kx_unzip_data(const struct kx_unzip *u, size_t *len);
+void kx_unzip_consume(struct kx_unzip *u, size_t n);
 
 /* perfdata-walk.c */
 int kx_record_next(struct kvmexit_capture *cap, bool stop_at_kernel);

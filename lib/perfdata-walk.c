@@ -5,8 +5,10 @@
  *
  * Records.  Every header.size is checked: at least 8, within the data
  * section (file mode), and no field is read past its record.  SAMPLE,
- * LOST, LOST_SAMPLES, FINISHED_ROUND, and COMM for profiles, are used; AUXTRACE's trailing data is
- * skipped; COMPRESSED is an error (re-record without -z); anything else is
+ * LOST, LOST_SAMPLES, FINISHED_ROUND, and COMM for profiles, are used;
+ * AUXTRACE's trailing data is skipped; COMPRESSED is decompressed
+ * (perfdata-zstd.c) and the records in it handled in order, as if they
+ * stood there; anything else is
  * skipped by its size.  A sample's attr is found by its id (IDENTIFIER, or
  * the ID position, which must be the same for every attr) when there are
  * several attrs; for other records by the sample_id_all trailer.  Sample
@@ -287,6 +289,60 @@ static int part_round(struct kvmexit_capture *cap)
 	return err;
 }
 
+static int record_process(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
+			  uint64_t off, uint64_t *skip, uint64_t *tracing);
+
+/*
+ * A COMPRESSED record (perf record -z): its payload decompressed, then the
+ * complete records in the output handled in order; a record cut at the end
+ * waits for the next compressed record.  Messages name the compressed
+ * record's offset.
+ */
+static int record_compressed(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
+			     uint64_t off)
+{
+	char msg[KX_ERRMSG_SIZE];
+	const unsigned char *p;
+	size_t n;
+	int err;
+
+	if (cap->part.mid)
+		return -EAGAIN;		/* one zstd stream: it cannot start mid-way */
+	if (!cap->unzip && (err = kx_unzip_new(&cap->unzip)))
+		return kx_capture_fail(cap, err, "compressed record at offset 0x%llx: %s",
+				       (unsigned long long)off, kvmexit_strerror(err));
+	err = kx_unzip_feed(cap->unzip, rec + 8, size - 8, msg);
+	if (err)
+		return kx_capture_fail(cap, err, "compressed record at offset 0x%llx: %s",
+				       (unsigned long long)off,
+				       err == -KVMEXIT_EFORMAT ? msg : kvmexit_strerror(err));
+	p = kx_unzip_data(cap->unzip, &n);
+	while (n >= 8 && !cap->stop) {
+		uint64_t skip = 0, tracing = UINT64_MAX;
+		uint32_t type = ld32(p);
+		uint16_t rsize;
+
+		memcpy(&rsize, p + 6, 2);
+		if (rsize < 8 || type == REC_COMPRESSED)
+			return kx_capture_fail(cap, -KVMEXIT_EFORMAT,
+					       "compressed record at offset 0x%llx: its data holds a record of type %u and size %u",
+					       (unsigned long long)off, type, rsize);
+		if (rsize > n)
+			break;
+		err = record_process(cap, p, rsize, off, &skip, &tracing);
+		if (!err && (skip || tracing != UINT64_MAX))
+			err = kx_capture_fail(cap, -KVMEXIT_EFORMAT,
+					      "compressed record at offset 0x%llx: a record of type %u, which carries data after it, is not supported inside compressed data",
+					      (unsigned long long)off, type);
+		kx_unzip_consume(cap->unzip, rsize);
+		if (err)
+			return err;
+		p += rsize;
+		n -= rsize;
+	}
+	return 0;
+}
+
 /* Handles one record; *skip receives the bytes following it that belong to it. */
 static int record_process(struct kvmexit_capture *cap, const unsigned char *rec, size_t size,
 			  uint64_t off, uint64_t *skip, uint64_t *tracing)
@@ -314,9 +370,7 @@ static int record_process(struct kvmexit_capture *cap, const unsigned char *rec,
 		*skip = ld64(rec + 8);
 		return 0;
 	case REC_COMPRESSED:
-		return kx_capture_fail(cap, -KVMEXIT_EFORMAT,
-			    "compressed record at offset 0x%llx: compressed captures (perf record -z) are not supported; record without -z or convert with perf inject",
-			    (unsigned long long)off);
+		return record_compressed(cap, rec, size, off);
 	default:
 		return 0;
 	}
@@ -529,6 +583,15 @@ int kx_capture_walk(struct kvmexit_capture *cap, void *arg)
 	kx_rd_guard_disarm(&guard, false);
 	if (cap->stop)
 		return cap->stop;
+	if (err == 1 && cap->unzip) {
+		size_t left;
+
+		(void)kx_unzip_data(cap->unzip, &left);
+		if (left)
+			err = kx_capture_fail(cap, -KVMEXIT_ETRUNC,
+					      "truncated: the compressed data ends inside a record (%zu bytes of it)",
+					      left);
+	}
 	/* At the end, or on an error: deliver what came before, then report. */
 	r = kx_queue_flush_to(cap, UINT64_MAX);
 	kx_meta_times(cap);

@@ -9,9 +9,10 @@
  *                rejects larger ones) and the perf_file_section of its ids
  *                the id arrays
  *                the contents of the feature sections: TRACING_DATA,
- *                HOSTNAME, ..., SAMPLE_TIME (a slot rewritten in place) and
- *                kvmexit's metadata (a slot padded with NULs, rewritten in
- *                place, or moved to the end of the file when it outgrows it)
+ *                HOSTNAME, VERSION (with kvmexit's metadata in a slot
+ *                padded with NULs, rewritten in place, or the section moved
+ *                to the end of the file when the metadata outgrows it), ...,
+ *                SAMPLE_TIME (a slot rewritten in place)
  *   data.offset  FINISHED_ROUND, then the feature table, then round 1, a
  *                FINISHED_ROUND, the feature table again, round 2, ...
  *
@@ -26,8 +27,14 @@
  * and ignores), whose 16 bytes are a FINISHED_ROUND record header of the
  * table's size.  So the data is a valid record stream throughout.
  *
- * Feature bits perf does not know (KX_FEAT_KVMEXIT, see internal.h) are
- * skipped by perf: their table entries come last, in bit order.
+ * kvmexit's metadata (kx_meta_encode()) rides in the VERSION section,
+ * after the NUL that ends the version string: perf reads a string feature
+ * as a u32 length and that many bytes, NUL padded, and uses the text before
+ * the first NUL (do_read_string(): "strings are padded by zeroes").  perf
+ * inject copies VERSION as it is (keep_feat() in builtin-inject.c), so the
+ * metadata goes through it.  A feature bit of kvmexit's own (250, used up to
+ * 0.1) does not: perf 6.1 inject calls feat_ops[bit].write for every set bit
+ * and crashes on one past its table.  The reader still reads bit 250.
  *
  * A write error (a full disk) stops the writer: _close() truncates the file
  * at the end of the last complete round, rewrites the slots, which need no
@@ -55,6 +62,7 @@ _Static_assert(sizeof(struct perf_event_attr) >= KX_ATTR_FILE_SIZE,
 #define BUF_SIZE		(1u << 20)
 #define NAME_ALIGN		64
 #define META_SLOT_SPARE		4096
+#define VERSION_TEXT		"kvmexit " PACKAGE_VERSION	/* perf's HEADER_VERSION */
 
 /* perf's feature bits (tools/perf/util/header.h). */
 
@@ -107,6 +115,7 @@ struct kvmexit_writer {
 	size_t nr_ev;
 	int by_type[KVMEXIT_EV__MAX];	/* first event of each type, or -1 */
 
+	bool pipe;			/* "-": pipe mode to standard output */
 	bool frozen;			/* header, attrs and sections written */
 	bool dirty;			/* records since the last round's end */
 	bool samples;			/* samples or records were written */
@@ -122,7 +131,7 @@ struct kvmexit_writer {
 	uint64_t feat[FEAT_BITS / 64];
 	unsigned char *table;		/* the feature table, as written */
 	size_t table_size;
-	size_t meta_entry;		/* offset of KVMEXIT's entry in it */
+	size_t meta_entry;		/* offset of VERSION's entry (the metadata's) */
 	uint64_t time_slot, meta_slot, meta_slot_size;
 	uint64_t first_time, last_time;	/* of samples written */
 	uint64_t round_first, round_last; /* of complete rounds */
@@ -175,13 +184,16 @@ static int write_all(struct kvmexit_writer *w, const void *p, size_t n)
 	const char *c = p;
 
 	while (n) {
-		ssize_t r = pwrite(w->fd, c, n, w->pos);
+		ssize_t r = w->pipe ? write(w->fd, c, n) : pwrite(w->fd, c, n, w->pos);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
 			int e = r < 0 ? errno : EIO;
 
+			if (w->pipe)
+				return fail(w, -e, "writing to standard output at byte %" PRIu64
+					    ": %s", w->pos, strerror(e));
 			return fail(w, -e, "writing %s at byte %" PRIu64 ": %s; the capture keeps "
 				    "the rounds written before (%" PRIu64 " bytes of data)",
 				    w->path, w->pos, strerror(e),
@@ -403,6 +415,28 @@ KVMEXIT_API int kvmexit_writer_open(const char *path, const struct kvmexit_write
 	w->time_pos = -1;
 
 	w->fd = w->dir_fd = -1;
+	if (!strcmp(path, "-")) {
+		/* Pipe mode, as perf record -o -: a stream nothing rewrites. */
+		err = isatty(STDOUT_FILENO) ? -ENOTTY : 0;
+		w->pipe = true;
+		free(w->path);
+		w->path = strdup("standard output");
+		if (!w->path)
+			err = -ENOMEM;
+		w->fd = err ? -1 : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (!err && w->fd < 0)
+			err = -errno;
+		if (err) {
+			if (errbuf && errlen)
+				snprintf(errbuf, errlen, err == -ENOTTY ?
+					 "standard output is a terminal: pipe it into a command "
+					 "(kvmexit report -, perf script -i -) or redirect it to a file" :
+					 "standard output: %s", strerror(-err));
+			goto out_free;
+		}
+		*out = w;
+		return 0;
+	}
 	err = open_output(w, path, o.force, flags, errbuf, errlen);
 	if (err)
 		goto out_free;
@@ -625,80 +659,198 @@ struct sec {
 	uint64_t offset, size;
 };
 
-static int emit_sections(struct kvmexit_writer *w, struct sec *secs, size_t *nr)
+static const int feature_bits[] = { FEAT_TRACING_DATA, FEAT_HOSTNAME, FEAT_OSRELEASE,
+				    FEAT_VERSION, FEAT_ARCH, FEAT_NRCPUS, FEAT_CPUDESC,
+				    FEAT_CPUID, FEAT_CMDLINE, FEAT_SAMPLE_TIME };
+
+/* The payload of one feature, from the file offset start: 0, 1 when it has none, or the error. */
+static int emit_feature(struct kvmexit_writer *w, int bit, uint64_t start)
 {
 	const struct kvmexit_meta *m = &w->meta;
-	uint64_t start;
 	char *text = NULL;
 	size_t len = 0;
-	int bits[] = { FEAT_TRACING_DATA, FEAT_HOSTNAME, FEAT_OSRELEASE, FEAT_VERSION,
-		       FEAT_ARCH, FEAT_NRCPUS, FEAT_CPUDESC, FEAT_CPUID, FEAT_CMDLINE,
-		       FEAT_SAMPLE_TIME, KX_FEAT_KVMEXIT };
 
-	*nr = 0;
-	for (size_t i = 0; i < KX_ARRAY_SIZE(bits); i++) {
-		int bit = bits[i];
-
-		start = out_pos(w);
-		switch (bit) {
-		case FEAT_TRACING_DATA:
-			emit_tracing_data(w);
-			break;
-		case FEAT_HOSTNAME:
-			emit_string(w, m->hostname);
-			break;
-		case FEAT_OSRELEASE:
-			emit_string(w, m->osrelease);
-			break;
-		case FEAT_VERSION:
-			emit_string(w, "kvmexit " PACKAGE_VERSION);
-			break;
-		case FEAT_ARCH:
-			emit_string(w, m->arch[0] ? m->arch : "x86_64");
-			break;
-		case FEAT_NRCPUS:
-			emit_u32(w, m->nr_cpus ? m->nr_cpus : 1);	/* available */
-			emit_u32(w, m->nr_cpus ? m->nr_cpus : 1);	/* online */
-			break;
-		case FEAT_CPUDESC:
-			if (!m->cpu_desc[0])
-				continue;
-			emit_string(w, m->cpu_desc);
-			break;
-		case FEAT_CPUID:
-			if (!m->cpuid[0])
-				continue;
-			emit_string(w, m->cpuid);
-			break;
-		case FEAT_CMDLINE:
-			emit_u32(w, m->cmdline[0] ? 1 : 0);
-			if (m->cmdline[0])
-				emit_string(w, m->cmdline);
-			break;
-		case FEAT_SAMPLE_TIME:
-			w->time_slot = start;
-			emit_u64(w, 0);
-			emit_u64(w, 0);
-			break;
-		case KX_FEAT_KVMEXIT:
-			if (encode_meta(w, &text, &len))
-				return w->err;
-			w->meta_slot = start;
-			w->meta_slot_size = (len + META_SLOT_SPARE + 7) & ~7ULL;
-			emit(w, text, len);
-			for (uint64_t pad = w->meta_slot_size - len; pad && !w->err; pad -= 8 < pad ? 8 : pad)
-				emit(w, "\0\0\0\0\0\0\0\0", pad < 8 ? pad : 8);
-			free(text);
-			break;
-		}
-		if (w->err)
+	switch (bit) {
+	case FEAT_TRACING_DATA:
+		emit_tracing_data(w);
+		break;
+	case FEAT_HOSTNAME:
+		emit_string(w, m->hostname);
+		break;
+	case FEAT_OSRELEASE:
+		emit_string(w, m->osrelease);
+		break;
+	case FEAT_VERSION:	/* the version string, then the metadata */
+		if (encode_meta(w, &text, &len))
 			return w->err;
+		w->meta_slot = start + 4 + sizeof(VERSION_TEXT);
+		/* a pipe is never rewritten: no room to grow */
+		w->meta_slot_size = w->pipe ? len : (len + META_SLOT_SPARE + 7) & ~7ULL;
+		if (w->meta_slot_size > UINT32_MAX - sizeof(VERSION_TEXT)) {
+			free(text);
+			return fail(w, -E2BIG, "writing %s: metadata of %zu bytes is too large",
+				    w->path, len);
+		}
+		emit_u32(w, (uint32_t)(sizeof(VERSION_TEXT) + w->meta_slot_size));
+		emit(w, VERSION_TEXT, sizeof(VERSION_TEXT));
+		emit(w, text, len);
+		for (uint64_t pad = w->meta_slot_size - len; pad && !w->err; pad -= 8 < pad ? 8 : pad)
+			emit(w, "\0\0\0\0\0\0\0\0", pad < 8 ? pad : 8);
+		free(text);
+		break;
+	case FEAT_ARCH:
+		emit_string(w, m->arch[0] ? m->arch : "x86_64");
+		break;
+	case FEAT_NRCPUS:
+		emit_u32(w, m->nr_cpus ? m->nr_cpus : 1);	/* available */
+		emit_u32(w, m->nr_cpus ? m->nr_cpus : 1);	/* online */
+		break;
+	case FEAT_CPUDESC:
+		if (!m->cpu_desc[0])
+			return 1;
+		emit_string(w, m->cpu_desc);
+		break;
+	case FEAT_CPUID:
+		if (!m->cpuid[0])
+			return 1;
+		emit_string(w, m->cpuid);
+		break;
+	case FEAT_CMDLINE:
+		emit_u32(w, m->cmdline[0] ? 1 : 0);
+		if (m->cmdline[0])
+			emit_string(w, m->cmdline);
+		break;
+	case FEAT_SAMPLE_TIME:	/* a slot in file mode: 0 until a round ends */
+		w->time_slot = start;
+		emit_u64(w, w->first_time);
+		emit_u64(w, w->last_time);
+		break;
+	}
+	return w->err;
+}
+
+static int emit_sections(struct kvmexit_writer *w, struct sec *secs, size_t *nr)
+{
+	*nr = 0;
+	for (size_t i = 0; i < KX_ARRAY_SIZE(feature_bits); i++) {
+		int bit = feature_bits[i];
+		uint64_t start = out_pos(w);
+		int r = emit_feature(w, bit, start);
+
+		if (r < 0)
+			return r;
+		if (r)
+			continue;
 		feat_set(w, bit);
 		secs[(*nr)++] = (struct sec){ bit, start, out_pos(w) - start };
 		/* Keep sections, and so the data, 8-byte aligned. */
 		emit(w, "\0\0\0\0\0\0\0", -out_pos(w) & 7);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ pipe mode */
+
+/*
+ * Pipe mode (path "-"), as perf record -o - writes it: a 16-byte header,
+ * then records only: HEADER_ATTR (an attr and its ids) per event,
+ * HEADER_FEATURE per feature, HEADER_TRACING_DATA followed by the blob,
+ * FINISHED_INIT, the data in rounds, and at the end SAMPLE_TIME and VERSION
+ * again, with the final metadata (readers take the last).  A record is
+ * built in the empty buffer and its size patched in before it goes out.
+ */
+static int pipe_begin(struct kvmexit_writer *w, size_t head)
+{
+	if (flush(w))
+		return w->err;
+	memset(reserve(w, head), 0, head);
+	return 0;
+}
+
+static int pipe_end(struct kvmexit_writer *w, uint64_t pos0, uint32_t type, const char *what)
+{
+	struct perf_event_header h = { .type = type };
+
+	emit(w, "\0\0\0\0\0\0\0", -w->len & 7);
+	if (w->err)
+		return w->err;
+	if (w->pos != pos0 || w->len > UINT16_MAX)
+		return fail(w, -E2BIG, "writing %s to standard output: %zu bytes do not fit in a "
+			    "pipe-mode record (64 KiB); write the capture to a file", what,
+			    w->pos != pos0 ? (size_t)BUF_SIZE : w->len);
+	h.size = (uint16_t)w->len;
+	memcpy(w->buf, &h, sizeof(h));
+	return 0;
+}
+
+static int pipe_feature(struct kvmexit_writer *w, int bit)
+{
+	uint64_t pos0 = w->pos, id = (uint64_t)bit;
+	int r;
+
+	if (pipe_begin(w, 16))
+		return w->err;
+	pos0 = w->pos;
+	memcpy(w->buf + 8, &id, 8);
+	r = emit_feature(w, bit, pos0 + 16);
+	if (r == 1) {
+		w->len = 0;
+		return 0;
+	}
+	return r ? r : pipe_end(w, pos0, PERF_RECORD_HEADER_FEATURE,
+				bit == FEAT_VERSION ? "the metadata" : "a feature");
+}
+
+static int freeze_pipe(struct kvmexit_writer *w)
+{
+	uint64_t hdr[2] = { PERF_MAGIC2, 16 }, pos0;
+	uint32_t blob;
+
+	emit(w, hdr, sizeof(hdr));
+	for (size_t i = 0; i < w->nr_ev; i++) {
+		struct wevent *e = &w->ev[i];
+		size_t size = 8 + KX_ATTR_FILE_SIZE + 8 * e->nr_ids;
+		struct perf_event_header h = { .type = PERF_RECORD_HEADER_ATTR,
+					       .size = (uint16_t)size };
+
+		if (size > UINT16_MAX)
+			return fail(w, -E2BIG, "writing to standard output: %zu ids of one event "
+				    "do not fit in a pipe-mode record", e->nr_ids);
+		e->attr.size = KX_ATTR_FILE_SIZE;
+		emit(w, &h, sizeof(h));
+		emit(w, &e->attr, KX_ATTR_FILE_SIZE);
+		emit(w, e->ids, e->nr_ids * 8);
+	}
+	for (size_t i = 0; i < KX_ARRAY_SIZE(feature_bits); i++)
+		if (feature_bits[i] != FEAT_TRACING_DATA && feature_bits[i] != FEAT_SAMPLE_TIME &&
+		    pipe_feature(w, feature_bits[i]))
+			return w->err;
+	/* HEADER_TRACING_DATA: u32 size of the blob that follows, padded to 8 */
+	if (pipe_begin(w, 16))
+		return w->err;
+	pos0 = w->pos;
+	emit_tracing_data(w);
+	blob = (uint32_t)((w->len - 16 + 7) & ~7u);
+	memcpy(w->buf + 8, &blob, 4);
+	emit(w, "\0\0\0\0\0\0\0", -w->len & 7);
+	if (w->err || w->pos != pos0)
+		return fail(w, w->err ? w->err : -E2BIG,
+			    "writing the tracing data to standard output: more than %u bytes",
+			    BUF_SIZE);
+	memcpy(w->buf, &(struct perf_event_header){ .type = PERF_RECORD_HEADER_TRACING_DATA,
+						    .size = 16 }, 8);
+	emit_u64(w, (uint64_t)PERF_RECORD_FINISHED_INIT | (8ULL << 48));
+	return flush(w);
+}
+
+/* The end of a pipe: SAMPLE_TIME and the final metadata. */
+static int close_pipe(struct kvmexit_writer *w)
+{
+	if (w->samples && pipe_feature(w, FEAT_SAMPLE_TIME))
+		return w->err;
+	if (pipe_feature(w, FEAT_VERSION))
+		return w->err;
+	return flush(w);
 }
 
 /*
@@ -721,7 +873,7 @@ static int build_table(struct kvmexit_writer *w, const struct sec *secs, size_t 
 	for (size_t i = 0; i < nr; i++) {
 		memcpy(w->table + 16 * (i + 1), &secs[i].offset, 8);
 		memcpy(w->table + 16 * (i + 1) + 8, &secs[i].size, 8);
-		if (secs[i].bit == KX_FEAT_KVMEXIT)
+		if (secs[i].bit == FEAT_VERSION)
 			w->meta_entry = 16 * (i + 1);
 	}
 	return 0;
@@ -774,6 +926,8 @@ static int freeze(struct kvmexit_writer *w)
 		return w->err;
 	w->frozen = true;
 	w->time_pos = raw_time_pos(w);
+	if (w->pipe)
+		return freeze_pipe(w);
 
 	/* Sections first into the buffer at their final offsets. */
 	attrs_end = HEADER_SIZE + w->nr_ev * ATTR_ENTRY_SIZE;
@@ -986,6 +1140,10 @@ static int end_round(struct kvmexit_writer *w)
 	uint64_t end, size;
 
 	emit_u64(w, (uint64_t)PERF_RECORD_FINISHED_ROUND | (8ULL << 48));
+	if (w->pipe) {		/* each round goes out at once: a live stream */
+		w->dirty = false;
+		return flush(w);
+	}
 	end = out_pos(w);
 	emit(w, w->table, w->table_size);
 	if (flush(w))
@@ -1062,9 +1220,9 @@ KVMEXIT_API int kvmexit_writer_set_counts(struct kvmexit_writer *w,
 /*
  * The final feature table goes after the live one (which stays in the
  * data as a FINISHED_ROUND record) and leaves out bit 0, so a finished
- * capture has only perf's own bits and ours.  The kvmexit section is
- * rewritten in its slot when it fits (no new space: this works on a full
- * disk), else it follows the final table.  One write of the header then
+ * capture has only perf's own bits.  The metadata is rewritten in its slot
+ * in the VERSION section when it fits (no new space: this works on a full
+ * disk), else a new VERSION section follows the final table.  One write of the header then
  * switches data.size and the feature bitmap together.
  */
 static int write_final(struct kvmexit_writer *w, bool may_grow)
@@ -1085,10 +1243,22 @@ static int write_final(struct kvmexit_writer *w, bool may_grow)
 			err = pwrite_all(w, slot, w->meta_slot_size, w->meta_slot);
 		}
 	} else if (may_grow) {
-		uint64_t entry[2] = { end + tsize, len };
+		/* a new VERSION section after the final table */
+		uint32_t n = (uint32_t)(sizeof(VERSION_TEXT) + len);
+		uint64_t entry[2] = { end + tsize, 4 + (uint64_t)n };
 
-		memcpy(table + w->meta_entry - 16, entry, sizeof(entry));
-		err = pwrite_all(w, text, len, entry[0]);
+		slot = malloc(entry[1]);
+		err = slot ? 0 : fail(w, -ENOMEM, "writing %s: out of memory", w->path);
+		if (!err && len > UINT32_MAX - sizeof(VERSION_TEXT))
+			err = fail(w, -E2BIG, "writing %s: metadata of %zu bytes is too large",
+				   w->path, len);
+		if (!err) {
+			memcpy(slot, &n, 4);
+			memcpy(slot + 4, VERSION_TEXT, sizeof(VERSION_TEXT));
+			memcpy(slot + 4 + sizeof(VERSION_TEXT), text, len);
+			memcpy(table + w->meta_entry - 16, entry, sizeof(entry));
+			err = pwrite_all(w, slot, entry[1], entry[0]);
+		}
 	} else {
 		err = 0;	/* the slot keeps the metadata of the start */
 	}
@@ -1149,7 +1319,10 @@ KVMEXIT_API int kvmexit_writer_close(struct kvmexit_writer *w, char *errbuf, siz
 		freeze(w);
 	if (!w->err && w->dirty)
 		end_round(w);
-	if (!w->err) {
+	if (w->pipe) {
+		if (!w->err)
+			close_pipe(w);
+	} else if (!w->err) {
 		write_final(w, true);
 	} else if (w->round_end) {
 		/*

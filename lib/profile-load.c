@@ -4,38 +4,97 @@
  * perf's, file or pipe mode, or a --count capture), or a count table.
  * The kind comes from the first bytes: perf.data starts with "PERFILE2"
  * (both modes); a count table is text (lib/counts-table.c reads it).
- * Standard input ("-") is sniffed when it is a file; a pipe cannot be
- * peeked at and given back, so it is read as perf.data.
+ * The input is opened once: a regular file is looked at with pread(2); a
+ * pipe, a FIFO, a terminal or /dev/stdin is read once, its first bytes
+ * handed to the reader that continues after them.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-enum input_kind { INPUT_PERF, INPUT_TEXT };
+#define SNIFF_SIZE	256
+#define TABLE_MAX	(64u << 20)	/* a count table read into memory */
 
-/* A count table is text; anything else goes to the capture reader. */
-static enum input_kind input_kind(const char *path)
-{
-	unsigned char head[256];
-	off_t off;
-	ssize_t n;
+struct input {
 	int fd;
+	char name[256];
+	unsigned char head[SNIFF_SIZE];
+	size_t n;			/* bytes in head */
+	bool stream;			/* head was consumed: not a seekable file */
+};
 
-	if (!strcmp(path, "-")) {
-		/* A pipe cannot be peeked at: only a redirected file can. */
-		off = lseek(0, 0, SEEK_CUR);
-		n = off < 0 ? -1 : pread(0, head, sizeof(head), off);
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return INPUT_PERF;	/* the reader says why it cannot open it */
-		n = read(fd, head, sizeof(head));
-		close(fd);
+static int input_open(const char *path, struct input *in, char *err)
+{
+	struct stat st;
+	ssize_t r;
+
+	snprintf(in->name, sizeof(in->name), "%s", strcmp(path, "-") ? path : "<stdin>");
+	in->fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) :
+		 fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (in->fd < 0)
+		return kx_error(err, -errno, "%s: cannot open: %s", in->name, strerror(errno));
+	in->stream = fstat(in->fd, &st) || !S_ISREG(st.st_mode) || lseek(in->fd, 0, SEEK_CUR) != 0;
+	in->n = 0;
+	while (in->n < sizeof(in->head)) {
+		r = in->stream ? read(in->fd, in->head + in->n, sizeof(in->head) - in->n) :
+				 pread(in->fd, in->head + in->n, sizeof(in->head) - in->n,
+				       (off_t)in->n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = -errno;
+
+			close(in->fd);
+			in->fd = -1;
+			return kx_error(err, e, "%s: cannot read: %s", in->name, strerror(-e));
+		}
+		if (r == 0)
+			break;
+		in->n += (size_t)r;
 	}
-	return n > 0 && kx_counts_table_sniff(head, (size_t)n) ? INPUT_TEXT : INPUT_PERF;
+	return 0;
+}
+
+/* Text that is no count table: say what it is and what was expected. */
+static int not_a_table(const struct input *in, char *err)
+{
+	char first[48];
+	size_t i = 0, k = 0;
+
+	while (i < in->n && (in->head[i] == '#' || in->head[i] == '\n' || in->head[i] == '\r')) {
+		while (i < in->n && in->head[i] != '\n')	/* comment or empty line */
+			i++;
+		i++;
+	}
+	for (; i < in->n && in->head[i] != '\n' && k + 4 < sizeof(first); i++)
+		first[k++] = in->head[i] >= 0x20 && in->head[i] < 0x7f ? (char)in->head[i] : '?';
+	first[k] = '\0';
+	return kx_error(err, -KVMEXIT_EFORMAT,
+			"%s: neither a perf.data capture nor a count table: it is text, and its "
+			"first line (\"%s%s\") has no isa,reason,count fields; give a capture of "
+			"kvmexit record, perf record -e 'kvm:*' or perf kvm stat record, or a "
+			"count table (kvmexit-capture(5))", in->name, first,
+			i < in->n && in->head[i] != '\n' ? "..." : "");
+}
+
+/* Text looks like a count table when its first data line has a comma or a tab. */
+static bool table_like(const struct input *in)
+{
+	size_t i = 0;
+
+	while (i < in->n && (in->head[i] == '#' || in->head[i] == '\n' || in->head[i] == '\r')) {
+		while (i < in->n && in->head[i] != '\n')
+			i++;
+		i++;
+	}
+	for (; i < in->n && in->head[i] != '\n'; i++)
+		if (in->head[i] == ',' || in->head[i] == '\t')
+			return true;
+	return false;
 }
 
 /*
@@ -80,16 +139,30 @@ static int add_counts(struct kvmexit_profile *prof, struct kvmexit_capture *cap,
 	return 0;
 }
 
-static int load_capture(const char *path, const struct kvmexit_profile_opts *opts,
+static int load_capture(struct input *in, const struct kvmexit_profile_opts *opts,
 			struct kvmexit_profile **profp, char *err)
 {
 	struct kvmexit_profile *prof = *profp, *parts;
 	struct kvmexit_capture *cap;
+	const char *path = in->name;
+	char events[160];
 	int e;
 
-	e = kvmexit_capture_open(path, &cap, err, KX_ERRMSG_SIZE);
+	e = kx_capture_open_fd(in->fd, in->name, in->head, in->stream ? in->n : 0, &cap, err);
+	in->fd = -1;			/* the capture's now */
 	if (e)
 		return e;
+	/* Events, none of them kvm's (no events at all: an empty capture, read as such) */
+	if (!kx_capture_describe(cap, events, sizeof(events)) && events[0] &&
+	    !kvmexit_capture_meta(cap)->counts_only) {
+		e = kx_error(err, -KVMEXIT_ENOEVENTS,
+			     "%s: a perf.data capture of %s, but no kvm events: kvmexit reads "
+			     "kvm:kvm_exit and kvm:kvm_entry (and kvm_pio, kvm_mmio, kvm_msr, "
+			     "kvm_userspace_exit); record with kvmexit record, perf record -e "
+			     "'kvm:*' or perf kvm stat record", path, events);
+		kvmexit_capture_close(cap);
+		return e;
+	}
 	/* File mode knows its meta now (the ISA, for exits without one). */
 	kvmexit_profile_set_meta(prof, kvmexit_capture_meta(cap));
 	if (!kx_profile_opts_copy(opts).top_rips)
@@ -120,17 +193,58 @@ static int load_capture(const char *path, const struct kvmexit_profile_opts *opt
 	return e;
 }
 
-static int load_table(const char *path, struct kvmexit_profile *prof, char *err)
+static int load_table(struct input *in, struct kvmexit_profile *prof, char *err)
 {
 	struct kvmexit_meta meta;
-	int e;
+	size_t len = in->n, alloc = in->n + 4096;
+	char *buf = malloc(alloc);
+	FILE *f;
+	int e = 0;
 
-	if (kx_profile_filters_ids(prof))
+	if (kx_profile_filters_ids(prof)) {
+		free(buf);
 		return kx_error(err, -EOPNOTSUPP, "%s: a count table has counts per reason only, "
-				"not per process or vCPU: drop --pid/--vcpu", path);
-	e = kx_counts_table_read(path, prof, &meta, err, KX_ERRMSG_SIZE);
-	if (!e)
-		kvmexit_profile_set_meta(prof, &meta);
+				"not per process or vCPU: drop --pid/--vcpu", in->name);
+	}
+	if (!buf)
+		return -ENOMEM;
+	/* The whole table into memory: the bytes looked at, then the rest. */
+	memcpy(buf, in->head, in->n);
+	for (;;) {
+		ssize_t r;
+
+		if (alloc - len < 4096) {
+			char *b = alloc >= TABLE_MAX ? NULL : realloc(buf, alloc * 2);
+
+			if (!b) {
+				e = alloc >= TABLE_MAX ?
+				    kx_error(err, -EFBIG, "%s: a count table larger than %u MiB",
+					     in->name, TABLE_MAX >> 20) : -ENOMEM;
+				break;
+			}
+			buf = b;
+			alloc *= 2;
+		}
+		r = in->stream ? read(in->fd, buf + len, alloc - len) :
+				 pread(in->fd, buf + len, alloc - len, (off_t)len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			e = kx_error(err, -errno, "%s: cannot read: %s", in->name, strerror(errno));
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	f = e ? NULL : fmemopen(buf, len, "r");	/* len > 0: the sniff saw text */
+	if (!e && !f)
+		e = -errno;
+	if (f) {
+		e = kx_counts_table_read_file(f, in->name, prof, &meta, err, KX_ERRMSG_SIZE);
+		fclose(f);
+		if (!e)
+			kvmexit_profile_set_meta(prof, &meta);
+	}
+	free(buf);
 	return e;
 }
 
@@ -149,10 +263,15 @@ KVMEXIT_API int kvmexit_profile_load(const char *path,
 	if (e) {
 		kx_error(err, e, "%s: %s", path, kvmexit_strerror(e));
 	} else {
-		if (input_kind(path) == INPUT_TEXT)
-			e = load_table(path, prof, err);
-		else
-			e = load_capture(path, opts, &prof, err);
+		struct input in = { .fd = -1 };
+
+		e = input_open(path, &in, err);
+		if (!e && kx_counts_table_sniff(in.head, in.n))
+			e = table_like(&in) ? load_table(&in, prof, err) : not_a_table(&in, err);
+		else if (!e)
+			e = load_capture(&in, opts, &prof, err);
+		if (in.fd >= 0)
+			close(in.fd);
 	}
 	if (e) {
 		if (errbuf && errlen)

@@ -294,6 +294,8 @@ static const char *const stock[] = {
 	TESTS_DATADIR "/lab-npt1.perf.data",
 	TESTS_DATADIR "/lab-npt1.kvmstat.perf.data",
 	TESTS_DATADIR "/perf-kvm-pio20.file.data",
+	TESTS_DATADIR "/perf-z-pio.file.data",
+	TESTS_DATADIR "/perf-z-kvmstat.data",
 	TESTS_DATADIR "/../../examples/npt-on.perf.data",
 	TESTS_DATADIR "/../../examples/npt-off.perf.data",
 };

@@ -382,6 +382,47 @@ START_TEST(test_checked_in_stock)
 }
 END_TEST
 
+/*
+ * Captures stock perf 6.1 recorded with -z (PERF_RECORD_COMPRESSED, zstd)
+ * on this 6.18 host, of kvmexit-guest --memory 4 --pages 8 --passes 1
+ * --cpuid 5 --ioports 10: 16 port writes (6 phase markers 1..6 to 0xe9, 10
+ * values 1..10 to 0x80), each a kvm_userspace_exit KVM_EXIT_IO, and one
+ * KVM_EXIT_HLT.  perf script shows the same on each file.
+ */
+static void check_compressed(const char *path, uint64_t uexits, int32_t pid)
+{
+	struct kvmexit_meta m;
+	struct tally t;
+	char err[KX_ERRMSG_SIZE];
+
+	ck_assert_msg(walk(path, &t, &m, err, sizeof(err)) == 0, "%s: %s", path, err);
+	ck_assert_uint_eq(t.n[KVMEXIT_EV_PIO], 16);
+	ck_assert_uint_eq(t.pio_port_80, 10);
+	ck_assert_uint_eq(t.pio_val_sum, 55 + 21);
+	ck_assert_uint_eq(t.pio_bad, 0);
+	ck_assert_uint_eq(t.n[KVMEXIT_EV_USERSPACE_EXIT], uexits);
+	ck_assert_uint_eq(t.uexit_io, uexits ? 16 : 0);
+	ck_assert_uint_eq(t.uexit_hlt, uexits ? 1 : 0);
+	ck_assert_uint_eq(t.n[KVMEXIT_EV_EXIT] + t.n[KVMEXIT_EV_ENTRY] + t.n[KVMEXIT_EV_LOST], 0);
+	ck_assert_uint_eq(t.unordered, 0);
+	ck_assert_uint_eq(t.ev[0].type, KVMEXIT_EV_PIO);
+	ck_assert_uint_eq(t.ev[0].pio.port, 0xe9);
+	ck_assert_uint_eq(t.ev[0].pio.val, 1);
+	if (pid)
+		ck_assert_int_eq(t.ev[0].pid, pid);
+	ck_assert_str_eq(m.osrelease, "6.18.44-fc-v1300");
+}
+
+START_TEST(test_stock_compressed)
+{
+	check_compressed(TESTS_DATADIR "/perf-z-pio.file.data", 17, 28014);
+	check_compressed(TESTS_DATADIR "/perf-z-pio.pipe.data", 17, 0);
+	/* perf kvm stat record -z: kvm_entry, kvm_exit (never fire here), kvm_pio... */
+	check_compressed(TESTS_DATADIR "/perf-z-kvmstat.data", 0, 28617);
+	ck_assert_uint_eq(samples_of(TESTS_DATADIR "/perf-z-kvmstat.data", "kvm", "kvm_pio"), 16);
+}
+END_TEST
+
 /* ------------------------------------------------------------ a tiny writer */
 
 struct buf {
@@ -553,6 +594,7 @@ struct fixture {
 	const char *cpuid;		/* NULL: no CPUID feature */
 	char *kx_meta;			/* NULL: no kvmexit section */
 	size_t kx_meta_len;
+	bool kx_meta_in_version;	/* as 0.2 writes it, else at bit 250 as 0.1 */
 };
 
 static uint64_t fx_id(size_t attr)
@@ -680,7 +722,18 @@ static size_t fx_features(const struct fixture *fx, unsigned *bits, struct buf *
 		bits[n] = 9;
 		feat_string(&payloads[n++], fx->cpuid);
 	}
-	if (fx->kx_meta) {
+	if (fx->kx_meta && fx->kx_meta_in_version) {
+		/* VERSION: "kvmexit 0.2", NUL, the metadata; SAMPLE_TIME after it */
+		struct buf *b = &payloads[n];
+
+		bits[n++] = 5;
+		put32(b, (uint32_t)(12 + fx->kx_meta_len));
+		put(b, "kvmexit 0.2", 12);
+		put(b, fx->kx_meta, fx->kx_meta_len);
+		bits[n] = 21;
+		put64(&payloads[n], 11);
+		put64(&payloads[n++], 22);
+	} else if (fx->kx_meta) {
 		bits[n] = KX_FEAT_KVMEXIT;
 		put(&payloads[n++], fx->kx_meta, fx->kx_meta_len);
 	}
@@ -1173,6 +1226,60 @@ START_TEST(test_kvmexit_section)
 }
 END_TEST
 
+/*
+ * The metadata in the VERSION section, as kvmexit 0.2 writes it: read in
+ * file and pipe mode, and its values win over features of higher bits
+ * (SAMPLE_TIME, bit 21, says 11 and 22).
+ */
+static void check_kx_meta_version(const struct tally *t, const struct kvmexit_meta *m)
+{
+	check_kx_meta(t, m);
+	ck_assert_uint_eq(m->start_ns, 5000);
+	ck_assert_uint_eq(m->end_ns, 9000);
+}
+
+START_TEST(test_kvmexit_meta_in_version)
+{
+	struct kvmexit_meta m = { 0 };
+	struct kx_counts counts = { 0 };
+	const struct kvmexit_count *c;
+	struct kvmexit_capture *cap;
+	struct fixture fx;
+	struct buf file = { 0 };
+	char err[KX_ERRMSG_SIZE];
+
+	strcpy(m.kvm_module, "kvm_intel");
+	strcpy(m.hostname, "from-kvmexit");
+	m.start_epoch_ns = 1700000000000000000ULL;
+	m.start_ns = 5000;
+	m.end_ns = 9000;
+	ck_assert_int_eq(kx_meta_set_param(&m, "ept", "Y"), 0);
+	ck_assert_int_eq(kx_counts_add(&counts, KVMEXIT_ISA_VMX, 30, -1, 123), 0);
+	fx_exit_entry(&fx, "6.18");
+	fx_pairs(&fx);
+	ck_assert_int_eq(kx_meta_encode(&m, &counts, &fx.kx_meta, &fx.kx_meta_len), 0);
+	fx.kx_meta_in_version = true;
+	check_fixture_both_modes(&fx, check_kx_meta_version);
+	fx_file(&fx, &file);
+	ck_assert_msg(!kvmexit_capture_open(write_tmp("kxv.data", file.p, file.len), &cap, err,
+					    sizeof(err)), "%s", err);
+	ck_assert_uint_eq(kvmexit_capture_counts(cap, &c), 1);
+	ck_assert_uint_eq(c[0].count, 123);
+	kvmexit_capture_close(cap);
+
+	/* A bad metadata text after the version string: an error at open. */
+	memcpy(fx.kx_meta + strlen("kvmexit-meta "), "x\n", 2);
+	fx_file(&fx, &file);
+	ck_assert_int_eq(kvmexit_capture_open(write_tmp("kxv.data", file.p, file.len), &cap, err,
+					      sizeof(err)), -KVMEXIT_EFORMAT);
+	ck_assert_ptr_nonnull(strstr(err, "kvmexit's metadata at offset 0x"));
+	ck_assert_ptr_nonnull(strstr(err, "is malformed"));
+	kx_counts_release(&counts);
+	free(file.p);
+	fx_free(&fx);
+}
+END_TEST
+
 /* ------------------------------------------------------------ bad input */
 
 static int stop_fn(const struct kvmexit_event *ev, void *arg)
@@ -1326,7 +1433,9 @@ END_TEST
 
 START_TEST(test_damaged_stock)
 {
-	static const char *const files[] = { "perf-kvm-pio20.file.data", "perf-kvm-pio20.pipe.data" };
+	static const char *const files[] = { "perf-kvm-pio20.file.data", "perf-kvm-pio20.pipe.data",
+					     "perf-z-pio.file.data", "perf-z-pio.pipe.data" };
+	static const size_t events[] = { 41, 41, 33, 33 };
 
 	for (size_t i = 0; i < KX_ARRAY_SIZE(files); i++) {
 		char path[512];
@@ -1335,7 +1444,7 @@ START_TEST(test_damaged_stock)
 
 		snprintf(path, sizeof(path), "%s/%s", TESTS_DATADIR, files[i]);
 		p = (unsigned char *)slurp(path, &len);
-		truncations(p, len, 61, i == 1, 41);
+		truncations(p, len, 61, i % 2 == 1, events[i]);
 		/* header, attrs, feature table and sections; data sparsely */
 		flips(p, len, 0, len, 7);
 		free(p);
@@ -1389,6 +1498,8 @@ static Suite *capture_read_suite(void)
 	tcase_add_test(tc, test_round_order);
 	tcase_add_test(tc, test_queue_ring);
 	tcase_add_test(tc, test_kvmexit_section);
+	tcase_add_test(tc, test_stock_compressed);
+	tcase_add_test(tc, test_kvmexit_meta_in_version);
 	tcase_add_test(tc, test_api_errors);
 	tcase_add_test(tc, test_bad_record_partial);
 	suite_add_tcase(s, tc);

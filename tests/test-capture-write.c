@@ -273,10 +273,19 @@ static void read_meta(const char *path, struct kvmexit_meta *meta, struct kx_cou
 	struct sect s;
 	char *file;
 
-	ck_assert(find_section(path, KX_FEAT_KVMEXIT, &s));
+	uint32_t len;
+	size_t v;
+
+	/* In VERSION: a u32 length, "kvmexit VERSION", NUL, the metadata; no bit 250 */
+	ck_assert(!find_section(path, KX_FEAT_KVMEXIT, &s));
+	ck_assert(find_section(path, 5, &s));
 	file = slurp(path, NULL);
+	memcpy(&len, file + s.offset, 4);
+	ck_assert_uint_eq(len + 4, s.size);
+	ck_assert_str_eq(file + s.offset + 4, "kvmexit " PACKAGE_VERSION);
+	v = 4 + strlen("kvmexit " PACKAGE_VERSION) + 1;
 	memset(meta, 0, sizeof(*meta));
-	ck_assert_int_eq(kx_meta_decode(file + s.offset, s.size, meta, counts), 0);
+	ck_assert_int_eq(kx_meta_decode(file + s.offset + v, s.size - v, meta, counts), 0);
 	free(file);
 }
 

@@ -28,7 +28,8 @@ static void usage(FILE *out)
 		"a perf.data capture that 'kvmexit report' and 'perf script' read.  Stops\n"
 		"on Ctrl-C (SIGINT), SIGTERM, after -d, or when the command exits.\n"
 		"\n"
-		"  -o, --output FILE     write the capture to FILE (default: kvmexit.data)\n"
+		"  -o, --output FILE     write the capture to FILE (default: kvmexit.data);\n"
+		"                        -: to standard output, in perf's pipe mode\n"
 		"  -f, --force           overwrite FILE if it exists\n"
 		"  -a, --all-cpus        record every process on every CPU (the default)\n"
 		"  -p, --pid PID[,PID]   record only these VMM processes, all their threads\n"
@@ -151,14 +152,16 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 	if (ret < 0 && !st.events)
 		quiet = true;		/* failed before recording: nothing to sum up */
 	if (!quiet) {
+		const char *dest = o->output && !strcmp(o->output, "-") ? "standard output" : o->output;
+
 		if (o->count)
 			fprintf(stderr, "kvmexit record: %" PRIu64 " exits counted in %.3f s%s%s\n",
-				st.events, st.elapsed_ns / 1e9, o->output ? ", written to " : "",
-				o->output ? o->output : "");
+				st.events, st.elapsed_ns / 1e9, dest ? ", written to " : "",
+				dest ? dest : "");
 		else
 			fprintf(stderr, "kvmexit record: %" PRIu64 " events in %.3f s, %" PRIu64
 				" lost%s%s\n", st.events, st.elapsed_ns / 1e9, st.lost,
-				o->output ? ", written to " : "", o->output ? o->output : "");
+				dest ? ", written to " : "", dest ? dest : "");
 		if (st.lost)
 			fprintf(stderr, "kvmexit record: the kernel dropped %" PRIu64 " records: "
 				"give more ring pages (-m) or use --count\n", st.lost);
