@@ -887,6 +887,15 @@ struct kvmexit_record_opts {
 	void *fn_arg;			/* also for KVMEXIT_EV_LOST; non-zero stops */
 	const char *tracefs;		/* NULL: find (or mount) tracefs */
 	const char *cmdline;		/* stored in the capture's metadata */
+	/*
+	 * The BPF source: a BPF program aggregates the exits in the kernel per
+	 * process, vCPU, reason and detail, with exit-handling times and their
+	 * histograms; nothing per event leaves the kernel.  The capture holds
+	 * the aggregates (a counts-only capture with cells, kvmexit-capture(5)),
+	 * no samples; no callback.  With -e ioport, kvm_pio counts per process
+	 * and port too.  Needs root, kernel BTF, and a build with BPF.
+	 */
+	bool bpf;
 };
 
 /*
