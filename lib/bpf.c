@@ -166,6 +166,8 @@ static int open_and_load(const struct kx_bpf_opts *o, struct kx_bpf *b, char *er
 	set_masks(b->skel);
 	if (!o->pio)
 		bpf_program__set_autoload(b->skel->progs.kx_pio, false);
+	if (!o->nr_tgids)
+		bpf_program__set_autoload(b->skel->progs.kx_fork, false);
 	err = kx_bpf_skel__load(b->skel);
 	if (err)
 		return load_error(err < 0 ? err : -EINVAL, errmsg);

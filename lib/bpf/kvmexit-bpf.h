@@ -13,7 +13,7 @@
 #define KX_BPF_MAX_BUCKETS	(1u << 17)
 #define KX_BPF_MAX_PIO		4096
 #define KX_BPF_MAX_THREADS	8192
-#define KX_BPF_MAX_TARGETS	64
+#define KX_BPF_MAX_TARGETS	4096
 
 /*
  * One aggregation cell: the exits of one process, vCPU and raw exit_reason,

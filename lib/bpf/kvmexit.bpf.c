@@ -12,18 +12,28 @@
  *             its cell and its cell's histogram bucket, as lib/profile.c
  *             pairs them: per vCPU thread, which may change CPU in between.
  *  kvm_pio:   counts port accesses per process, direction, port and size.
+ *  sched_process_fork: with a process filter (record -- COMMAND, -p), a new
+ *             process of a process counted is counted too, as perf's
+ *             inherit follows a command's children.
  *
  * The trace event records are read through CO-RE: the structs below match
  * the kernel's trace_event_raw_kvm_* by name (in vmlinux or kvm.ko's BTF),
  * and fields that not every kernel has (vcpu_id, intr_info before 5.13,
  * isa before 5.7) are read only when bpf_core_field_exists() says so.
  * No fixed offsets.
+ *
+ * The kvm programs return 1: a tracepoint program that returns 0 hides the
+ * event from every perf event on it (perf_trace_run_bpf_submit()), and a
+ * perf record or a sampled kvmexit record running meanwhile must see it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 
 #include "kvmexit-bpf.h"
+
+#define PASS_ON 1		/* to other perf users of the tracepoint */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -127,6 +137,20 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 	return v;
 }
 
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(kx_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), tgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	/* Threads share their process's tgid: only new processes are added. */
+	if (!filter_tgid || tgid == ptgid || !bpf_map_lookup_elem(&targets, &ptgid))
+		return 0;
+	if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY))
+		stat_add(KX_BPF_ST_FULL);
+	return 0;
+}
+
 SEC("tracepoint/kvm/kvm_exit")
 int kx_exit(struct trace_event_raw_kvm_exit___kx *ctx)
 {
@@ -137,7 +161,7 @@ int kx_exit(struct trace_event_raw_kvm_exit___kx *ctx)
 	struct kx_bpf_cell *c;
 
 	if (!wanted(tgid))
-		return 0;
+		return PASS_ON;
 	p.key.tgid = tgid;
 	p.key.exit_reason = ctx->exit_reason;
 	p.key.isa = bpf_core_field_exists(ctx->isa) ? ctx->isa : default_isa;
@@ -161,7 +185,7 @@ int kx_exit(struct trace_event_raw_kvm_exit___kx *ctx)
 	} else {
 		bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	}
-	return 0;
+	return PASS_ON;
 }
 
 SEC("tracepoint/kvm/kvm_entry")
@@ -177,21 +201,21 @@ int kx_entry(void *ctx)
 
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p || !p->valid)
-		return 0;
+		return PASS_ON;
 	p->valid = 0;
 	stat_add(KX_BPF_ST_ENTRIES);
 	if (now < p->time)
-		return 0;		/* cannot happen on one clock; untimed if it does */
+		return PASS_ON;		/* cannot happen on one clock; untimed if it does */
 	dt = now - p->time;
 	h.cell = p->key;
 	h.bucket = kx_bpf_hist_index(dt);
 	/* The cell may be new on this CPU: the thread moved since its exit. */
 	c = lookup_or_init(&cells, &h.cell, &zero);
 	if (!c)
-		return 0;
+		return PASS_ON;
 	b = lookup_or_init(&buckets, &h, &zero_count);
 	if (!b)
-		return 0;
+		return PASS_ON;
 	*b += 1;
 	c->timed++;
 	c->total += dt;
@@ -199,7 +223,7 @@ int kx_entry(void *ctx)
 		c->min = dt;
 	if (dt > c->max)
 		c->max = dt;
-	return 0;
+	return PASS_ON;
 }
 
 SEC("tracepoint/kvm/kvm_pio")
@@ -211,7 +235,7 @@ int kx_pio(struct trace_event_raw_kvm_pio___kx *ctx)
 	__u64 *v;
 
 	if (!wanted(tgid))
-		return 0;
+		return PASS_ON;
 	k.rw = ctx->rw;
 	k.port = ctx->port;
 	k.size = ctx->size;
@@ -219,5 +243,5 @@ int kx_pio(struct trace_event_raw_kvm_pio___kx *ctx)
 	v = lookup_or_init(&pios, &k, &zero_count);
 	if (v)
 		*v += 1;
-	return 0;
+	return PASS_ON;
 }
