@@ -328,7 +328,11 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 	int tdp = kvmexit_meta_tdp(m);
 	char dur[32];
 
-	printf("capture    %s%s\n", r->path, m->counts_only ? " (counts only: no times)" : "");
+	/* A --bpf capture: counts only, but per process and vCPU, with times. */
+	bool bpf = m->counts_only && (t->nr_pids || t->timed || t->other_events);
+
+	printf("capture    %s%s\n", r->path, bpf ? " (aggregated in the kernel: no samples)" :
+	       m->counts_only ? " (counts only: no times)" : "");
 	printf("kernel     %s on %s (%s, %" PRIu32 " CPUs)\n", or_unknown(m->osrelease),
 	       or_unknown(m->hostname), or_unknown(m->arch), m->nr_cpus);
 	printf("cpu        %s (%s, %s)\n", or_unknown(m->cpu_desc[0] ? m->cpu_desc : m->cpuid),
@@ -340,7 +344,14 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 	else
 		printf("kvm        unknown (no kvmexit metadata in the capture)\n");
 	printf("duration   %s\n", t->duration_ns ? out_ns(t->duration_ns, dur, sizeof(dur)) : "unknown");
-	if (m->counts_only) {
+	if (bpf) {
+		printf("exits      %" PRIu64 ", aggregated in the kernel (BPF)", t->exits);
+		if (t->other_events)
+			printf("; %" PRIu64 " kvm_pio", t->other_events);
+		printf("\ntimed      %" PRIu64 " of %" PRIu64 " exits\n", t->timed, t->exits);
+		printf("vcpus      %" PRIu32 " in %" PRIu32 " process%s\n", t->nr_vcpus,
+		       t->nr_pids, t->nr_pids == 1 ? "" : "es");
+	} else if (m->counts_only) {
 		printf("exits      %" PRIu64 ", counted in the kernel (no samples, no times)\n",
 		       t->exits);
 	} else {
