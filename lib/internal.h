@@ -453,6 +453,12 @@ int kx_profile_add_cell(struct kvmexit_profile *prof, const struct kx_cell_rec *
 			const struct kx_bucket *b);
 /* Adds counted kvm_pio events of a process (other events, in the totals). */
 void kx_profile_add_pio(struct kvmexit_profile *prof, const struct kx_pio_rec *pio);
+/*
+ * Replaces everything prof aggregated with the cells and pio counts of c
+ * (a --bpf source's running totals); its options and meta stay.  0,
+ * -EINVAL or -ENOMEM.
+ */
+int kx_profile_set_cells(struct kvmexit_profile *prof, const struct kx_counts *c);
 /* kvmexit_profile_add_event() of a run in time order, as a kx_events_fn (prof). */
 int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof);
 
@@ -582,5 +588,19 @@ void kx_bpf_detach(struct kx_bpf *b);
 int kx_bpf_read(struct kx_bpf *b, struct kx_counts *out, struct kx_bpf_stats *stats,
 		char *errmsg);
 void kx_bpf_free(struct kx_bpf *b);
+
+/* snapshot: a profile's cells, read by lib/snapshot.c (profile.c owns them). */
+struct kx_cell_view {
+	uint64_t k1;			/* ISA << 32 | reason */
+	uint32_t detail;
+	uint64_t k3;			/* (uint32_t)pid << 32 | vcpu; counted exits: all ones */
+	uint64_t count, timed, total, min, max;	/* min UINT64_MAX until timed */
+	const struct kx_hist *hist;
+};
+/* Calls fn for every cell of prof, in the order made; non-zero stops (returned). */
+int kx_profile_for_each_cell(const struct kvmexit_profile *prof,
+			     int (*fn)(const struct kx_cell_view *cell, void *arg), void *arg);
+/* How many cells prof has. */
+size_t kx_profile_nr_cells(const struct kvmexit_profile *prof);
 
 #endif /* KVMEXIT_INTERNAL_H */

@@ -921,6 +921,38 @@ void kx_profile_add_pio(struct kvmexit_profile *p, const struct kx_pio_rec *pio)
 		p->t.other_events += pio->count;
 }
 
+int kx_profile_set_cells(struct kvmexit_profile *p, const struct kx_counts *c)
+{
+	/* Everything the profile aggregated goes; its options and meta stay. */
+	cells_release(&p->cells);
+	map_release(&p->thread_map);
+	for (size_t i = 0; i < p->nr_threads; i++)
+		free(p->threads[i].cache.e);
+	free(p->threads);
+	p->threads = NULL;
+	p->nr_threads = p->alloc_threads = 0;
+	memset(p->tid_cache, 0, sizeof(p->tid_cache));
+	for (size_t i = 0; i < p->nr_rips; i++)
+		map_release(&p->rips[i].map);
+	free(p->rips);
+	p->rips = NULL;
+	p->nr_rips = p->alloc_rips = 0;
+	map_release(&p->rip_map);
+	memset(&p->t, 0, sizeof(p->t));
+	p->t.first_ns = UINT64_MAX;
+	p->lost_events = 0;
+	p->seen_lost = false;
+	for (size_t i = 0; i < c->nr_cells; i++) {
+		int err = kx_profile_add_cell(p, &c->cells[i], c->buckets + c->cells[i].first);
+
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < c->nr_pios; i++)
+		kx_profile_add_pio(p, &c->pios[i]);
+	return 0;
+}
+
 /*
  * Parts.  A part profile aggregates a part of a capture that does not start
  * it, on its own (another thread may aggregate the part before).  What it
@@ -1361,4 +1393,28 @@ KVMEXIT_API size_t kvmexit_profile_top_rips(const struct kvmexit_profile *p,
 	memcpy(out, all, n * sizeof(*out));
 	free(all);
 	return n;
+}
+
+/* Snapshots (lib/snapshot.c) read the cells through this view. */
+int kx_profile_for_each_cell(const struct kvmexit_profile *p,
+			     int (*fn)(const struct kx_cell_view *cell, void *arg), void *arg)
+{
+	for (size_t i = 0; i < p->cells.nr; i++) {
+		const struct cell *c = p->cells.v[i];
+		struct kx_cell_view v = {
+			.k1 = c->k1, .detail = c->detail, .k3 = c->k3, .count = c->count,
+			.timed = c->timed, .total = c->total, .min = c->min, .max = c->max,
+			.hist = &c->hist,
+		};
+		int ret = fn(&v, arg);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+size_t kx_profile_nr_cells(const struct kvmexit_profile *p)
+{
+	return p->cells.nr;
 }

@@ -640,6 +640,11 @@ static int count_collect(struct kvmexit_recorder *rec)
 {
 	int nr_cpus = perf_cpu_map__nr(rec->cpus);
 
+	/* The counters are cumulative: each read replaces the last. */
+	rec->counts.nr = 0;
+	rec->st.events = 0;
+	rec->st.by_type[KVMEXIT_EV_EXIT] = 0;
+
 	for (size_t i = 0; i < rec->nr_specs; i++) {
 		for (int c = 0; c < nr_cpus; c++) {
 			uint64_t v;
@@ -685,11 +690,11 @@ static int bpf_setup(struct kvmexit_recorder *rec)
 	return kx_bpf_open(&o, &rec->bpf, rec->errmsg);
 }
 
-/* Reads the BPF maps into rec->counts (cells and pio counts). */
-static int bpf_collect(struct kvmexit_recorder *rec)
+/* Reads the BPF maps into *into (cells and pio counts), and the stats. */
+static int bpf_collect_into(struct kvmexit_recorder *rec, struct kx_counts *into)
 {
 	struct kx_bpf_stats st;
-	int err = kx_bpf_read(rec->bpf, &rec->counts, &st, rec->errmsg);
+	int err = kx_bpf_read(rec->bpf, into, &st, rec->errmsg);
 
 	if (err)
 		return err;
@@ -699,6 +704,11 @@ static int bpf_collect(struct kvmexit_recorder *rec)
 	rec->st.by_type[KVMEXIT_EV_PIO] = st.pio;
 	rec->st.lost = st.full;		/* not counted: a map was full */
 	return 0;
+}
+
+static int bpf_collect(struct kvmexit_recorder *rec)
+{
+	return bpf_collect_into(rec, &rec->counts);
 }
 
 static int setup_maps(struct kvmexit_recorder *rec)
@@ -1025,6 +1035,39 @@ KVMEXIT_API size_t kvmexit_recorder_counts(const struct kvmexit_recorder *rec,
 {
 	*counts = rec->counts.v;
 	return rec->counts.nr;
+}
+
+KVMEXIT_API int kvmexit_recorder_read_counts(struct kvmexit_recorder *rec)
+{
+	if (!rec->cset)
+		return -EINVAL;
+	if (rec->state != REC_RUNNING)
+		return 0;	/* before: none; after: finish() read them */
+	return count_collect(rec);
+}
+
+KVMEXIT_API int kvmexit_recorder_read_profile(struct kvmexit_recorder *rec,
+					      struct kvmexit_profile *prof)
+{
+	struct kx_counts now = { 0 };
+	const struct kx_counts *c = &rec->counts;
+	int err;
+
+	if (!rec->bpf)
+		return kx_error(rec->errmsg, -EOPNOTSUPP, "reading a profile from the recorder: "
+				"only --bpf aggregates in the kernel; feed the profile from the "
+				"callback (sampled) or use kvmexit_recorder_counts() (--count)");
+	if (rec->state == REC_RUNNING) {
+		err = bpf_collect_into(rec, &now);
+		if (err) {
+			kx_counts_release(&now);
+			return err;
+		}
+		c = &now;
+	}
+	err = kx_profile_set_cells(prof, c);
+	kx_counts_release(&now);
+	return err;
 }
 
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec)

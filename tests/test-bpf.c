@@ -293,6 +293,64 @@ START_TEST(good_cell_lines)
 }
 END_TEST
 
+/*
+ * The live source through the public API: a --bpf recorder around
+ * tests/pio-guest (its kvm_pio: this host's KVM has no kvm_exit), read
+ * into a profile with kvmexit_recorder_read_profile().  Root, /dev/kvm
+ * and a kernel that loads the program, else it says why it skipped.
+ */
+START_TEST(live_read_profile)
+{
+	const char *b = getenv("top_builddir");
+	char guest[4096], err[512];
+	char *argv[] = { guest, (char *)"500", NULL };
+	struct kvmexit_record_opts o = {
+		.sz = sizeof(o), .target = KVMEXIT_TARGET_COMMAND, .argv = argv, .bpf = true,
+		.events = KVMEXIT_EVENTS_DEFAULT | KVMEXIT_EVENT_BIT(KVMEXIT_EV_PIO),
+	};
+	struct kvmexit_record_opts so = { .sz = sizeof(so), .target = KVMEXIT_TARGET_COMMAND,
+					   .argv = argv };
+	struct kvmexit_recorder *rec;
+	struct kvmexit_profile *prof;
+	struct kvmexit_profile_totals t;
+	int ret;
+
+	snprintf(guest, sizeof(guest), "%s/tests/pio-guest", b ? b : ".");
+	if (geteuid() || access("/dev/kvm", W_OK) || access(guest, X_OK)) {
+		printf("# SKIP live --bpf: needs root, /dev/kvm and %s\n", guest);
+		return;
+	}
+	ret = kvmexit_recorder_new(&o, &rec, err, sizeof(err));
+	if (ret == -EOPNOTSUPP || ret == -EPERM) {
+		printf("# SKIP live --bpf: %s\n", err);
+		return;
+	}
+	ck_assert_msg(ret == 0, "%s", err);
+	ck_assert_int_eq(kvmexit_profile_new(NULL, &prof), 0);
+	ck_assert_int_eq(kvmexit_recorder_read_profile(rec, prof), 0);	/* before: nothing */
+	kvmexit_profile_totals(prof, &t);
+	ck_assert_uint_eq(t.other_events, 0);
+	while ((ret = kvmexit_recorder_run(rec, 100)) > 0)
+		ck_assert_int_eq(kvmexit_recorder_read_profile(rec, prof), 0);
+	ck_assert_msg(ret == 0, "%s", kvmexit_recorder_errmsg(rec));
+	ck_assert_int_eq(kvmexit_recorder_read_profile(rec, prof), 0);
+	kvmexit_profile_totals(prof, &t);
+	ck_assert_uint_eq(t.other_events, 500);
+	ck_assert_uint_eq(t.exits, 0);		/* no kvm_exit on this host's KVM */
+	ck_assert_int_eq(kvmexit_recorder_read_profile(rec, prof), 0);	/* again: the same */
+	kvmexit_profile_totals(prof, &t);
+	ck_assert_uint_eq(t.other_events, 500);
+	kvmexit_recorder_free(rec);
+
+	/* A sampled recorder has no in-kernel profile to read. */
+	ck_assert_int_eq(kvmexit_recorder_new(&so, &rec, err, sizeof(err)), 0);
+	ck_assert_int_eq(kvmexit_recorder_read_profile(rec, prof), -EOPNOTSUPP);
+	ck_assert_ptr_nonnull(strstr(kvmexit_recorder_errmsg(rec), "only --bpf"));
+	kvmexit_recorder_free(rec);
+	kvmexit_profile_free(prof);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bpf");
@@ -303,6 +361,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cells_round_trip);
 	tcase_add_loop_test(tc, bad_cell_lines, 0, sizeof(bad_cells) / sizeof(bad_cells[0]));
 	tcase_add_test(tc, good_cell_lines);
+	tcase_add_test(tc, live_read_profile);
 	suite_add_tcase(s, tc);
 	return s;
 }
