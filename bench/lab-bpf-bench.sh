@@ -9,7 +9,7 @@
 
 n=${LAB_CPUID:-20000}
 runs=${LAB_RUNS:-3}
-args="--memory 2 --pages 1 --passes 1 --cr3-interval 0 --cpuid $n"
+args="--memory 4 --pages 1 --passes 1 --cr3-interval 0 --cpuid $n"
 lab_kvm_load npt=1 || { echo "loading kvm_amd failed"; exit 1; }
 echo "payload start at $(lab_uptime) s; kvmexit-guest $args; $runs runs"
 

@@ -82,6 +82,8 @@ else
 fi
 ${CC:-cc} -shared -fPIC -o "$tmp/fault-shim.so" "$src/tests/fault-shim.c" -ldl 2>"$tmp/cc.err" ||
 	{ not_ok "cannot build the fault shim" "$(head -n 3 "$tmp/cc.err")"; exit 0; }
+# An ASan build checks that its runtime comes first: the shim may go first.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 real=$kx
 [ -x "$bld/tool/.libs/kvmexit" ] && real=$bld/tool/.libs/kvmexit
 env FAULT_BPF=EPERM LD_PRELOAD="$tmp/fault-shim.so" \
