@@ -294,6 +294,61 @@ START_TEST(good_cell_lines)
 END_TEST
 
 /*
+ * A --bpf capture from the lab (tests/lab/run-bpf, kvm_amd npt=0, Linux
+ * 6.1, kvmexit-guest size 1: W=200, T=1, R=20, C=50, N=50), read as any
+ * capture: the formula counts per reason and detail, every exit timed but
+ * the final hlt, one vCPU of one process.
+ */
+START_TEST(lab_capture)
+{
+	static const struct { const char *name; uint64_t count; } want[] = {
+		{ "invlpg", 400 }, { "PF excp/write-notpresent", 201 },
+		{ "PF excp/read-notpresent", 200 }, { "cpuid", 50 }, { "io/out:0x80", 50 },
+		{ "read_cr3", 20 }, { "write_cr3", 20 }, { "io/out:0xe9", 6 },
+		{ "PF excp/fetch-notpresent", 1 }, { "hlt", 1 },
+	};
+	struct kvmexit_profile *p;
+	struct kvmexit_profile_totals t;
+	struct kvmexit_stat *rows;
+	char err[512], name[64], det[32];
+	int n, found = 0;
+
+	ck_assert_msg(kvmexit_profile_load(TESTS_DATADIR "/lab-npt0.bpf.data", NULL, &p, err,
+					   sizeof(err)) == 0, "%s", err);
+	kvmexit_profile_totals(p, &t);
+	ck_assert_uint_eq(t.timed, t.exits - 1);
+	ck_assert_uint_eq(t.nr_vcpus, 1);
+	ck_assert_uint_eq(t.nr_pids, 1);
+	ck_assert_int_eq(t.isa, KVMEXIT_ISA_SVM);
+	n = kvmexit_profile_stats(p, KVMEXIT_GROUP_DETAIL, &rows);
+	ck_assert_int_gt(n, 0);
+	for (int i = 0; i < n; i++) {
+		kvmexit_reason_name(rows[i].isa, rows[i].reason, name, sizeof(name));
+		if (rows[i].detail) {
+			kvmexit_detail_name(rows[i].isa, rows[i].reason, rows[i].detail, det,
+					    sizeof(det));
+			strcat(name, "/");
+			strcat(name, det);
+		}
+		if (!strcmp(name, "interrupt"))
+			continue;	/* host timer ticks: any number */
+		for (size_t j = 0; j < sizeof(want) / sizeof(want[0]); j++) {
+			if (strcmp(name, want[j].name))
+				continue;
+			ck_assert_msg(rows[i].count == want[j].count, "%s: %llu, want %llu", name,
+				      (unsigned long long)rows[i].count,
+				      (unsigned long long)want[j].count);
+			found++;
+		}
+	}
+	ck_assert_int_eq(found, (int)(sizeof(want) / sizeof(want[0])));
+	ck_assert_int_eq(n, found + 1);		/* and interrupt */
+	kvmexit_stats_free(rows);
+	kvmexit_profile_free(p);
+}
+END_TEST
+
+/*
  * The live source through the public API: a --bpf recorder around
  * tests/pio-guest (its kvm_pio: this host's KVM has no kvm_exit), read
  * into a profile with kvmexit_recorder_read_profile().  Root, /dev/kvm
@@ -361,6 +416,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cells_round_trip);
 	tcase_add_loop_test(tc, bad_cell_lines, 0, sizeof(bad_cells) / sizeof(bad_cells[0]));
 	tcase_add_test(tc, good_cell_lines);
+	tcase_add_test(tc, lab_capture);
 	tcase_add_test(tc, live_read_profile);
 	suite_add_tcase(s, tc);
 	return s;
