@@ -7,7 +7,7 @@
 # so both recorders see the same events: the --bpf capture must hold
 # exactly 1000 and 300 kvm_pio for the two guests' processes, as many as
 # the sampled capture has per process (stock perf script counts them), and
-# `kvmexit report --pid` shows each.  Then the errors: --bpf with --count,
+# `kvmexit report --pid` shows each; `kvmexit top --bpf` of one guest.  Then the errors: --bpf with --count,
 # bpf() refused (tests/fault-shim.c), no kernel BTF; or, in a build without
 # BPF, the message that says so.  Needs root and /dev/kvm; skips otherwise.
 src="${top_srcdir:-.}"
@@ -39,7 +39,7 @@ fi
 [ -x "$guest" ] || skip_all "$guest is not built"
 "$kx" record --bpf -q -o "$tmp/probe.data" -e ioport -- "$guest" 10 >/dev/null 2>"$tmp/probe.err" ||
 	skip_all "kvmexit record --bpf does not work here: $(head -n 1 "$tmp/probe.err")"
-echo "1..6"
+echo "1..7"
 
 # 1-3: two guests, both recorders.
 "$kx" record --bpf -q -e ioport -o "$tmp/bpf.data" -- \
@@ -72,7 +72,16 @@ else
 	ok "# SKIP no perf to read the sampled capture"
 fi
 
-# 4-6: errors.
+# 4: the live source: kvmexit top --bpf.
+"$kx" top --batch --bpf -e ioport -- "$guest" 2000 > "$tmp/top.out" 2>"$tmp/top.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^other events: kvm_pio 2000 (total 2000)$' "$tmp/top.out"; then
+	ok "kvmexit top --batch --bpf: kvm_pio 2000, read from the BPF maps"
+else
+	not_ok "top --bpf: exit $rc" "$(head -n 3 "$tmp/top.out" "$tmp/top.err" | tr '\n' '|')"
+fi
+
+# 5-7: errors.
 "$kx" record --bpf --count -q -o "$tmp/e.data" -a 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 2 ] && grep -q 'two sources' "$tmp/err"; then

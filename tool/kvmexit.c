@@ -24,6 +24,9 @@ static const struct command commands[] = {
 	/* reasons */
 	{ "reasons", cmd_reasons, "list the VMX and SVM exit-reason tables" },
 
+	/* top */
+	{ "top", cmd_top, "watch every VM's exits live, with times" },
+
 	{ NULL, NULL, NULL },
 };
 
