@@ -8,7 +8,8 @@
 # (the BPF program follows the inner recorder's fork of the guest) and
 # emits npt{1,0}-bpf.data, npt{1,0}-sampled.data, npt{1,0}.summary (the
 # guest's summary: the exact work done) and npt{1,0}.log (both recorders'
-# stderr).  The host checks them (check-bpf).
+# stderr); then `kvmexit top --batch --bpf -- kvmexit-guest ARGS`, the live
+# source, into npt{1,0}-top.txt.  The host checks them (check-bpf).
 #
 # Parameters (/lab/env): LAB_GUEST_ARGS (the guest's options),
 # LD_LIBRARY_PATH (where libkvmexit.so.0 was put).
@@ -31,7 +32,11 @@ for npt in 1 0; do
 	echo "$m: kvmexit record --bpf ... exit $rc"
 	sed "s/^/$m: /" "$m.log"
 	[ $rc -eq 0 ] || fail=1
-	for f in "$m-bpf.data" "$m-sampled.data" "$m.summary" "$m.log"; do
+	# The live source: one snapshot of kvmexit top --bpf at the guest's end.
+	# shellcheck disable=SC2086
+	kvmexit top --batch --bpf -- kvmexit-guest -q $args > "$m-top.txt" 2> "$m-top.log"
+	echo "$m: kvmexit top --batch --bpf exit $?"
+	for f in "$m-bpf.data" "$m-sampled.data" "$m.summary" "$m.log" "$m-top.txt" "$m-top.log"; do
 		[ -e "$f" ] && lab_emit "$f"
 	done
 	rm -f "$m"-*.data "$m".*
