@@ -39,7 +39,7 @@ static void usage(FILE *out)
 		"                        samples, nothing lost, lowest cost to the guest)\n"
 		"  -b, --bpf             aggregate exits in the kernel with BPF: counts per\n"
 		"                        process, vCPU, reason and detail, with exit-handling\n"
-		"                        times and percentiles; the least cost of all\n"
+		"                        times and percentiles; a fraction of sampling's cost\n"
 		"  -q, --quiet           no status line\n"
 		"  -h, --help            print this help and exit\n");
 }

@@ -37,7 +37,7 @@ static void usage(FILE *out)
 		"  -c, --count           kernel counters per reason: lowest cost, no times,\n"
 		"                        no per-VM split (system-wide or a command)\n"
 		"  -B, --bpf             aggregate in the kernel with BPF: counts, times,\n"
-		"                        details, per VM, at the least cost to the guests\n"
+		"                        details, per VM, at a fraction of sampling's cost\n"
 		"  -r, --replay FILE     a capture, in capture time (deterministic)\n"
 		"  -S, --speed X         replay X capture seconds per second (default 1;\n"
 		"                        with --batch or --log: as fast as it reads)\n"
