@@ -1092,6 +1092,15 @@ struct kvmexit_record_opts {
 	void *fn_arg;			/* also for KVMEXIT_EV_LOST; non-zero stops */
 	const char *tracefs;		/* NULL: find (or mount) tracefs */
 	const char *cmdline;		/* stored in the capture's metadata */
+	/*
+	 * The BPF source: a BPF program aggregates the exits in the kernel per
+	 * process, vCPU, reason and detail, with exit-handling times and their
+	 * histograms; nothing per event leaves the kernel.  The capture holds
+	 * the aggregates (a counts-only capture with cells, kvmexit-capture(5)),
+	 * no samples; no callback.  With -e ioport, kvm_pio counts per process
+	 * and port too.  Needs root, kernel BTF, and a build with BPF.
+	 */
+	bool bpf;
 };
 
 /*
@@ -1155,6 +1164,19 @@ KVMEXIT_API size_t kvmexit_recorder_counts(const struct kvmexit_recorder *rec,
  * recorder does not count, or a negative errno.
  */
 KVMEXIT_API int kvmexit_recorder_read_counts(struct kvmexit_recorder *rec);
+
+/*
+ * --bpf: makes @prof hold everything the BPF program has aggregated so far
+ * (while recording, a fresh read of its maps; after the end, the final
+ * one): exits per process, vCPU, reason and detail with their times and
+ * histograms, and kvm_pio counts (other_events).  What @prof aggregated
+ * before is replaced; its options (filters) and meta stay.  Totals only
+ * grow between calls, so snapshots of @prof (kvmexit_snapshot_new()) taken
+ * after each call make intervals.  Returns 0, -EOPNOTSUPP (not --bpf) or a
+ * negative errno, with kvmexit_recorder_errmsg().
+ */
+KVMEXIT_API int kvmexit_recorder_read_profile(struct kvmexit_recorder *rec,
+					      struct kvmexit_profile *prof);
 
 /* The message of the recorder's last error, or "". */
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec);

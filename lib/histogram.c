@@ -41,6 +41,22 @@ uint64_t kx_hist_count(const struct kx_hist *h, unsigned int i)
 	return g ? g[i & (KX_HIST_SUB - 1)] : 0;
 }
 
+int kx_hist_add_bucket(struct kx_hist *h, unsigned int i, uint64_t n)
+{
+	uint64_t **g;
+
+	if (i >= KX_HIST_BUCKETS)
+		return -EINVAL;
+	g = &h->group[i >> KX_HIST_SUB_BITS];
+	if (!*g) {
+		*g = calloc(KX_HIST_SUB, sizeof(**g));
+		if (!*g)
+			return -ENOMEM;
+	}
+	(*g)[i & (KX_HIST_SUB - 1)] += n;
+	return 0;
+}
+
 int kx_hist_merge(struct kx_hist *dst, const struct kx_hist *src)
 {
 	for (unsigned int g = 0; g < KX_HIST_GROUPS; g++) {

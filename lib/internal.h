@@ -41,6 +41,32 @@ struct kx_detail_count {
 };
 
 /*
+ * An aggregated cell of a --bpf capture: the exits of one (ISA, reason,
+ * detail, pid, vCPU) with their times, and its histogram's non-empty
+ * buckets, kx_counts.buckets[first .. first + nr).
+ */
+struct kx_cell_rec {
+	enum kvmexit_isa isa;
+	uint32_t reason;		/* basic reason (VMX) or code (SVM) */
+	uint32_t detail;
+	int32_t pid, vcpu;		/* -1: unknown */
+	uint64_t count, timed, total, min, max;
+	size_t first, nr;
+};
+
+struct kx_bucket {
+	uint32_t idx;			/* kx_hist_index() */
+	uint64_t count;
+};
+
+/* kvm_pio events of one process, direction (1: out), port and size. */
+struct kx_pio_rec {
+	int32_t pid;
+	uint32_t rw, port, size;
+	uint64_t count;
+};
+
+/*
  * Counts per reason and CPU (v: what kvmexit_capture_counts() returns) and,
  * for the reasons --count splits, their parts per detail key (d), which
  * sum to the reason's count.  Encoded as count= and count_detail= lines:
@@ -51,7 +77,21 @@ struct kx_counts {
 	struct kvmexit_count *v;
 	size_t nr_detail, alloc_detail;
 	struct kx_detail_count *d;
+	/* --bpf captures (kvmexit-capture(5), "count", "cell", "pio" lines) */
+	struct kx_cell_rec *cells;
+	size_t nr_cells, alloc_cells;
+	struct kx_bucket *buckets;
+	size_t nr_buckets, alloc_buckets;
+	struct kx_pio_rec *pios;
+	size_t nr_pios, alloc_pios;
 };
+
+/* Appends a cell and its buckets (b[0..nb)); 0 or -ENOMEM. */
+int kx_counts_add_cell(struct kx_counts *counts, const struct kx_cell_rec *cell,
+		       const struct kx_bucket *b, size_t nb);
+int kx_counts_add_pio(struct kx_counts *counts, const struct kx_pio_rec *pio);
+/* Appends src's cells and pio counts to dst; 0 or -ENOMEM. */
+int kx_counts_add_cells_of(struct kx_counts *dst, const struct kx_counts *src);
 
 /* Appends one count; returns 0 or -ENOMEM. */
 int kx_counts_add(struct kx_counts *counts, enum kvmexit_isa isa,
@@ -82,7 +122,16 @@ int kx_meta_set_vm(struct kvmexit_meta *meta, int32_t pid, const char *name);
 /* The ISA a CPU vendor string implies: GenuineIntel -> VMX, AuthenticAMD/HygonGenuine -> SVM. */
 enum kvmexit_isa kx_isa_from_vendor(const char *vendor);
 
+/*
+ * reason.c: the bits of info1 and intr_info kvmexit_exit_detail() reads for
+ * (isa, reason); both 0 for reasons without details.
+ */
+void kx_exit_detail_masks(enum kvmexit_isa isa, uint32_t reason, uint64_t *info1,
+			  uint32_t *intr_info);
+
 /* reader */
+/* Everything the capture's kvmexit section carries: counts, cells, pio counts. */
+const struct kx_counts *kx_capture_all_counts(const struct kvmexit_capture *cap);
 /* kvmexit 0.1's feature bit for its metadata section (kx_meta_*): read, no longer written. */
 #define KX_FEAT_KVMEXIT 250
 /*
@@ -297,6 +346,13 @@ void kx_capture_parts_fold(struct kvmexit_capture *cap, struct kvmexit_capture *
 			   unsigned int n);
 
 /* writer */
+/*
+ * Makes a counts-only capture that carries aggregated cells (a --bpf
+ * capture): appends the cells and pio counts of @cells to the kvmexit
+ * section.  -EINVAL after samples, -ENOMEM.
+ */
+int kx_writer_add_cells(struct kvmexit_writer *w, const struct kx_counts *cells);
+
 struct perf_event_attr;
 struct perf_event_header;
 
@@ -400,6 +456,8 @@ uint64_t kx_hist_bucket_width(unsigned int i);
 uint64_t kx_hist_bucket_value(unsigned int i);
 /* The count of bucket i. */
 uint64_t kx_hist_count(const struct kx_hist *h, unsigned int i);
+/* Adds n values to bucket i; 0, -EINVAL (no such bucket) or -ENOMEM. */
+int kx_hist_add_bucket(struct kx_hist *h, unsigned int i, uint64_t n);
 /* Adds src's counts to dst; 0 or -ENOMEM. */
 int kx_hist_merge(struct kx_hist *dst, const struct kx_hist *src);
 void kx_hist_release(struct kx_hist *h);
@@ -510,6 +568,22 @@ void kx_profile_set_exit_span(struct kvmexit_profile *prof, uint64_t span_ns);
  * their opts differ) or -ENOMEM (then dst is partly merged: free it).
  */
 int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *src);
+/*
+ * Adds an aggregated cell (a --bpf source or capture) with its times and
+ * histogram buckets b[0..cell->nr), subject to the profile's filters (cells
+ * have a pid and vCPU).  KVMEXIT_ISA_UNKNOWN means the meta's ISA.  Returns
+ * 0, -EINVAL (bad ISA or bucket) or -ENOMEM.
+ */
+int kx_profile_add_cell(struct kvmexit_profile *prof, const struct kx_cell_rec *cell,
+			const struct kx_bucket *b);
+/* Adds counted kvm_pio events of a process (other events, in the totals). */
+void kx_profile_add_pio(struct kvmexit_profile *prof, const struct kx_pio_rec *pio);
+/*
+ * Replaces everything prof aggregated with the cells and pio counts of c
+ * (a --bpf source's running totals); its options and meta stay.  0,
+ * -EINVAL or -ENOMEM.
+ */
+int kx_profile_set_cells(struct kvmexit_profile *prof, const struct kx_counts *c);
 /* kvmexit_profile_add_event() of a run in time order, as a kx_events_fn (prof). */
 int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof);
 
@@ -639,6 +713,46 @@ int kx_counter_set_disable(struct kx_counter_set *set);
 /* The value of spec @i on CPU index @c. */
 int kx_counter_set_read(const struct kx_counter_set *set, size_t i, size_t c, uint64_t *value);
 void kx_counter_set_free(struct kx_counter_set *set);
+
+/*
+ * bpf.c: the BPF source.  A program on kvm_exit and kvm_entry (and kvm_pio)
+ * aggregates exits per process, vCPU, reason and detail, with times, in the
+ * kernel (lib/bpf/kvmexit.bpf.c); this loads it, attaches it and reads its
+ * maps.  Built without BPF (configure found no clang, bpftool or libbpf),
+ * kx_bpf_open() returns -EOPNOTSUPP with a message saying what to use.
+ */
+struct kx_bpf;
+
+struct kx_bpf_opts {
+	enum kvmexit_isa isa;		/* for kernels whose kvm_exit lacks isa */
+	bool pio;			/* count kvm_pio events too */
+	const int32_t *tgids;		/* only these processes; */
+	size_t nr_tgids;		/*   none: every process */
+};
+
+/* The program's own counters, summed over CPUs. */
+struct kx_bpf_stats {
+	uint64_t exits, entries, unpaired, full, pio;
+};
+
+/*
+ * Loads the program, not attached.  On failure a negative errno and a
+ * message in errmsg (KX_ERRMSG_SIZE): what failed, why (no BTF, no
+ * permission, lockdown) and which source to use instead.
+ */
+int kx_bpf_open(const struct kx_bpf_opts *opts, struct kx_bpf **out, char *errmsg);
+/* Attaches to the tracepoints: counting starts. */
+int kx_bpf_attach(struct kx_bpf *b, char *errmsg);
+/* Detaches: counting stops; the maps stay readable. */
+void kx_bpf_detach(struct kx_bpf *b);
+/*
+ * Appends the maps' cells (detail keys made from the masked fields, times,
+ * buckets) and pio counts to *out, and sums the program's counters into
+ * *stats (may be NULL).  Callable while attached (a snapshot).
+ */
+int kx_bpf_read(struct kx_bpf *b, struct kx_counts *out, struct kx_bpf_stats *stats,
+		char *errmsg);
+void kx_bpf_free(struct kx_bpf *b);
 
 /* snapshot: a profile's cells, read by lib/snapshot.c (profile.c owns them). */
 struct kx_cell_view {

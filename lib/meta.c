@@ -142,10 +142,78 @@ int kx_counts_add_detail(struct kx_counts *counts, enum kvmexit_isa isa,
 	return 0;
 }
 
+/* Makes room for one more item in a growing array; 0 or -ENOMEM. */
+static int grow(void **v, size_t *alloc, size_t nr, size_t need, size_t size)
+{
+	size_t n = *alloc ? *alloc : 16;
+	void *p;
+
+	if (nr + need <= *alloc)
+		return 0;
+	while (n < nr + need)
+		n *= 2;
+	p = realloc(*v, n * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*alloc = n;
+	return 0;
+}
+
+int kx_counts_add_cell(struct kx_counts *counts, const struct kx_cell_rec *cell,
+		       const struct kx_bucket *b, size_t nb)
+{
+	struct kx_cell_rec *c;
+
+	if (grow((void **)&counts->cells, &counts->alloc_cells, counts->nr_cells, 1,
+		 sizeof(*counts->cells)) ||
+	    grow((void **)&counts->buckets, &counts->alloc_buckets, counts->nr_buckets, nb,
+		 sizeof(*counts->buckets)))
+		return -ENOMEM;
+	c = &counts->cells[counts->nr_cells++];
+	*c = *cell;
+	c->first = counts->nr_buckets;
+	c->nr = nb;
+	if (nb)
+		memcpy(counts->buckets + counts->nr_buckets, b, nb * sizeof(*b));
+	counts->nr_buckets += nb;
+	return 0;
+}
+
+int kx_counts_add_pio(struct kx_counts *counts, const struct kx_pio_rec *pio)
+{
+	if (grow((void **)&counts->pios, &counts->alloc_pios, counts->nr_pios, 1,
+		 sizeof(*counts->pios)))
+		return -ENOMEM;
+	counts->pios[counts->nr_pios++] = *pio;
+	return 0;
+}
+
+int kx_counts_add_cells_of(struct kx_counts *dst, const struct kx_counts *src)
+{
+	for (size_t i = 0; i < src->nr_cells; i++) {
+		const struct kx_cell_rec *c = &src->cells[i];
+		int err = kx_counts_add_cell(dst, c, src->buckets + c->first, c->nr);
+
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < src->nr_pios; i++) {
+		int err = kx_counts_add_pio(dst, &src->pios[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 void kx_counts_release(struct kx_counts *counts)
 {
 	free(counts->v);
 	free(counts->d);
+	free(counts->cells);
+	free(counts->buckets);
+	free(counts->pios);
 	*counts = (struct kx_counts){ 0 };
 }
 
@@ -281,6 +349,24 @@ int kx_meta_encode(const struct kvmexit_meta *meta, const struct kx_counts *coun
 		sb_printf(&sb, "count_detail=%u,%" PRIu32 ",%" PRIu32 ",%" PRId32 ",%" PRIu64 "\n",
 			  counts->d[i].isa, counts->d[i].exit_reason, counts->d[i].detail,
 			  counts->d[i].cpu, counts->d[i].count);
+	for (size_t i = 0; counts && i < counts->nr_cells; i++) {
+		const struct kx_cell_rec *c = &counts->cells[i];
+
+		sb_printf(&sb, "cell=%u,%" PRIu32 ",%" PRIu32 ",%" PRId32 ",%" PRId32 ",%" PRIu64
+			  ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", c->isa, c->reason,
+			  c->detail, c->pid, c->vcpu, c->count, c->timed, c->total,
+			  c->timed ? c->min : 0, c->timed ? c->max : 0);
+		for (size_t j = 0; j < c->nr; j++)
+			sb_printf(&sb, "%s%" PRIu32 ":%" PRIu64, j ? " " : "",
+				  counts->buckets[c->first + j].idx, counts->buckets[c->first + j].count);
+		sb_printf(&sb, "\n");
+	}
+	for (size_t i = 0; counts && i < counts->nr_pios; i++) {
+		const struct kx_pio_rec *p = &counts->pios[i];
+
+		sb_printf(&sb, "pio=%" PRId32 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%" PRIu64 "\n",
+			  p->pid, p->rw, p->port, p->size, p->count);
+	}
 	if (sb.err) {
 		free(sb.s);
 		return sb.err;
@@ -343,6 +429,113 @@ static int parse_count_detail(const char *v, size_t len, struct kx_counts *count
 	return counts ? kx_counts_add_detail(counts, isa, reason, detail, cpu, count) : 0;
 }
 
+/* Numbers separated by one character each: a cursor over a value. */
+struct cursor {
+	const char *p, *end;
+	int err;
+};
+
+static uint64_t next_u64(struct cursor *c, char sep, uint64_t max)
+{
+	uint64_t v = 0;
+	const char *start = c->p;
+
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+		unsigned int d = (unsigned int)(*c->p++ - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			c->err = -KVMEXIT_EFORMAT;
+		v = v * 10 + d;
+	}
+	if (c->p == start || v > max)
+		c->err = -KVMEXIT_EFORMAT;
+	if (sep) {
+		if (c->p < c->end && *c->p == sep)
+			c->p++;
+		else
+			c->err = -KVMEXIT_EFORMAT;
+	}
+	return v;
+}
+
+/* An id that may be -1 (unknown): "-1" or 0..INT32_MAX. */
+static int32_t next_id(struct cursor *c, char sep)
+{
+	if (c->end - c->p >= 2 && c->p[0] == '-' && c->p[1] == '1') {
+		c->p += 2;
+		if (c->p < c->end && *c->p == sep)
+			c->p++;
+		else
+			c->err = -KVMEXIT_EFORMAT;
+		return -1;
+	}
+	return (int32_t)next_u64(c, sep, INT32_MAX);
+}
+
+/* cell=ISA,REASON,DETAIL,PID,VCPU,COUNT,TIMED,TOTAL,MIN,MAX,[IDX:N[ IDX:N]...] */
+static int parse_cell(const char *v, size_t len, struct kx_counts *counts)
+{
+	struct cursor c = { .p = v, .end = v + len };
+	struct kx_cell_rec r = { 0 };
+	struct kx_bucket *b = NULL;
+	size_t nb = 0, alloc = 0;
+	uint64_t sum = 0;
+	int err;
+
+	r.isa = (enum kvmexit_isa)next_u64(&c, ',', KVMEXIT_ISA_SVM);
+	r.reason = (uint32_t)next_u64(&c, ',', UINT32_MAX);
+	r.detail = (uint32_t)next_u64(&c, ',', UINT32_MAX);
+	r.pid = next_id(&c, ',');
+	r.vcpu = next_id(&c, ',');
+	r.count = next_u64(&c, ',', UINT64_MAX);
+	r.timed = next_u64(&c, ',', r.count);
+	r.total = next_u64(&c, ',', UINT64_MAX);
+	r.min = next_u64(&c, ',', UINT64_MAX);
+	r.max = next_u64(&c, ',', UINT64_MAX);
+	while (!c.err && c.p < c.end) {
+		struct kx_bucket k;
+
+		if (nb && *c.p++ != ' ') {
+			c.err = -KVMEXIT_EFORMAT;
+			break;
+		}
+		k.idx = (uint32_t)next_u64(&c, ':', KX_HIST_BUCKETS - 1);
+		k.count = next_u64(&c, 0, UINT64_MAX - sum);
+		/* Buckets in order, none empty, adding up to the timed exits. */
+		if (!k.count || (nb && k.idx <= b[nb - 1].idx))
+			c.err = -KVMEXIT_EFORMAT;
+		if (c.err)
+			break;
+		sum += k.count;
+		if (grow((void **)&b, &alloc, nb, 1, sizeof(*b))) {
+			free(b);
+			return -ENOMEM;
+		}
+		b[nb++] = k;
+	}
+	if (!c.err && (sum != r.timed || (r.timed && r.min > r.max)))
+		c.err = -KVMEXIT_EFORMAT;
+	err = c.err ? c.err : counts ? kx_counts_add_cell(counts, &r, b, nb) : 0;
+	free(b);
+	return err;
+}
+
+/* pio=PID,RW,PORT,SIZE,COUNT */
+static int parse_pio(const char *v, size_t len, struct kx_counts *counts)
+{
+	struct cursor c = { .p = v, .end = v + len };
+	struct kx_pio_rec r;
+
+	r.pid = next_id(&c, ',');
+	r.rw = (uint32_t)next_u64(&c, ',', 1);
+	r.port = (uint32_t)next_u64(&c, ',', 0xffff);
+	r.size = (uint32_t)next_u64(&c, ',', 8);
+	r.count = next_u64(&c, 0, UINT64_MAX);
+	if (c.err || c.p != c.end)
+		return -KVMEXIT_EFORMAT;
+	return counts ? kx_counts_add_pio(counts, &r) : 0;
+}
+
 #define KEY_IS(k) (klen == sizeof(k) - 1 && !memcmp(line, k, klen))
 
 static int decode_line(const char *line, size_t n, struct kvmexit_meta *m,
@@ -374,6 +567,10 @@ static int decode_line(const char *line, size_t n, struct kvmexit_meta *m,
 		return parse_count_detail(v, vlen, counts);
 	else if (klen > 3 && !memcmp(line, "vm.", 3))
 		return decode_vm(line + 3, klen - 3, v, vlen, m);
+	else if (KEY_IS("cell"))
+		return parse_cell(v, vlen, counts);
+	else if (KEY_IS("pio"))
+		return parse_pio(v, vlen, counts);
 	else if (klen > 6 && !memcmp(line, "param.", 6)) {
 		char name[48], value[48];
 

@@ -221,6 +221,11 @@ KVMEXIT_API const struct kvmexit_meta *kvmexit_capture_meta(const struct kvmexit
 	return &cap->meta;
 }
 
+const struct kx_counts *kx_capture_all_counts(const struct kvmexit_capture *cap)
+{
+	return &cap->counts;
+}
+
 KVMEXIT_API size_t kvmexit_capture_counts(const struct kvmexit_capture *cap,
 					  const struct kvmexit_count **counts)
 {

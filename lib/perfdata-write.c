@@ -1209,8 +1209,24 @@ KVMEXIT_API int kvmexit_writer_set_counts(struct kvmexit_writer *w,
 			return err;
 		}
 	}
-	kx_counts_release(&w->counts);
-	w->counts = c;
+	/* Only the counts: cells of kx_writer_add_cells() stay. */
+	free(w->counts.v);
+	w->counts.v = c.v;
+	w->counts.nr = c.nr;
+	w->counts.alloc = c.alloc;
+	w->meta.counts_only = true;
+	return 0;
+}
+
+int kx_writer_add_cells(struct kvmexit_writer *w, const struct kx_counts *cells)
+{
+	int err;
+
+	if (w->samples)
+		return misuse(w, -EINVAL, "cells for %s: it already holds samples", w->path);
+	err = kx_counts_add_cells_of(&w->counts, cells);
+	if (err)
+		return err;
 	w->meta.counts_only = true;
 	return 0;
 }

@@ -111,6 +111,19 @@ static int add_counts(struct kvmexit_profile *prof, struct kvmexit_capture *cap,
 	size_t n = kvmexit_capture_counts(cap, &c);
 	size_t nd = kx_capture_detail_counts(cap, &d);
 
+	const struct kx_counts *all = kx_capture_all_counts(cap);
+
+	/* A --bpf capture: cells per process and vCPU, with times. */
+	for (size_t i = 0; i < all->nr_cells; i++) {
+		const struct kx_cell_rec *cell = &all->cells[i];
+		int e = kx_profile_add_cell(prof, cell, all->buckets + cell->first);
+
+		if (e)
+			return kx_error(err, e, "%s: cannot add its cells: %s", path,
+					kvmexit_strerror(e));
+	}
+	for (size_t i = 0; i < all->nr_pios; i++)
+		kx_profile_add_pio(prof, &all->pios[i]);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t rest = c[i].count;
 		bool split = false;

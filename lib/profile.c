@@ -1094,6 +1094,84 @@ KVMEXIT_API int kvmexit_profile_add_count(struct kvmexit_profile *p,
 	return 0;
 }
 
+int kx_profile_add_cell(struct kvmexit_profile *p, const struct kx_cell_rec *r,
+			const struct kx_bucket *b)
+{
+	enum kvmexit_isa isa = r->isa;
+	uint32_t reason;
+	struct cell *c;
+
+	if (isa > KVMEXIT_ISA_SVM)
+		return -EINVAL;
+	if (isa == KVMEXIT_ISA_UNKNOWN)
+		isa = p->meta.isa;
+	reason = isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(r->reason) : r->reason;
+	if ((p->opts.pid >= 0 && r->pid != p->opts.pid) ||
+	    (p->opts.vcpu >= 0 && r->vcpu != p->opts.vcpu) || !reason_wanted(p, isa, reason))
+		return 0;
+	if (!r->count && !r->timed)
+		return 0;
+	c = cell_get(p, key_reason(isa, reason), r->detail,
+		     key_pid_vcpu(r->pid, (uint32_t)r->vcpu));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nr; i++) {
+		int err = kx_hist_add_bucket(&c->hist, b[i].idx, b[i].count);
+
+		if (err)
+			return err;
+	}
+	c->count += r->count;
+	if (r->timed) {
+		c->timed += r->timed;
+		c->total += r->total;
+		if (r->min < c->min)
+			c->min = r->min;
+		if (r->max > c->max)
+			c->max = r->max;
+	}
+	return 0;
+}
+
+void kx_profile_add_pio(struct kvmexit_profile *p, const struct kx_pio_rec *pio)
+{
+	p->t.events += pio->count;
+	if (p->opts.pid < 0 || pio->pid == p->opts.pid)
+		p->t.other_events += pio->count;
+}
+
+int kx_profile_set_cells(struct kvmexit_profile *p, const struct kx_counts *c)
+{
+	/* Everything the profile aggregated goes; its options and meta stay. */
+	cells_release(&p->cells);
+	map_release(&p->thread_map);
+	for (size_t i = 0; i < p->nr_threads; i++)
+		free(p->threads[i].cache.e);
+	free(p->threads);
+	p->threads = NULL;
+	p->nr_threads = p->alloc_threads = 0;
+	memset(p->tid_cache, 0, sizeof(p->tid_cache));
+	for (size_t i = 0; i < p->nr_rips; i++)
+		map_release(&p->rips[i].map);
+	free(p->rips);
+	p->rips = NULL;
+	p->nr_rips = p->alloc_rips = 0;
+	map_release(&p->rip_map);
+	memset(&p->t, 0, sizeof(p->t));
+	p->t.first_ns = UINT64_MAX;
+	p->lost_events = 0;
+	p->seen_lost = false;
+	for (size_t i = 0; i < c->nr_cells; i++) {
+		int err = kx_profile_add_cell(p, &c->cells[i], c->buckets + c->cells[i].first);
+
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < c->nr_pios; i++)
+		kx_profile_add_pio(p, &c->pios[i]);
+	return 0;
+}
+
 /*
  * Parts.  A part profile aggregates a part of a capture that does not start
  * it, on its own (another thread may aggregate the part before).  What it

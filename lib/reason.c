@@ -45,7 +45,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kvmexit.h"
+#include "internal.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -827,6 +827,51 @@ KVMEXIT_API uint32_t kvmexit_exit_detail(const struct kvmexit_exit *e)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The bits of info1 and intr_info that kvmexit_exit_detail() reads for an
+ * exit of this ISA and reason (the VMX basic reason), so that a source that
+ * keeps only those bits (the BPF program) gets the same detail keys.
+ * Both 0 for reasons without details.
+ */
+void kx_exit_detail_masks(enum kvmexit_isa isa, uint32_t reason, uint64_t *info1,
+			  uint32_t *intr_info)
+{
+	*info1 = 0;
+	*intr_info = 0;
+	if (isa == KVMEXIT_ISA_VMX) {
+		switch (kvmexit_vmx_basic(reason)) {
+		case VMX_EXCEPTION_NMI:
+			*intr_info = INTR_INFO_VALID | 0x7ffu;
+			break;
+		case VMX_CR_ACCESS:
+			*info1 = 0x3f;
+			break;
+		case VMX_DR_ACCESS:
+			*info1 = 0x17;
+			break;
+		case VMX_IO_INSTRUCTION:
+			*info1 = VMX_IO_IN | 0xffff0000ull;
+			break;
+		case VMX_EPT_VIOLATION:
+			*info1 = EPT_READ | EPT_WRITE | EPT_FETCH | EPT_PERM_MASK;
+			break;
+		}
+	} else if (isa == KVMEXIT_ISA_SVM) {
+		switch (reason) {
+		case SVM_IOIO:
+			*info1 = IOIO_IN | 0xffff0000ull;
+			break;
+		case SVM_NPF:
+		case SVM_EXCP_PF:
+			*info1 = NPF_P | NPF_W | NPF_RSVD | NPF_ID;
+			break;
+		case SVM_MSR:
+			*info1 = ~0ull;		/* 0 or 1: rdmsr or wrmsr */
+			break;
+		}
+	}
 }
 
 #define SVM_READ_CR3	0x003

@@ -127,6 +127,8 @@ struct kvmexit_recorder {
 	size_t nr_specs;
 	struct kx_count_key *spec_key;
 	struct kx_counts counts;
+
+	struct kx_bpf *bpf;		/* --bpf: the BPF source */
 };
 
 /* ---------------------------------------------------------------- events */
@@ -746,6 +748,51 @@ static int count_collect(struct kvmexit_recorder *rec)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- --bpf */
+
+static int bpf_setup(struct kvmexit_recorder *rec)
+{
+	struct kx_bpf_opts o = {
+		.isa = rec->meta.isa,
+		.pio = rec->opts.events & KVMEXIT_EVENT_BIT(KVMEXIT_EV_PIO),
+	};
+	int32_t child = rec->child;
+
+	if (rec->opts.count)
+		return kx_error(rec->errmsg, -EINVAL, "--bpf and --count are two sources: "
+				"give one");
+	/* The program counts every process; these filter in the kernel. */
+	if (rec->opts.target == KVMEXIT_TARGET_PIDS) {
+		o.tgids = rec->pids;
+		o.nr_tgids = rec->nr_pids;
+	} else if (rec->opts.target == KVMEXIT_TARGET_COMMAND) {
+		o.tgids = &child;
+		o.nr_tgids = 1;
+	}
+	return kx_bpf_open(&o, &rec->bpf, rec->errmsg);
+}
+
+/* Reads the BPF maps into *into (cells and pio counts), and the stats. */
+static int bpf_collect_into(struct kvmexit_recorder *rec, struct kx_counts *into)
+{
+	struct kx_bpf_stats st;
+	int err = kx_bpf_read(rec->bpf, into, &st, rec->errmsg);
+
+	if (err)
+		return err;
+	rec->st.events = st.exits + st.entries + st.pio;
+	rec->st.by_type[KVMEXIT_EV_EXIT] = st.exits;
+	rec->st.by_type[KVMEXIT_EV_ENTRY] = st.entries;
+	rec->st.by_type[KVMEXIT_EV_PIO] = st.pio;
+	rec->st.lost = st.full;		/* not counted: a map was full */
+	return 0;
+}
+
+static int bpf_collect(struct kvmexit_recorder *rec)
+{
+	return bpf_collect_into(rec, &rec->counts);
+}
+
 static int setup_maps(struct kvmexit_recorder *rec)
 {
 	rec->cpus = perf_cpu_map__new(NULL);
@@ -783,6 +830,8 @@ static int recorder_setup(struct kvmexit_recorder *rec)
 	}
 	if (rec->opts.count)
 		bits = KVMEXIT_EVENT_BIT(KVMEXIT_EV_EXIT);
+	if (rec->opts.bpf)
+		bits &= KVMEXIT_EVENTS_DEFAULT | KVMEXIT_EVENT_BIT(KVMEXIT_EV_PIO);
 	err = load_events(rec, bits);
 	if (err)
 		return err;
@@ -796,6 +845,8 @@ static int recorder_setup(struct kvmexit_recorder *rec)
 		if (err)
 			return err;
 	}
+	if (rec->opts.bpf)
+		return bpf_setup(rec);
 	err = setup_maps(rec);
 	if (err)
 		return err;
@@ -874,7 +925,9 @@ static int start(struct kvmexit_recorder *rec)
 	/* -p targets are named at once: they may exit before a sample */
 	for (size_t i = 0; !rec->cset && i < rec->nr_pids; i++)
 		name_process(rec, rec->pids[i], rec->start_ns, 0);
-	if (rec->cset)
+	if (rec->bpf)
+		err = kx_bpf_attach(rec->bpf, rec->errmsg);
+	else if (rec->cset)
 		err = kx_counter_set_enable(rec->cset);
 	else if (rec->opts.target != KVMEXIT_TARGET_COMMAND)
 		perf_evlist__enable(rec->evlist);
@@ -956,7 +1009,12 @@ static void finish(struct kvmexit_recorder *rec)
 	int err;
 
 	if (rec->state == REC_RUNNING) {
-		if (rec->cset) {
+		if (rec->bpf) {
+			kx_bpf_detach(rec->bpf);
+			err = bpf_collect(rec);
+			if (err && !rec->err)
+				rec->err = err;
+		} else if (rec->cset) {
 			kx_counter_set_disable(rec->cset);
 			err = count_collect(rec);
 			if (err && !rec->err)
@@ -978,6 +1036,8 @@ static void finish(struct kvmexit_recorder *rec)
 								     rec->counts.nr));
 		if (rec->cset && !rec->err)
 			writer_failed(rec, kx_writer_set_detail_counts(rec->w, &rec->counts));
+		if (rec->bpf && !rec->err)
+			writer_failed(rec, kx_writer_add_cells(rec->w, &rec->counts));
 		if (!rec->err)
 			writer_failed(rec, kvmexit_writer_set_meta(rec->w, &rec->meta));
 		err = kvmexit_writer_close(rec->w, msg, sizeof(msg));
@@ -993,7 +1053,7 @@ static void finish(struct kvmexit_recorder *rec)
 /* Counting mode sleeps until the tick, a signal, or the command's exit. */
 static int wait_tick(struct kvmexit_recorder *rec, int ms)
 {
-	if (rec->cset) {
+	if (rec->cset || rec->bpf) {
 		struct pollfd p = { .fd = rec->child_pidfd, .events = POLLIN };
 
 		poll(&p, 1, ms);	/* fd -1 is ignored: then a plain sleep */
@@ -1079,6 +1139,30 @@ KVMEXIT_API int kvmexit_recorder_read_counts(struct kvmexit_recorder *rec)
 	return count_collect(rec);
 }
 
+KVMEXIT_API int kvmexit_recorder_read_profile(struct kvmexit_recorder *rec,
+					      struct kvmexit_profile *prof)
+{
+	struct kx_counts now = { 0 };
+	const struct kx_counts *c = &rec->counts;
+	int err;
+
+	if (!rec->bpf)
+		return kx_error(rec->errmsg, -EOPNOTSUPP, "reading a profile from the recorder: "
+				"only --bpf aggregates in the kernel; feed the profile from the "
+				"callback (sampled) or use kvmexit_recorder_counts() (--count)");
+	if (rec->state == REC_RUNNING) {
+		err = bpf_collect_into(rec, &now);
+		if (err) {
+			kx_counts_release(&now);
+			return err;
+		}
+		c = &now;
+	}
+	err = kx_profile_set_cells(prof, c);
+	kx_counts_release(&now);
+	return err;
+}
+
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec)
 {
 	return rec->errmsg;
@@ -1118,6 +1202,7 @@ KVMEXIT_API void kvmexit_recorder_free(struct kvmexit_recorder *rec)
 	free(rec->pids);
 	free(rec->pidfds);
 	kx_counter_set_free(rec->cset);
+	kx_bpf_free(rec->bpf);
 	free(rec->spec_key);
 	kx_counts_release(&rec->counts);
 	kx_rec_names_release(&rec->names);

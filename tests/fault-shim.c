@@ -5,6 +5,8 @@
  * Set in the environment:
  *   FAULT_PERF_EVENT_OPEN=EACCES|EPERM|EMFILE|ENOENT
  *	every perf_event_open (through syscall()) fails with that errno
+ *   FAULT_BPF=EPERM|...
+ *	every bpf() (through syscall(), as libbpf calls it) fails with that errno
  *   FAULT_ENOENT=SUBSTRING
  *	open, openat and access of a path containing SUBSTRING: ENOENT
  *   FAULT_ENOSPC_PATH=SUBSTRING FAULT_ENOSPC_AFTER=N
@@ -53,6 +55,11 @@ long syscall(long nr, ...)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
 	if (nr == SYS_perf_event_open && f && *f) {
+		errno = errno_named(f);
+		return -1;
+	}
+	f = getenv("FAULT_BPF");
+	if (nr == SYS_bpf && f && *f) {
 		errno = errno_named(f);
 		return -1;
 	}

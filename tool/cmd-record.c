@@ -22,7 +22,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: kvmexit record [-o FILE] [-f] [-a | -p PID[,PID...] | -- COMMAND [ARGS]]\n"
-		"                      [-d SECONDS] [-e EVENTSET] [-m PAGES] [--count] [-q]\n"
+		"                      [-d SECONDS] [-e EVENTSET] [-m PAGES] [--count | --bpf] [-q]\n"
 		"\n"
 		"Records kvm events (kvm:kvm_exit and kvm:kvm_entry, and more with -e) into\n"
 		"a perf.data capture that 'kvmexit report' and 'perf script' read.  Stops\n"
@@ -39,6 +39,9 @@ static void usage(FILE *out)
 		"  -m, --mmap-pages N    ring buffer pages per CPU, a power of 2 (default 128)\n"
 		"  -c, --count           count exits per reason and CPU in the kernel (no\n"
 		"                        samples, nothing lost, lowest cost to the guest)\n"
+		"  -b, --bpf             aggregate exits in the kernel with BPF: counts per\n"
+		"                        process, vCPU, reason and detail, with exit-handling\n"
+		"                        times and percentiles; a fraction of sampling's cost\n"
 		"  -q, --quiet           no status line\n"
 		"  -h, --help            print this help and exit\n");
 }
@@ -142,11 +145,11 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 		kvmexit_recorder_stop(recorder);
 	while ((ret = kvmexit_recorder_run(recorder, status ? 1000 : -1)) > 0) {
 		kvmexit_recorder_stats(recorder, &st);
-		status_line(&st, o->count, false);
+		status_line(&st, o->count || o->bpf, false);
 	}
 	kvmexit_recorder_stats(recorder, &st);
 	if (status)
-		status_line(&st, o->count, true);
+		status_line(&st, o->count || o->bpf, true);
 	if (ret < 0)
 		esc_warn("kvmexit record", "%s", kvmexit_recorder_errmsg(recorder));
 	if (ret < 0 && !st.events)
@@ -158,11 +161,22 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 			fprintf(stderr, "kvmexit record: %" PRIu64 " exits counted in %.3f s%s%s\n",
 				st.events, st.elapsed_ns / 1e9, dest ? ", written to " : "",
 				dest ? dest : "");
+		else if (o->bpf)
+			fprintf(stderr, "kvmexit record: %" PRIu64 " exits, %" PRIu64 " entries%s "
+				"aggregated in the kernel in %.3f s%s%s\n",
+				st.by_type[KVMEXIT_EV_EXIT], st.by_type[KVMEXIT_EV_ENTRY],
+				o->events & KVMEXIT_EVENT_BIT(KVMEXIT_EV_PIO) ? " and kvm_pio" : "",
+				st.elapsed_ns / 1e9, dest ? ", written to " : "",
+				dest ? dest : "");
 		else
 			fprintf(stderr, "kvmexit record: %" PRIu64 " events in %.3f s, %" PRIu64
 				" lost%s%s\n", st.events, st.elapsed_ns / 1e9, st.lost,
 				dest ? ", written to " : "", dest ? dest : "");
-		if (st.lost)
+		if (st.lost && o->bpf)
+			fprintf(stderr, "kvmexit record: %" PRIu64 " events not counted: the BPF "
+				"maps were full (more processes, vCPUs and reasons than they hold)\n",
+				st.lost);
+		else if (st.lost)
 			fprintf(stderr, "kvmexit record: the kernel dropped %" PRIu64 " records: "
 				"give more ring pages (-m) or use --count\n", st.lost);
 	}
@@ -186,6 +200,7 @@ int cmd_record(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "mmap-pages", required_argument, NULL, 'm' },
 		{ "count", no_argument, NULL, 'c' },
+		{ "bpf", no_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -199,7 +214,7 @@ int cmd_record(int argc, char **argv)
 	int c, ret;
 
 	join_cmdline(argc, argv, cmdline, sizeof(cmdline));
-	while ((c = getopt_long(argc, argv, "+o:fap:d:e:m:cqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:fap:d:e:m:cbqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
@@ -247,6 +262,9 @@ int cmd_record(int argc, char **argv)
 		case 'c':
 			o.count = true;
 			break;
+		case 'b':
+			o.bpf = true;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -259,6 +277,11 @@ int cmd_record(int argc, char **argv)
 			free(pids);
 			return 2;
 		}
+	}
+	if (o.count && o.bpf) {
+		fprintf(stderr, "kvmexit record: --count and --bpf are two sources: give one\n");
+		free(pids);
+		return 2;
 	}
 	if ((all && nr_pids) || ((all || nr_pids) && optind < argc)) {
 		fprintf(stderr, "kvmexit record: give one of -a, -p or a command\n");

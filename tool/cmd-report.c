@@ -490,7 +490,11 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 	bool filtered = r->pid >= 0 || r->vcpu >= 0 || r->reason;
 	int tdp = kvmexit_meta_tdp(m);
 
-	header_line("capture    %s%s", r->path, m->counts_only ? " (counts only: no times)" : "");
+	/* A --bpf capture: counts only, but per process and vCPU, with times. */
+	bool bpf = m->counts_only && (t->nr_pids || t->timed || t->other_events);
+
+	header_line("capture    %s%s", r->path, bpf ? " (aggregated in the kernel: no samples)" :
+		    m->counts_only ? " (counts only: no times)" : "");
 	header_line("kernel     %s on %s (%s, %" PRIu32 " CPUs)", or_unknown(m->osrelease),
 		    or_unknown(m->hostname), or_unknown(m->arch), m->nr_cpus);
 	header_line("cpu        %s (%s, %s)", or_unknown(m->cpu_desc[0] ? m->cpu_desc : m->cpuid),
@@ -502,7 +506,14 @@ static void print_header(const struct report *r, const struct kvmexit_meta *m)
 	else
 		printf("kvm        unknown (no kvmexit metadata in the capture)\n");
 	print_rates_line(&r->span);
-	if (m->counts_only) {
+	if (bpf) {
+		printf("exits      %" PRIu64 ", aggregated in the kernel (BPF)", t->exits);
+		if (t->other_events)
+			printf("; %" PRIu64 " kvm_pio", t->other_events);
+		printf("\ntimed      %" PRIu64 " of %" PRIu64 " exits\n", t->timed, t->exits);
+		printf("vcpus      %" PRIu32 " in %" PRIu32 " process%s\n", t->nr_vcpus,
+		       t->nr_pids, t->nr_pids == 1 ? "" : "es");
+	} else if (m->counts_only) {
 		printf("exits      %" PRIu64 ", %s (no samples, no times)\n", t->exits,
 		       m->has_kvmexit ? "counted in the kernel" : "from a count table");
 	} else {

@@ -22,7 +22,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kvmexit top [-a | -p PID[,PID...] | -- COMMAND [ARGS]] [--count] [-e SET]\n"
+		"usage: kvmexit top [-a | -p PID[,PID...] | -- COMMAND [ARGS]] [--count | --bpf] [-e SET]\n"
 		"                   [--replay FILE [--speed X]] [-s SECS] [-d SECS]\n"
 		"                   [--batch | --log [--csv | --json] [-L FILE]]\n"
 		"                   [--by KEY] [--vm PID|NAME] [--filter REGEX] [--sort COL] [--paused]\n"
@@ -36,6 +36,8 @@ static void usage(FILE *out)
 		"  (default)             sample kvm_exit + kvm_entry: counts, times, per VM\n"
 		"  -c, --count           kernel counters per reason: lowest cost, no times,\n"
 		"                        no per-VM split (system-wide or a command)\n"
+		"  -B, --bpf             aggregate in the kernel with BPF: counts, times,\n"
+		"                        details, per VM, at a fraction of sampling's cost\n"
 		"  -r, --replay FILE     a capture, in capture time (deterministic)\n"
 		"  -S, --speed X         replay X capture seconds per second (default 1;\n"
 		"                        with --batch or --log: as fast as it reads)\n"
@@ -140,6 +142,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 	enum { OPT_CSV = 256, OPT_JSON };
 	static const struct option longopts[] = {
 		{ "count", no_argument, NULL, 'c' },
+		{ "bpf", no_argument, NULL, 'B' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "speed", required_argument, NULL, 'S' },
 		{ "all-cpus", no_argument, NULL, 'a' },
@@ -162,18 +165,21 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool count = false;
+	bool count = false, bpf = false;
 	int c;
 
 	a->interval = 2;
 	a->so.speed = 1;
-	while ((c = getopt_long(argc, argv, "+cr:S:ap:e:m:s:d:b:g:f:o:P1lL:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+cBr:S:ap:e:m:s:d:b:g:f:o:P1lL:h", longopts, NULL)) != -1) {
 		char *end;
 		unsigned long v;
 
 		switch (c) {
 		case 'c':
 			count = true;
+			break;
+		case 'B':
+			bpf = true;
 			break;
 		case 'r':
 			a->so.path = optarg;
@@ -271,13 +277,16 @@ static int parse_args(struct args *a, int argc, char **argv)
 		return usage_error("--csv needs --log (or -L FILE)");
 	if (a->json && !a->log && !a->batch)
 		return usage_error("--json needs --log or --batch");
-	if (a->so.path && (count || a->so.target == KVMEXIT_TARGET_PIDS || a->so.events))
-		return usage_error("--replay reads a capture: -c, -p and -e are for live sources");
+	if (a->so.path && (count || bpf || a->so.target == KVMEXIT_TARGET_PIDS || a->so.events))
+		return usage_error("--replay reads a capture: -c, -B, -p and -e are for live sources");
+	if (count && bpf)
+		return usage_error("--count and --bpf are two sources: give one");
 	if (a->speed_set && !a->so.path)
 		return usage_error("--speed is for --replay");
 	if (count && a->so.target == KVMEXIT_TARGET_PIDS)
 		return usage_error("--count counts system-wide or a command, not -p");
-	a->so.kind = a->so.path ? SOURCE_REPLAY : count ? SOURCE_COUNT : SOURCE_SAMPLED;
+	a->so.kind = a->so.path ? SOURCE_REPLAY : count ? SOURCE_COUNT :
+		     bpf ? SOURCE_BPF : SOURCE_SAMPLED;
 	/* A live view runs for hours beside busy guests: perf kvm stat live's 512 pages. */
 	if (!a->so.mmap_pages)
 		a->so.mmap_pages = 512;

@@ -24,6 +24,8 @@ int source_open(const struct source_opts *o, struct source **out, char *err, siz
 	pthread_mutex_init(&s->lock, NULL);
 	if (o->kind == SOURCE_REPLAY)
 		ret = source_open_replay(o, s);
+	else if (o->kind == SOURCE_BPF)
+		ret = source_open_bpf(o, s);
 	else
 		ret = source_open_record(o, s);
 	if (ret) {

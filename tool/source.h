@@ -7,6 +7,9 @@
  *            times, details, per VM and vCPU
  *   count    kernel counters per reason (the recorder's --count): counts
  *            only, host-wide, lowest cost
+ *   bpf      a BPF program aggregating in the kernel (the recorder's
+ *            --bpf): counts, times, details, per VM and vCPU, at the
+ *            lowest cost of all; read at each snapshot
  *   replay   a capture, driven in capture time at --speed X: whatever the
  *            capture holds; deterministic (intervals are capture time)
  *
@@ -86,7 +89,7 @@ struct source {
 	size_t nr_vms, alloc_vms;
 };
 
-enum source_kind { SOURCE_SAMPLED, SOURCE_COUNT, SOURCE_REPLAY };
+enum source_kind { SOURCE_SAMPLED, SOURCE_COUNT, SOURCE_REPLAY, SOURCE_BPF };
 
 struct source_opts {
 	enum source_kind kind;
@@ -129,5 +132,7 @@ int source_vm_seen(struct source *s, int32_t pid);
 /* The implementations: each sets s->ops, caps, meta, label (or errmsg). */
 int source_open_record(const struct source_opts *o, struct source *s);
 int source_open_replay(const struct source_opts *o, struct source *s);
+/* The BPF source (tool/source-bpf.c): the recorder with --bpf. */
+int source_open_bpf(const struct source_opts *o, struct source *s);
 
 #endif

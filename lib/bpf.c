@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The BPF source: loads lib/bpf/kvmexit.bpf.c through its skeleton (made
+ * at build time by bpftool), attaches it to the kvm tracepoints, and reads
+ * its per-CPU maps into cells (lib/internal.h, struct kx_cell_rec): counts,
+ * exit-handling times and histogram buckets per process, vCPU, reason and
+ * detail, summed over CPUs.
+ *
+ * libbpf prints through one process-wide callback; the library never
+ * prints, so while it opens and loads the program it sets a callback that
+ * keeps the last message (for our error text) and puts the caller's back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef HAVE_BPF
+
+int kx_bpf_open(const struct kx_bpf_opts *opts, struct kx_bpf **out, char *errmsg)
+{
+	*out = NULL;
+	return kx_error(errmsg, -EOPNOTSUPP, "--bpf: this kvmexit was built without the BPF "
+			"source (configure found no clang, bpftool, libbpf or kernel BTF): record "
+			"without --bpf (sampled), or with --count");
+}
+
+int kx_bpf_attach(struct kx_bpf *b, char *errmsg)
+{
+	return -EOPNOTSUPP;
+}
+
+void kx_bpf_detach(struct kx_bpf *b)
+{
+}
+
+int kx_bpf_read(struct kx_bpf *b, struct kx_counts *out, struct kx_bpf_stats *stats,
+		char *errmsg)
+{
+	return -EOPNOTSUPP;
+}
+
+void kx_bpf_free(struct kx_bpf *b)
+{
+}
+
+#else
+
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/kvmexit-bpf.h"
+#include "kvmexit.skel.h"
+
+_Static_assert(KX_BPF_HIST_SUB_BITS == KX_HIST_SUB_BITS &&
+	       KX_BPF_HIST_MAX_SHIFT == KX_HIST_MAX_SHIFT &&
+	       KX_BPF_HIST_BUCKETS == KX_HIST_BUCKETS,
+	       "the BPF histogram must be lib/histogram.c's");
+
+struct kx_bpf {
+	struct kx_bpf_skel *skel;
+	int nr_cpus;
+};
+
+/* libbpf's last warning or error while we load, for the message. */
+static __thread char libbpf_msg[256];
+
+static int keep_libbpf_msg(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[256];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strcspn(line, "\n");
+	line[n] = '\0';
+	if (n)
+		snprintf(libbpf_msg, sizeof(libbpf_msg), "%s", line);
+	return 0;
+}
+
+/* "none", "integrity" or "confidentiality", or "" when not known. */
+static void lockdown_mode(char *buf, size_t size)
+{
+	char text[128] = "", *l, *r;
+	int fd = open("/sys/kernel/security/lockdown", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	text[n] = '\0';
+	l = strchr(text, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (r)
+		snprintf(buf, size, "%.*s", (int)(r - l - 1), l + 1);
+}
+
+static const char *const instead = "record without --bpf (sampled) or with --count";
+
+static int load_error(int err, char *errmsg)
+{
+	char mode[32];
+
+	if (err == -EPERM) {
+		lockdown_mode(mode, sizeof(mode));
+		if (*mode && strcmp(mode, "none"))
+			return kx_error(errmsg, err, "--bpf: loading the BPF program: permission "
+					"denied; the kernel is locked down (%s), which forbids it: %s",
+					mode, instead);
+		return kx_error(errmsg, err, "--bpf: loading the BPF program: permission denied: "
+				"run as root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), or %s",
+				instead);
+	}
+	if (strstr(libbpf_msg, "CO-RE") || strstr(libbpf_msg, "BTF"))
+		return kx_error(errmsg, err, "--bpf: this kernel's BTF does not describe kvm's "
+				"trace events (%s): is kvm_intel or kvm_amd loaded, and kvm.ko's BTF "
+				"there (CONFIG_DEBUG_INFO_BTF_MODULES)?  Else %s", libbpf_msg, instead);
+	if (err == -EACCES)
+		return kx_error(errmsg, err, "--bpf: this kernel's BPF verifier rejected the "
+				"program%s%s: %s", *libbpf_msg ? "; libbpf: " : "", libbpf_msg,
+				instead);
+	return kx_error(errmsg, err, "--bpf: loading the BPF program: %s%s%s: %s",
+			strerror(-err), *libbpf_msg ? "; libbpf: " : "", libbpf_msg, instead);
+}
+
+/* The detail masks of every reason slot, from lib/reason.c. */
+static void set_masks(struct kx_bpf_skel *skel)
+{
+	for (uint32_t isa = KVMEXIT_ISA_VMX; isa <= KVMEXIT_ISA_SVM; isa++) {
+		size_t nr;
+		const struct kvmexit_reason *t = kvmexit_reason_table(isa, &nr);
+
+		for (size_t i = 0; i < nr; i++) {
+			uint32_t slot = kx_bpf_slot(isa, t[i].code);
+			uint64_t info1;
+			uint32_t intr;
+
+			if (slot >= KX_BPF_SLOTS)
+				continue;
+			kx_exit_detail_masks(isa, t[i].code, &info1, &intr);
+			skel->rodata->masks[slot].info1 = info1;
+			skel->rodata->masks[slot].intr_info = intr;
+		}
+	}
+}
+
+static int open_and_load(const struct kx_bpf_opts *o, struct kx_bpf *b, char *errmsg)
+{
+	int err;
+
+	b->skel = kx_bpf_skel__open();
+	if (!b->skel)
+		return kx_error(errmsg, -errno ? -errno : -ENOMEM, "--bpf: opening the BPF "
+				"program: %s%s%s", strerror(errno), *libbpf_msg ? "; libbpf: " : "",
+				libbpf_msg);
+	b->skel->rodata->filter_tgid = o->nr_tgids > 0;
+	b->skel->rodata->default_isa = o->isa;
+	set_masks(b->skel);
+	if (!o->pio)
+		bpf_program__set_autoload(b->skel->progs.kx_pio, false);
+	if (!o->nr_tgids)
+		bpf_program__set_autoload(b->skel->progs.kx_fork, false);
+	err = kx_bpf_skel__load(b->skel);
+	if (err)
+		return load_error(err < 0 ? err : -EINVAL, errmsg);
+	for (size_t i = 0; i < o->nr_tgids; i++) {
+		uint32_t tgid = (uint32_t)o->tgids[i];
+		uint8_t one = 1;
+
+		if (bpf_map__update_elem(b->skel->maps.targets, &tgid, sizeof(tgid), &one,
+					 sizeof(one), BPF_ANY))
+			return kx_error(errmsg, -errno, "--bpf: at most %d processes: %s",
+					KX_BPF_MAX_TARGETS, strerror(errno));
+	}
+	return 0;
+}
+
+int kx_bpf_open(const struct kx_bpf_opts *o, struct kx_bpf **out, char *errmsg)
+{
+	libbpf_print_fn_t prev;
+	struct kx_bpf *b;
+	int err;
+
+	*out = NULL;
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return kx_error(errmsg, -EOPNOTSUPP, "--bpf: this kernel has no BTF "
+				"(/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF), which the BPF "
+				"program needs to find the kvm trace events' fields: %s", instead);
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->nr_cpus = libbpf_num_possible_cpus();
+	if (b->nr_cpus <= 0) {
+		free(b);
+		return kx_error(errmsg, -EINVAL, "--bpf: cannot tell the number of possible CPUs");
+	}
+	libbpf_msg[0] = '\0';
+	prev = libbpf_set_print(keep_libbpf_msg);
+	err = open_and_load(o, b, errmsg);
+	libbpf_set_print(prev);
+	if (err) {
+		kx_bpf_free(b);
+		return err;
+	}
+	*out = b;
+	return 0;
+}
+
+int kx_bpf_attach(struct kx_bpf *b, char *errmsg)
+{
+	libbpf_print_fn_t prev;
+	int err;
+
+	libbpf_msg[0] = '\0';
+	prev = libbpf_set_print(keep_libbpf_msg);
+	err = kx_bpf_skel__attach(b->skel);
+	libbpf_set_print(prev);
+	if (err)
+		return kx_error(errmsg, err < 0 ? err : -EINVAL, "--bpf: attaching to the kvm "
+				"tracepoints: %s%s%s", strerror(err < 0 ? -err : EINVAL),
+				*libbpf_msg ? "; libbpf: " : "", libbpf_msg);
+	return 0;
+}
+
+void kx_bpf_detach(struct kx_bpf *b)
+{
+	if (b && b->skel)
+		kx_bpf_skel__detach(b->skel);
+}
+
+/* A cell of the kernel, summed over CPUs, with its index among the cells read. */
+struct kcell {
+	struct kx_bpf_key key;
+	struct kx_cell_rec rec;
+};
+
+struct kbucket {
+	size_t cell;
+	struct kx_bucket b;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct kx_bpf_key));
+}
+
+static int key_cmp_pio(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct kx_bpf_pio_key));
+}
+
+static int kbucket_cmp(const void *a, const void *b)
+{
+	const struct kbucket *x = a, *y = b;
+
+	if (x->cell != y->cell)
+		return x->cell < y->cell ? -1 : 1;
+	return x->b.idx < y->b.idx ? -1 : x->b.idx > y->b.idx;
+}
+
+/* Every key of a map, in a new array of *nr. */
+static int map_keys(const struct bpf_map *map, size_t ksize, void **keys, size_t *nr)
+{
+	size_t alloc = 64;
+	char *k = malloc(alloc * ksize);
+	int err = 0;
+
+	*nr = 0;
+	if (!k)
+		return -ENOMEM;
+	for (const void *prev = NULL;;) {
+		if (*nr == alloc) {
+			char *n = realloc(k, (alloc *= 2) * ksize);
+
+			if (!n) {
+				err = -ENOMEM;
+				break;
+			}
+			k = n;
+		}
+		if (bpf_map__get_next_key(map, prev, k + *nr * ksize, ksize)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		prev = k + *nr * ksize;
+		++*nr;
+	}
+	if (err) {
+		free(k);
+		return err;
+	}
+	*keys = k;
+	return 0;
+}
+
+static int read_cells(struct kx_bpf *b, struct kcell **out, size_t *nr)
+{
+	const struct bpf_map *map = b->skel->maps.cells;
+	struct kx_bpf_cell *v = calloc(b->nr_cpus, sizeof(*v));
+	struct kx_bpf_key *keys = NULL;
+	struct kcell *c = NULL;
+	int err = v ? map_keys(map, sizeof(*keys), (void **)&keys, nr) : -ENOMEM;
+
+	if (!err && !(c = calloc(*nr ? *nr : 1, sizeof(*c))))
+		err = -ENOMEM;
+	if (!err)
+		qsort(keys, *nr, sizeof(*keys), key_cmp);
+	for (size_t i = 0; !err && i < *nr; i++) {
+		struct kx_cell_rec *r = &c[i].rec;
+		struct kvmexit_exit x = {
+			.isa = keys[i].isa, .exit_reason = keys[i].exit_reason,
+			.info1 = keys[i].info1, .intr_info = keys[i].intr_info,
+		};
+
+		if (bpf_map__lookup_elem(map, &keys[i], sizeof(keys[i]), v,
+					 b->nr_cpus * sizeof(*v), 0)) {
+			err = -errno;
+			break;
+		}
+		c[i].key = keys[i];
+		r->isa = keys[i].isa <= KVMEXIT_ISA_SVM ? (enum kvmexit_isa)keys[i].isa :
+							  KVMEXIT_ISA_UNKNOWN;
+		r->reason = r->isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(keys[i].exit_reason) :
+							keys[i].exit_reason;
+		r->detail = kvmexit_exit_detail(&x);
+		r->pid = (int32_t)keys[i].tgid;
+		r->vcpu = keys[i].vcpu == UINT32_MAX ? -1 : (int32_t)keys[i].vcpu;
+		r->min = UINT64_MAX;
+		for (int cpu = 0; cpu < b->nr_cpus; cpu++) {
+			r->count += v[cpu].count;
+			r->timed += v[cpu].timed;
+			r->total += v[cpu].total;
+			if (v[cpu].timed && v[cpu].min < r->min)
+				r->min = v[cpu].min;
+			if (v[cpu].timed && v[cpu].max > r->max)
+				r->max = v[cpu].max;
+		}
+		if (!r->timed)
+			r->min = 0;
+	}
+	free(keys);
+	free(v);
+	if (err) {
+		free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+/* The histogram buckets, each with the index of its cell in c (sorted by key). */
+static int read_buckets(struct kx_bpf *b, const struct kcell *c, size_t nr_cells,
+			struct kbucket **out, size_t *nr)
+{
+	const struct bpf_map *map = b->skel->maps.buckets;
+	uint64_t *v = calloc(b->nr_cpus, sizeof(*v));
+	struct kx_bpf_hkey *keys = NULL;
+	struct kbucket *kb = NULL;
+	size_t n = 0;
+	int err = v ? map_keys(map, sizeof(*keys), (void **)&keys, nr) : -ENOMEM;
+
+	if (!err && !(kb = calloc(*nr ? *nr : 1, sizeof(*kb))))
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < *nr; i++) {
+		const struct kcell *cell = bsearch(&keys[i].cell, c, nr_cells, sizeof(*c), key_cmp);
+		uint64_t sum = 0;
+
+		if (bpf_map__lookup_elem(map, &keys[i], sizeof(keys[i]), v,
+					 b->nr_cpus * sizeof(*v), 0)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < b->nr_cpus; cpu++)
+			sum += v[cpu];
+		/* A bucket is made after its cell: the cell is there. */
+		if (!cell || !sum || keys[i].bucket >= KX_HIST_BUCKETS)
+			continue;
+		kb[n].cell = (size_t)(cell - c);
+		kb[n].b.idx = keys[i].bucket;
+		kb[n].b.count = sum;
+		n++;
+	}
+	free(keys);
+	free(v);
+	if (err) {
+		free(kb);
+		return err;
+	}
+	qsort(kb, n, sizeof(*kb), kbucket_cmp);
+	*out = kb;
+	*nr = n;
+	return 0;
+}
+
+static int read_pios(struct kx_bpf *b, struct kx_counts *out)
+{
+	const struct bpf_map *map = b->skel->maps.pios;
+	uint64_t *v = calloc(b->nr_cpus, sizeof(*v));
+	struct kx_bpf_pio_key *keys = NULL;
+	size_t nr = 0;
+	int err = v ? map_keys(map, sizeof(*keys), (void **)&keys, &nr) : -ENOMEM;
+
+	if (!err)
+		qsort(keys, nr, sizeof(*keys), key_cmp_pio);
+	for (size_t i = 0; !err && i < nr; i++) {
+		struct kx_pio_rec r = {
+			.pid = (int32_t)keys[i].tgid, .rw = keys[i].rw ? 1 : 0,
+			.port = keys[i].port & 0xffff, .size = keys[i].size <= 8 ? keys[i].size : 0,
+		};
+
+		if (bpf_map__lookup_elem(map, &keys[i], sizeof(keys[i]), v,
+					 b->nr_cpus * sizeof(*v), 0)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < b->nr_cpus; cpu++)
+			r.count += v[cpu];
+		if (r.count)
+			err = kx_counts_add_pio(out, &r);
+	}
+	free(keys);
+	free(v);
+	return err;
+}
+
+static void read_stats(struct kx_bpf *b, struct kx_bpf_stats *st)
+{
+	uint64_t *v = calloc(b->nr_cpus, sizeof(*v)), sum[KX_BPF_ST__MAX] = { 0 };
+
+	for (uint32_t i = 0; v && i < KX_BPF_ST__MAX; i++) {
+		if (bpf_map__lookup_elem(b->skel->maps.stats, &i, sizeof(i), v,
+					 b->nr_cpus * sizeof(*v), 0))
+			continue;
+		for (int cpu = 0; cpu < b->nr_cpus; cpu++)
+			sum[i] += v[cpu];
+	}
+	free(v);
+	*st = (struct kx_bpf_stats){
+		.exits = sum[KX_BPF_ST_EXITS], .entries = sum[KX_BPF_ST_ENTRIES],
+		.unpaired = sum[KX_BPF_ST_UNPAIRED], .full = sum[KX_BPF_ST_FULL],
+		.pio = sum[KX_BPF_ST_PIO],
+	};
+}
+
+int kx_bpf_read(struct kx_bpf *b, struct kx_counts *out, struct kx_bpf_stats *stats,
+		char *errmsg)
+{
+	struct kcell *c = NULL;
+	struct kbucket *kb = NULL;
+	struct kx_bucket *bk;
+	size_t nr_cells = 0, nr_b = 0, j = 0;
+	int err = read_cells(b, &c, &nr_cells);
+
+	if (!err)
+		err = read_buckets(b, c, nr_cells, &kb, &nr_b);
+	bk = err ? NULL : malloc((nr_b ? nr_b : 1) * sizeof(*bk));
+	if (!err && !bk)
+		err = -ENOMEM;
+	for (size_t i = 0; i < nr_b && bk; i++)
+		bk[i] = kb[i].b;
+	for (size_t i = 0; !err && i < nr_cells; i++) {
+		size_t first = j;
+		uint64_t sum = 0;
+
+		for (; j < nr_b && kb[j].cell == i; j++)
+			sum += kb[j].b.count;
+		/* Read while counting, a bucket may be ahead of its cell's timed. */
+		if (sum != c[i].rec.timed) {
+			c[i].rec.timed = sum;
+			if (c[i].rec.count < sum)
+				c[i].rec.count = sum;
+		}
+		err = kx_counts_add_cell(out, &c[i].rec, bk + first, j - first);
+	}
+	free(bk);
+	if (!err)
+		err = read_pios(b, out);
+	if (!err && stats)
+		read_stats(b, stats);
+	free(c);
+	free(kb);
+	if (err)
+		return kx_error(errmsg, err, "--bpf: reading the BPF maps: %s", strerror(-err));
+	return 0;
+}
+
+void kx_bpf_free(struct kx_bpf *b)
+{
+	if (!b)
+		return;
+	kx_bpf_skel__destroy(b->skel);
+	free(b);
+}
+
+#endif /* HAVE_BPF */
