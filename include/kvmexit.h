@@ -478,6 +478,35 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *prof,
 /* Frees the rows of kvmexit_profile_stats(); NULL is allowed. */
 KVMEXIT_API void kvmexit_stats_free(struct kvmexit_stat *rows);
 
+/*
+ * Bounds for a classic (Prometheus) histogram of exit-handling times that
+ * the profile's log-linear histogram counts exactly: @per_octave (1, 2, 4,
+ * 8, 16 or 32) bounds per power of two from 2^@lo_shift ns up to
+ * 2^@hi_shift ns (6 <= lo_shift <= hi_shift <= 40).  Each bound is
+ * inclusive, the last nanosecond of a histogram bucket: 2^k * (1 + j /
+ * per_octave) - 1 ns, e.g. 127, 191, 255, 383 for per_octave 2.  Writes at
+ * most @max bounds to @out; returns how many there are (as snprintf, may
+ * exceed @max), or -EINVAL.
+ */
+KVMEXIT_API int kvmexit_profile_time_bounds(unsigned int per_octave,
+					    unsigned int lo_shift,
+					    unsigned int hi_shift,
+					    uint64_t *out, size_t max);
+
+/*
+ * The timed exits of one row of kvmexit_profile_stats(@prof, @group) (the
+ * row's key: isa, reason, detail, pid, vCPU as the grouping keeps them)
+ * whose exit-handling time is <= each of @nr @bounds (ns): cumulative
+ * counts, as a histogram's "le" buckets, exact.  @bounds must increase and
+ * each end a histogram bucket (kvmexit_profile_time_bounds() gives such).
+ * Returns 0, -EINVAL (bad group or bounds) or -ENOMEM.
+ */
+KVMEXIT_API int kvmexit_profile_time_counts(const struct kvmexit_profile *prof,
+					    enum kvmexit_group group,
+					    const struct kvmexit_stat *row,
+					    const uint64_t *bounds, size_t nr,
+					    uint64_t *counts);
+
 struct kvmexit_rip {
 	uint64_t rip;
 	uint64_t count;

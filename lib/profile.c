@@ -1316,3 +1316,97 @@ KVMEXIT_API size_t kvmexit_profile_top_rips(const struct kvmexit_profile *p,
 	free(all);
 	return n;
 }
+
+/* ---------------------------------------------------------------- */
+/* Classic histograms of exit-handling times (exporters).           */
+/* ---------------------------------------------------------------- */
+
+KVMEXIT_API int kvmexit_profile_time_bounds(unsigned int per_octave, unsigned int lo_shift,
+					    unsigned int hi_shift, uint64_t *out, size_t max)
+{
+	size_t n = 0;
+
+	/* Sub-buckets of a power of two from 2^6 on: KX_HIST_SUB of them. */
+	if (!per_octave || per_octave > KX_HIST_SUB || (per_octave & (per_octave - 1)) ||
+	    lo_shift < KX_HIST_SUB_BITS + 1 || lo_shift > hi_shift || hi_shift > 40)
+		return -EINVAL;
+	for (unsigned int k = lo_shift; k <= hi_shift; k++)
+		for (unsigned int j = 0; j < per_octave && (k < hi_shift || j == 0); j++) {
+			uint64_t b = ((uint64_t)1 << k) + (((uint64_t)j << k) / per_octave) - 1;
+
+			if (n < max)
+				out[n] = b;
+			n++;
+		}
+	return (int)n;
+}
+
+/* Whether b is the last nanosecond of a histogram bucket. */
+static bool ends_bucket(uint64_t b)
+{
+	unsigned int i;
+
+	if (b >= (uint64_t)1 << KX_HIST_MAX_SHIFT)
+		return false;
+	i = kx_hist_index(b + 1);
+	return kx_hist_bucket_low(i) == b + 1;
+}
+
+KVMEXIT_API int kvmexit_profile_time_counts(const struct kvmexit_profile *p,
+					    enum kvmexit_group group,
+					    const struct kvmexit_stat *row,
+					    const uint64_t *bounds, size_t nr, uint64_t *counts)
+{
+	uint64_t k1, k2;
+
+	if (!p || !row || (nr && (!bounds || !counts)) || group > KVMEXIT_GROUP_CATEGORY)
+		return -EINVAL;
+	for (size_t j = 0; j < nr; j++)
+		if (!ends_bucket(bounds[j]) || (j && bounds[j] <= bounds[j - 1]))
+			return -EINVAL;
+	memset(counts, 0, nr * sizeof(*counts));
+	k1 = key_reason(row->isa, row->reason);
+	switch (group) {
+	case KVMEXIT_GROUP_DETAIL:
+		k2 = row->detail;
+		break;
+	case KVMEXIT_GROUP_VCPU:
+		k2 = key_pid_vcpu(row->pid, (uint32_t)row->vcpu);
+		break;
+	case KVMEXIT_GROUP_PID:
+		k2 = (uint32_t)row->pid;
+		break;
+	default:
+		k2 = 0;
+		break;
+	}
+	for (size_t c = 0; c < p->cells.nr; c++) {
+		const struct cell *cell = p->cells.v[c];
+		uint64_t ck1, ck2;
+		size_t j = 0;
+
+		row_key(group, cell, &ck1, &ck2);
+		if (ck1 != k1 || ck2 != k2 || !cell->timed)
+			continue;
+		/* Buckets rise; each falls wholly under the first bound >= its end. */
+		for (unsigned int g = 0; g < KX_HIST_GROUPS && j < nr; g++) {
+			if (!cell->hist.group[g])
+				continue;
+			for (unsigned int s = 0; s < KX_HIST_SUB; s++) {
+				unsigned int i = (g << KX_HIST_SUB_BITS) + s;
+				uint64_t n = cell->hist.group[g][s];
+
+				if (!n)
+					continue;
+				while (j < nr && bounds[j] < kx_hist_bucket_low(i))
+					j++;
+				if (j == nr)
+					break;
+				counts[j] += n;
+			}
+		}
+	}
+	for (size_t j = 1; j < nr; j++)
+		counts[j] += counts[j - 1];
+	return 0;
+}

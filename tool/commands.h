@@ -15,4 +15,7 @@ int cmd_record(int argc, char **argv);
 /* diff */
 int cmd_diff(int argc, char **argv);
 
+/* serve */
+int cmd_serve(int argc, char **argv);
+
 #endif

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvmexit serve: the exits of this host as Prometheus metrics, over HTTP
+ * (libmicrohttpd) and/or in a node_exporter textfile.
+ *
+ * Threads: the main thread records (or replays) and, once per interval,
+ * renders the page into memory (tool/metrics.c); libmicrohttpd's one
+ * polling thread answers scrapes by copying the finished page under a
+ * mutex held only for that copy.  So a slow or stalled scraper never
+ * holds up recording, and memory is the page, twice (two formats), plus a
+ * copy per open connection (at most CONN_LIMIT of them).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvmexit.h"
+#include "commands.h"
+#include "metrics.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9595"
+#define CONN_LIMIT 16
+#define CONN_TIMEOUT_S 10
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kvmexit serve [--listen ADDR:PORT] [--textfile FILE] [-i SECONDS]\n"
+		"                     [--replay FILE | -p PID[,PID...]] [--per-vcpu]\n"
+		"                     [--histogram-per-vm] [--max-series N] [--grace SECONDS]\n"
+		"                     [--buckets-per-octave N] [--once] [--openmetrics]\n"
+		"\n"
+		"Serves the KVM exits of this host as Prometheus metrics on\n"
+		"http://ADDR:PORT/metrics (text format 0.0.4, or OpenMetrics 1.0 when the\n"
+		"scraper asks for it) and/or writes them to a node_exporter textfile.\n"
+		"Runs until SIGTERM or SIGINT.  'man kvmexit-serve' names every metric.\n"
+		"\n"
+		"  -l, --listen ADDR:PORT  listen there (default " DEFAULT_LISTEN ", loopback;\n"
+		"                          [::1]:PORT for IPv6; 0.0.0.0:PORT for all)\n"
+		"  -t, --textfile FILE     write the page to FILE every interval, atomically\n"
+		"                          (no HTTP server unless --listen is given too)\n"
+		"  -i, --interval SECS     render every SECS seconds (default 5)\n"
+		"  -r, --replay FILE       serve the exits of a capture instead of live ones\n"
+		"  -p, --pid PID[,PID]     record only these VMM processes\n"
+		"  -m, --mmap-pages N      ring buffer pages per CPU, a power of 2 (default 128)\n"
+		"      --per-vcpu          exits counter per vCPU too (more series)\n"
+		"      --histogram-per-vm  exit-handling time histograms per VM too\n"
+		"      --max-series N      at most about N series (default 10000): VMs beyond\n"
+		"                          are counted together under pid=\"other\"\n"
+		"      --grace SECS        drop a VM's series SECS after its process is gone\n"
+		"                          and its exits stopped (default 300)\n"
+		"      --buckets-per-octave N\n"
+		"                          histogram buckets per power of two: 1, 2 (default),\n"
+		"                          4 or 8\n"
+		"      --once              render once (after the capture with --replay),\n"
+		"                          write the textfile or standard output, and exit\n"
+		"      --openmetrics       with --once and no --textfile: OpenMetrics text\n"
+		"  -h, --help              print this help and exit\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kvmexit serve: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; 'kvmexit serve --help' shows the options\n");
+	return 2;
+}
+
+struct serve {
+	const char *listen, *textfile, *replay;
+	int32_t *pids;
+	size_t nr_pids;
+	uint32_t mmap_pages;
+	double interval;
+	bool once, openmetrics;
+	struct metrics_opts mo;
+	struct metrics *metrics;
+	pthread_mutex_t lock;		/* guards metrics' pages against scrapes */
+	struct kvmexit_profile *prof;
+	struct kvmexit_recorder *rec;
+	struct MHD_Daemon *httpd;
+};
+
+static volatile sig_atomic_t stop_requested;
+static struct kvmexit_recorder *volatile signal_rec;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	if (signal_rec)
+		kvmexit_recorder_stop(signal_rec);
+}
+
+/* ------------------------------------------------------------ HTTP */
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct serve *s = cls;
+	struct MHD_Response *resp;
+	enum metrics_format f;
+	unsigned int code = MHD_HTTP_OK;
+	const char *type;
+	enum MHD_Result ret;
+	size_t len;
+	char *copy;
+
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return MHD_NO;
+	if (*upload_data_size)
+		return MHD_NO;
+	if (!strcmp(url, "/metrics")) {
+		f = metrics_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								  MHD_HTTP_HEADER_ACCEPT));
+		pthread_mutex_lock(&s->lock);
+		const char *page = metrics_page(s->metrics, f, &len);
+		copy = malloc(len ? len : 1);
+		if (copy)
+			memcpy(copy, page, len);
+		pthread_mutex_unlock(&s->lock);
+		if (!copy)
+			return MHD_NO;
+		type = metrics_content_type(f);
+	} else {
+		static const char root[] = "kvmexit serve: the metrics are at /metrics\n";
+
+		code = strcmp(url, "/") ? MHD_HTTP_NOT_FOUND : MHD_HTTP_OK;
+		len = sizeof(root) - 1;
+		copy = malloc(len);
+		if (!copy)
+			return MHD_NO;
+		memcpy(copy, root, len);
+		type = "text/plain; charset=utf-8";
+	}
+	resp = MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(copy);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* "127.0.0.1:9595", "[::1]:9595", "0.0.0.0:9595". */
+static int parse_listen(const char *text, struct sockaddr_storage *ss, bool *v6)
+{
+	char host[64];
+	const char *colon, *h = text;
+	size_t hl;
+	char *end;
+	long port;
+
+	if (*text == '[') {
+		const char *rb = strchr(text, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		h = text + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - text);
+	}
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (*text == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*v6 = true;
+		return inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	*v6 = false;
+	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+static int start_http(struct serve *s)
+{
+	struct sockaddr_storage ss;
+	bool v6;
+	sigset_t all, old;
+
+	if (parse_listen(s->listen, &ss, &v6) < 0)
+		return usage_error("--listen wants ADDR:PORT (127.0.0.1:9595, [::1]:9595), not '%s'",
+				   s->listen);
+	/* libmicrohttpd's thread must not take our signals: it inherits this mask. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	s->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+				    (v6 ? MHD_USE_IPv6 : 0),
+				    0, NULL, NULL, answer, s,
+				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
+				    MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!s->httpd) {
+		fprintf(stderr, "kvmexit serve: cannot listen on %s: %s (is the port in use? "
+				"choose another with --listen)\n", s->listen, strerror(errno ? errno : EADDRINUSE));
+		return 1;
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------- textfile */
+
+/* Write, then rename: node_exporter never reads half a page. */
+static int write_textfile(const char *path, const char *page, size_t len)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	int fd, err = 0;
+
+	/* A dot name without .prom: the textfile collector skips it. */
+	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.%d.tmp", dirlen, path, slash ? slash + 1 : path,
+		     (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; off < len && !err;) {
+		ssize_t n = write(fd, page + off, len - off);
+
+		if (n < 0 && errno != EINTR)
+			err = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* ---------------------------------------------------------- update */
+
+static bool pid_alive(int32_t pid, void *arg)
+{
+	(void)arg;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int update(struct serve *s)
+{
+	struct metrics_input in = { .prof = s->prof };
+	struct rusage ru;
+	struct timespec now;
+	int err;
+
+	getrusage(RUSAGE_SELF, &ru);
+	clock_gettime(CLOCK_REALTIME, &now);
+	in.cpu_user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	in.cpu_system = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	in.timestamp = now.tv_sec + now.tv_nsec / 1e9;
+	in.now_ns = mono_ns();
+	/* A replayed capture is history: its VMs are never gone. */
+	in.alive = s->replay ? NULL : pid_alive;
+	pthread_mutex_lock(&s->lock);
+	err = metrics_update(s->metrics, &in);
+	pthread_mutex_unlock(&s->lock);
+	if (err) {
+		fprintf(stderr, "kvmexit serve: cannot render the metrics: %s (the last page stays)\n",
+			kvmexit_strerror(err));
+		return err;
+	}
+	if (s->textfile) {
+		size_t len;
+		const char *page = metrics_page(s->metrics, METRICS_TEXT, &len);
+
+		err = write_textfile(s->textfile, page, len);
+		if (err)
+			fprintf(stderr, "kvmexit serve: cannot write %s: %s (check that its directory exists and is writable)\n",
+				s->textfile, strerror(-err));
+	}
+	return err;
+}
+
+/* ---------------------------------------------------------- sources */
+
+static int on_event(const struct kvmexit_event *ev, void *arg)
+{
+	struct serve *s = arg;
+
+	return kvmexit_profile_add_event(s->prof, ev) == -ENOMEM ? -ENOMEM : 0;
+}
+
+static int sleep_interval(double secs)
+{
+	struct timespec ts = { .tv_sec = (time_t)secs,
+			       .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
+
+	/* A signal ends the sleep (EINTR); the caller checks stop_requested. */
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+static int run_replay(struct serve *s)
+{
+	char err[512];
+	int ret = kvmexit_profile_load(s->replay, NULL, &s->prof, err, sizeof(err));
+
+	if (ret < 0) {
+		fprintf(stderr, "kvmexit serve: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int start_live(struct serve *s)
+{
+	struct kvmexit_record_opts o = {
+		.sz = sizeof(o),
+		.target = s->nr_pids ? KVMEXIT_TARGET_PIDS : KVMEXIT_TARGET_SYSTEM,
+		.pids = s->pids,
+		.nr_pids = s->nr_pids,
+		.mmap_pages = s->mmap_pages,
+		.fn = on_event,
+		.fn_arg = s,
+		.cmdline = "kvmexit serve",
+	};
+	char err[512];
+	int ret = kvmexit_profile_new(NULL, &s->prof);
+
+	if (ret < 0) {
+		fprintf(stderr, "kvmexit serve: %s\n", kvmexit_strerror(ret));
+		return 1;
+	}
+	ret = kvmexit_recorder_new(&o, &s->rec, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "kvmexit serve: %s\n", err);
+		return 1;
+	}
+	kvmexit_profile_set_meta(s->prof, kvmexit_recorder_meta(s->rec));
+	signal_rec = s->rec;
+	if (stop_requested)
+		kvmexit_recorder_stop(s->rec);
+	return 0;
+}
+
+static int loop(struct serve *s)
+{
+	int ms = (int)(s->interval * 1000);
+
+	while (!stop_requested) {
+		if (s->rec) {
+			int ret = kvmexit_recorder_run(s->rec, ms);
+
+			kvmexit_profile_set_meta(s->prof, kvmexit_recorder_meta(s->rec));
+			if (ret < 0) {
+				fprintf(stderr, "kvmexit serve: %s\n", kvmexit_recorder_errmsg(s->rec));
+				return 1;
+			}
+			update(s);
+			if (ret == 0)
+				break;
+		} else {
+			sleep_interval(s->interval);
+			if (!stop_requested)
+				update(s);
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- options */
+
+static int parse_pids(const char *arg, int32_t **pids, size_t *nr)
+{
+	for (const char *p = arg; *p;) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		int32_t *n;
+
+		if (end == p || v <= 0 || v > INT32_MAX || (*end && *end != ','))
+			return -EINVAL;
+		n = realloc(*pids, (*nr + 1) * sizeof(**pids));
+		if (!n)
+			return -ENOMEM;
+		*pids = n;
+		(*pids)[(*nr)++] = (int32_t)v;
+		p = *end ? end + 1 : end;
+	}
+	return *nr ? 0 : -EINVAL;
+}
+
+static bool parse_secs(const char *arg, double min, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= min) || v > 86400.0 * 365)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_count(const char *arg, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v == 0 || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+enum {
+	OPT_PER_VCPU = 256, OPT_HIST_PER_VM, OPT_MAX_SERIES, OPT_GRACE, OPT_BUCKETS,
+	OPT_ONCE, OPT_OPENMETRICS,
+};
+
+static int parse_args(struct serve *s, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "textfile", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "mmap-pages", required_argument, NULL, 'm' },
+		{ "per-vcpu", no_argument, NULL, OPT_PER_VCPU },
+		{ "histogram-per-vm", no_argument, NULL, OPT_HIST_PER_VM },
+		{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
+		{ "grace", required_argument, NULL, OPT_GRACE },
+		{ "buckets-per-octave", required_argument, NULL, OPT_BUCKETS },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "openmetrics", no_argument, NULL, OPT_OPENMETRICS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	double grace = 300;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":l:t:i:r:p:m:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			s->listen = optarg;
+			break;
+		case 't':
+			s->textfile = optarg;
+			break;
+		case 'i':
+			if (!parse_secs(optarg, 0.01, &s->interval))
+				return usage_error("give a positive number of seconds to --interval, not '%s'", optarg);
+			break;
+		case 'r':
+			s->replay = optarg;
+			break;
+		case 'p':
+			if (parse_pids(optarg, &s->pids, &s->nr_pids) < 0)
+				return usage_error("--pid wants process ids, comma separated, not '%s'", optarg);
+			break;
+		case 'm':
+			if (!parse_count(optarg, 1u << 20, &v) || (v & (v - 1)))
+				return usage_error("give a power of 2 to --mmap-pages, not '%s'", optarg);
+			s->mmap_pages = (uint32_t)v;
+			break;
+		case OPT_PER_VCPU:
+			s->mo.per_vcpu = true;
+			break;
+		case OPT_HIST_PER_VM:
+			s->mo.histogram_per_vm = true;
+			break;
+		case OPT_MAX_SERIES:
+			if (!parse_count(optarg, 100000000, &v))
+				return usage_error("give a positive number to --max-series, not '%s'", optarg);
+			s->mo.max_series = v;
+			break;
+		case OPT_GRACE:
+			if (!parse_secs(optarg, 0, &grace))
+				return usage_error("give a number of seconds (0 or more) to --grace, not '%s'", optarg);
+			break;
+		case OPT_BUCKETS:
+			if (!parse_count(optarg, 8, &v) || (v & (v - 1)))
+				return usage_error("--buckets-per-octave takes 1, 2, 4 or 8, not '%s'", optarg);
+			s->mo.per_octave = (unsigned int)v;
+			break;
+		case OPT_ONCE:
+			s->once = true;
+			break;
+		case OPT_OPENMETRICS:
+			s->openmetrics = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' requires an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (s->replay && s->nr_pids)
+		return usage_error("%s", "--pid filters live recording; a replay serves the whole capture");
+	s->mo.grace_ns = (uint64_t)(grace * 1e9);
+	s->mo.source = s->replay ? "replay" : "sampled";
+	s->mo.version = PACKAGE_VERSION;
+	if (!s->listen && !s->textfile && !s->once)
+		s->listen = DEFAULT_LISTEN;
+	return -1;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve s = { .interval = 5, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int ret;
+
+	ret = parse_args(&s, argc, argv);
+	if (ret >= 0) {
+		free(s.pids);
+		return ret;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ret = metrics_new(&s.mo, &s.metrics);
+	if (ret < 0) {
+		fprintf(stderr, "kvmexit serve: %s\n", kvmexit_strerror(ret));
+		free(s.pids);
+		return 1;
+	}
+	ret = s.replay ? run_replay(&s) : start_live(&s);
+	if (!ret && s.once && s.rec) {
+		int r = kvmexit_recorder_run(s.rec, (int)(s.interval * 1000));
+
+		kvmexit_profile_set_meta(s.prof, kvmexit_recorder_meta(s.rec));
+		if (r < 0) {
+			fprintf(stderr, "kvmexit serve: %s\n", kvmexit_recorder_errmsg(s.rec));
+			ret = 1;
+		}
+	}
+	if (!ret && update(&s) && s.once)
+		ret = 1;
+	if (!ret && s.once && !s.textfile) {
+		size_t len;
+		const char *page = metrics_page(s.metrics, s.openmetrics ? METRICS_OPENMETRICS : METRICS_TEXT,
+						&len);
+
+		if (fwrite(page, 1, len, stdout) != len || fflush(stdout))
+			ret = 1;
+	}
+	if (!ret && !s.once && s.listen)
+		ret = start_http(&s);
+	if (!ret && !s.once)
+		ret = loop(&s);
+	if (s.httpd)
+		MHD_stop_daemon(s.httpd);
+	signal_rec = NULL;
+	kvmexit_recorder_free(s.rec);
+	kvmexit_profile_free(s.prof);
+	metrics_free(s.metrics);
+	free(s.pids);
+	return ret;
+}
