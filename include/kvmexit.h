@@ -478,35 +478,6 @@ KVMEXIT_API int kvmexit_profile_stats(const struct kvmexit_profile *prof,
 /* Frees the rows of kvmexit_profile_stats(); NULL is allowed. */
 KVMEXIT_API void kvmexit_stats_free(struct kvmexit_stat *rows);
 
-/*
- * Bounds for a classic (Prometheus) histogram of exit-handling times that
- * the profile's log-linear histogram counts exactly: @per_octave (1, 2, 4,
- * 8, 16 or 32) bounds per power of two from 2^@lo_shift ns up to
- * 2^@hi_shift ns (6 <= lo_shift <= hi_shift <= 40).  Each bound is
- * inclusive, the last nanosecond of a histogram bucket: 2^k * (1 + j /
- * per_octave) - 1 ns, e.g. 127, 191, 255, 383 for per_octave 2.  Writes at
- * most @max bounds to @out; returns how many there are (as snprintf, may
- * exceed @max), or -EINVAL.
- */
-KVMEXIT_API int kvmexit_profile_time_bounds(unsigned int per_octave,
-					    unsigned int lo_shift,
-					    unsigned int hi_shift,
-					    uint64_t *out, size_t max);
-
-/*
- * The timed exits of one row of kvmexit_profile_stats(@prof, @group) (the
- * row's key: isa, reason, detail, pid, vCPU as the grouping keeps them)
- * whose exit-handling time is <= each of @nr @bounds (ns): cumulative
- * counts, as a histogram's "le" buckets, exact.  @bounds must increase and
- * each end a histogram bucket (kvmexit_profile_time_bounds() gives such).
- * Returns 0, -EINVAL (bad group or bounds) or -ENOMEM.
- */
-KVMEXIT_API int kvmexit_profile_time_counts(const struct kvmexit_profile *prof,
-					    enum kvmexit_group group,
-					    const struct kvmexit_stat *row,
-					    const uint64_t *bounds, size_t nr,
-					    uint64_t *counts);
-
 struct kvmexit_rip {
 	uint64_t rip;
 	uint64_t count;
@@ -966,17 +937,176 @@ KVMEXIT_API const struct kvmexit_meta *
 kvmexit_recorder_meta(const struct kvmexit_recorder *rec);
 
 /*
- * Counting mode, after the end: the counts per exit reason and CPU (only
- * non-zero ones).  Returns how many.
+ * Counting mode, after the end (or after kvmexit_recorder_read_counts()):
+ * the counts per exit reason and CPU (only non-zero ones).  Returns how many.
  */
 KVMEXIT_API size_t kvmexit_recorder_counts(const struct kvmexit_recorder *rec,
 					   const struct kvmexit_count **counts);
+
+/*
+ * Counting mode, while recording: reads the kernel counters now, so that
+ * kvmexit_recorder_counts() and _stats() give the counts so far (live
+ * views poll this once per interval).  Returns 0, -EINVAL when the
+ * recorder does not count, or a negative errno.
+ */
+KVMEXIT_API int kvmexit_recorder_read_counts(struct kvmexit_recorder *rec);
 
 /* The message of the recorder's last error, or "". */
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec);
 
 /* Ends the recording if needed (a started command gets SIGTERM) and frees. */
 KVMEXIT_API void kvmexit_recorder_free(struct kvmexit_recorder *rec);
+
+/* ------------------------------------------------------------------ */
+/* Interval snapshots (lib/snapshot.c): what changed since the last    */
+/* look at a profile that is still being fed (top, serve).             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A snapshot is an immutable copy of a profile's cumulative state: per
+ * cell (ISA, reason, detail, pid, vCPU) its count, timed exits, time
+ * total, min, max and histogram, and the profile's totals.  It costs
+ * O(cells) and adds nothing to the profile's per-event path.  A delta
+ * compares two snapshots of one profile: what happened between them
+ * (counts, rates, average and percentiles from the histograms'
+ * difference) next to the totals since a base snapshot (or since the
+ * profile began).  Snapshots and deltas own their memory, hold no
+ * reference to the profile (free it first if you like) and are read-only:
+ * any thread may read them, as long as none frees them meanwhile.
+ *
+ *	kvmexit_snapshot_new(prof, now, &cur);
+ *	kvmexit_delta_new(prev, cur, &opts, &d);	// prev NULL: since start
+ *	n = kvmexit_delta_rows(d, &rows);
+ *	... rows[i].interval.count, rows[i].rate, rows[i].interval.time_p99,
+ *	    rows[i].total.count ...
+ *	kvmexit_delta_free(d);
+ *	kvmexit_snapshot_free(prev); prev = cur;
+ */
+struct kvmexit_snapshot;
+struct kvmexit_delta;
+
+/*
+ * Snapshots @prof, stamped with @time_ns (the source's clock: perf or
+ * monotonic ns live, capture time in a replay; 0 means the profile's last
+ * event time).  Rates are per second of these stamps.  Returns 0, -EINVAL
+ * or -ENOMEM.
+ */
+KVMEXIT_API int kvmexit_snapshot_new(const struct kvmexit_profile *prof, uint64_t time_ns,
+				     struct kvmexit_snapshot **out);
+/* Frees a snapshot; NULL is allowed. */
+KVMEXIT_API void kvmexit_snapshot_free(struct kvmexit_snapshot *snap);
+/* Its stamp. */
+KVMEXIT_API uint64_t kvmexit_snapshot_time(const struct kvmexit_snapshot *snap);
+/* The profile's totals when it was taken (as kvmexit_profile_totals()). */
+KVMEXIT_API void kvmexit_snapshot_totals(const struct kvmexit_snapshot *snap,
+					 struct kvmexit_profile_totals *out);
+
+/*
+ * How to compare.  NULL, or zero apart from sz: rows per reason, totals
+ * since the profile began, every process.
+ */
+struct kvmexit_delta_opts {
+	size_t sz;			/* sizeof(struct kvmexit_delta_opts) */
+	enum kvmexit_group group;	/* rows as kvmexit_profile_stats() makes */
+	/*
+	 * With KVMEXIT_GROUP_PID or _VCPU: one row per process or vCPU, its
+	 * reasons summed (rows have isa UNKNOWN and reason 0).
+	 */
+	bool all_reasons;
+	bool has_pid;			/* only exits of this VMM process: */
+	int32_t pid;
+	/*
+	 * The totals (rows' .total, summary's .total) count from this earlier
+	 * snapshot of the same profile ("reset"); NULL: from the beginning.
+	 */
+	const struct kvmexit_snapshot *base;
+};
+
+/*
+ * One row: the interval and the totals since the base, as two
+ * kvmexit_stat of the same key.  interval's time_min and time_max are
+ * exact when the row's cells had no timed exit before the interval, else
+ * the bounds of the lowest and highest histogram buckets that gained
+ * (within 1/32, clamped to the cumulative min and max); time_p50 and
+ * time_p99 come from the histograms' difference as kvmexit_profile_stats()
+ * computes them.
+ */
+struct kvmexit_delta_row {
+	struct kvmexit_stat interval;	/* what happened between the snapshots */
+	struct kvmexit_stat total;	/* since the base snapshot */
+	double rate;			/* interval.count per second; 0 if no time passed */
+	double share;			/* interval.count / the interval's exits (0..1) */
+	double total_share;		/* total.count / all exits since the base */
+};
+
+/*
+ * Counters of the profile's totals (events, exits, entries, timed,
+ * dropped_pairs, unpaired, lost, other_events, time_total_ns) as
+ * differences; first_ns and last_ns are the later snapshot's, duration_ns
+ * the stamps' difference; nr_vcpus and nr_pids count those with exits in
+ * the span; isa is the later snapshot's.  With has_pid, exits, timed and
+ * time_total_ns are that process's, the other counters the profile's.
+ */
+struct kvmexit_delta_summary {
+	uint64_t from_ns, to_ns, base_ns;	/* the stamps (0 for NULL) */
+	struct kvmexit_profile_totals interval;	/* from -> to */
+	struct kvmexit_profile_totals total;	/* base -> to */
+};
+
+/*
+ * Compares @from (earlier; NULL: an empty profile) with @to, both
+ * snapshots of one profile.  Rows are those with exits in the interval or
+ * since the base, most exits in the interval first, then most since the
+ * base, then in key order.  Returns 0, -EINVAL (bad options),
+ * -KVMEXIT_EMISMATCH (@from or the base is later than @to, or not of the
+ * same profile: a count went down) or -ENOMEM.
+ */
+KVMEXIT_API int kvmexit_delta_new(const struct kvmexit_snapshot *from,
+				  const struct kvmexit_snapshot *to,
+				  const struct kvmexit_delta_opts *opts,
+				  struct kvmexit_delta **out);
+/* Frees a delta; NULL is allowed. */
+KVMEXIT_API void kvmexit_delta_free(struct kvmexit_delta *delta);
+/* The rows, valid until kvmexit_delta_free(); returns how many. */
+KVMEXIT_API size_t kvmexit_delta_rows(const struct kvmexit_delta *delta,
+				      const struct kvmexit_delta_row **rows);
+/* Stamps and totals of the interval and since the base. */
+KVMEXIT_API const struct kvmexit_delta_summary *
+kvmexit_delta_summary(const struct kvmexit_delta *delta);
+
+/* ------------------------------------------------------------------ */
+/* Classic histograms for exporters (lib/profile.c, lib/snapshot.c).   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Bounds for a classic (Prometheus) histogram of exit-handling times that
+ * the profile's log-linear histogram counts exactly: @per_octave (1, 2, 4,
+ * ..., 32) bounds per power of two from 2^@lo_shift ns up to 2^@hi_shift
+ * ns (6 <= lo_shift <= hi_shift <= 40).  Each bound is inclusive, the last
+ * nanosecond of a histogram bucket: 2^k * (1 + j / per_octave) - 1 ns,
+ * e.g. 127, 191, 255, 383 for per_octave 2.  Writes at most @max bounds to
+ * @out (may be NULL when @max is 0); returns how many there are (as
+ * snprintf, may exceed @max), or -EINVAL.
+ */
+KVMEXIT_API int kvmexit_profile_time_bounds(unsigned int per_octave,
+					    unsigned int lo_shift,
+					    unsigned int hi_shift,
+					    uint64_t *out, size_t max);
+
+/*
+ * The timed exits of one row of a delta from @snap (its .total or, with a
+ * NULL from, its .interval: the row's key, isa, reason, detail, pid and
+ * vCPU, in grouping @group) whose exit-handling time is <= each of the @nr
+ * @bounds (ns), counted over everything @snap holds: cumulative counts, as
+ * a histogram's "le" buckets, and exact.  @bounds must rise and each end a
+ * histogram bucket (kvmexit_profile_time_bounds() gives such bounds).
+ * Returns 0 or -EINVAL (bad group, row or bounds).
+ */
+KVMEXIT_API int kvmexit_snapshot_time_counts(const struct kvmexit_snapshot *snap,
+					     enum kvmexit_group group,
+					     const struct kvmexit_stat *row,
+					     const uint64_t *bounds, size_t nr,
+					     uint64_t *counts);
 
 #ifdef __cplusplus
 }

@@ -346,6 +346,14 @@ void kx_hist_release(struct kx_hist *h);
 uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pct,
 			    uint64_t min, uint64_t max);
 /*
+ * Whether each of nr rising bounds (ns, inclusive) ends a bucket, so that
+ * counts under it are exact; and those counts: counts[j] += the values of
+ * h above bounds[j - 1] and <= bounds[j] (values above the last: none).
+ */
+bool kx_hist_bounds_ok(const uint64_t *bounds, size_t nr);
+void kx_hist_count_under(const struct kx_hist *h, const uint64_t *bounds, size_t nr,
+			 uint64_t *counts);
+/*
  * profile-parallel.c: a file-mode capture, opened but not walked, into a new
  * profile *out, read in parts on several threads (opts->threads).  Returns
  * 0; 1 when it was not done that way (not worth it, not possible, or a
@@ -474,5 +482,19 @@ int kx_counter_set_disable(struct kx_counter_set *set);
 /* The value of spec @i on CPU index @c. */
 int kx_counter_set_read(const struct kx_counter_set *set, size_t i, size_t c, uint64_t *value);
 void kx_counter_set_free(struct kx_counter_set *set);
+
+/* snapshot: a profile's cells, read by lib/snapshot.c (profile.c owns them). */
+struct kx_cell_view {
+	uint64_t k1;			/* ISA << 32 | reason */
+	uint32_t detail;
+	uint64_t k3;			/* (uint32_t)pid << 32 | vcpu; counted exits: all ones */
+	uint64_t count, timed, total, min, max;	/* min UINT64_MAX until timed */
+	const struct kx_hist *hist;
+};
+/* Calls fn for every cell of prof, in the order made; non-zero stops (returned). */
+int kx_profile_for_each_cell(const struct kvmexit_profile *prof,
+			     int (*fn)(const struct kx_cell_view *cell, void *arg), void *arg);
+/* How many cells prof has. */
+size_t kx_profile_nr_cells(const struct kvmexit_profile *prof);
 
 #endif /* KVMEXIT_INTERNAL_H */

@@ -1317,6 +1317,30 @@ KVMEXIT_API size_t kvmexit_profile_top_rips(const struct kvmexit_profile *p,
 	return n;
 }
 
+/* Snapshots (lib/snapshot.c) read the cells through this view. */
+int kx_profile_for_each_cell(const struct kvmexit_profile *p,
+			     int (*fn)(const struct kx_cell_view *cell, void *arg), void *arg)
+{
+	for (size_t i = 0; i < p->cells.nr; i++) {
+		const struct cell *c = p->cells.v[i];
+		struct kx_cell_view v = {
+			.k1 = c->k1, .detail = c->detail, .k3 = c->k3, .count = c->count,
+			.timed = c->timed, .total = c->total, .min = c->min, .max = c->max,
+			.hist = &c->hist,
+		};
+		int ret = fn(&v, arg);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+size_t kx_profile_nr_cells(const struct kvmexit_profile *p)
+{
+	return p->cells.nr;
+}
+
 /* ---------------------------------------------------------------- */
 /* Classic histograms of exit-handling times (exporters).           */
 /* ---------------------------------------------------------------- */
@@ -1339,74 +1363,4 @@ KVMEXIT_API int kvmexit_profile_time_bounds(unsigned int per_octave, unsigned in
 			n++;
 		}
 	return (int)n;
-}
-
-/* Whether b is the last nanosecond of a histogram bucket. */
-static bool ends_bucket(uint64_t b)
-{
-	unsigned int i;
-
-	if (b >= (uint64_t)1 << KX_HIST_MAX_SHIFT)
-		return false;
-	i = kx_hist_index(b + 1);
-	return kx_hist_bucket_low(i) == b + 1;
-}
-
-KVMEXIT_API int kvmexit_profile_time_counts(const struct kvmexit_profile *p,
-					    enum kvmexit_group group,
-					    const struct kvmexit_stat *row,
-					    const uint64_t *bounds, size_t nr, uint64_t *counts)
-{
-	uint64_t k1, k2;
-
-	if (!p || !row || (nr && (!bounds || !counts)) || group > KVMEXIT_GROUP_CATEGORY)
-		return -EINVAL;
-	for (size_t j = 0; j < nr; j++)
-		if (!ends_bucket(bounds[j]) || (j && bounds[j] <= bounds[j - 1]))
-			return -EINVAL;
-	memset(counts, 0, nr * sizeof(*counts));
-	k1 = key_reason(row->isa, row->reason);
-	switch (group) {
-	case KVMEXIT_GROUP_DETAIL:
-		k2 = row->detail;
-		break;
-	case KVMEXIT_GROUP_VCPU:
-		k2 = key_pid_vcpu(row->pid, (uint32_t)row->vcpu);
-		break;
-	case KVMEXIT_GROUP_PID:
-		k2 = (uint32_t)row->pid;
-		break;
-	default:
-		k2 = 0;
-		break;
-	}
-	for (size_t c = 0; c < p->cells.nr; c++) {
-		const struct cell *cell = p->cells.v[c];
-		uint64_t ck1, ck2;
-		size_t j = 0;
-
-		row_key(group, cell, &ck1, &ck2);
-		if (ck1 != k1 || ck2 != k2 || !cell->timed)
-			continue;
-		/* Buckets rise; each falls wholly under the first bound >= its end. */
-		for (unsigned int g = 0; g < KX_HIST_GROUPS && j < nr; g++) {
-			if (!cell->hist.group[g])
-				continue;
-			for (unsigned int s = 0; s < KX_HIST_SUB; s++) {
-				unsigned int i = (g << KX_HIST_SUB_BITS) + s;
-				uint64_t n = cell->hist.group[g][s];
-
-				if (!n)
-					continue;
-				while (j < nr && bounds[j] < kx_hist_bucket_low(i))
-					j++;
-				if (j == nr)
-					break;
-				counts[j] += n;
-			}
-		}
-	}
-	for (size_t j = 1; j < nr; j++)
-		counts[j] += counts[j - 1];
-	return 0;
 }

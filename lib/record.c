@@ -638,6 +638,11 @@ static int count_collect(struct kvmexit_recorder *rec)
 {
 	int nr_cpus = perf_cpu_map__nr(rec->cpus);
 
+	/* The counters are cumulative: each read replaces the last. */
+	rec->counts.nr = 0;
+	rec->st.events = 0;
+	rec->st.by_type[KVMEXIT_EV_EXIT] = 0;
+
 	for (size_t i = 0; i < rec->nr_specs; i++) {
 		for (int c = 0; c < nr_cpus; c++) {
 			uint64_t v;
@@ -970,6 +975,15 @@ KVMEXIT_API size_t kvmexit_recorder_counts(const struct kvmexit_recorder *rec,
 {
 	*counts = rec->counts.v;
 	return rec->counts.nr;
+}
+
+KVMEXIT_API int kvmexit_recorder_read_counts(struct kvmexit_recorder *rec)
+{
+	if (!rec->cset)
+		return -EINVAL;
+	if (rec->state != REC_RUNNING)
+		return 0;	/* before: none; after: finish() read them */
+	return count_collect(rec);
 }
 
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec)

@@ -80,20 +80,21 @@ query() {
 # Bounded polling: at most 120 tries, half a second apart.
 ready=""
 for _ in $(seq 120); do
-	if [ "$(query 'count(kvmexit_exits_total{job="kvmexit"})')" != "" ] &&
-	   [ "$(query 'count(kvmexit_exits_total{job="node"})')" != "" ]; then
+	# The replay has ended (the capture is read) on both paths.
+	if [ "$(query 'kvmexit_source_running{job="kvmexit"}')" = 0 ] &&
+	   [ "$(query 'kvmexit_source_running{job="node"}')" = 0 ]; then
 		ready=1
 		break
 	fi
 	sleep 0.5
 done
 if [ -z "$ready" ]; then
-	not_ok "Prometheus scraped kvmexit serve and node_exporter"
+	not_ok "Prometheus scraped kvmexit serve and node_exporter to the end of the replay"
 	sed 's/^/# /' "$tmp/serve.err" "$tmp/node.log" | tail -n 20
 	tail -n 20 "$tmp/prometheus.log" | sed 's/^/# /'
 	exit 1
 fi
-ok "Prometheus scraped kvmexit serve and node_exporter"
+ok "Prometheus scraped kvmexit serve and node_exporter to the end of the replay"
 
 csv=$("$kx" report --csv "$cap")
 exits=$(printf '%s\n' "$csv" | awk -F, 'NR > 1 { s += $7 } END { print s }')

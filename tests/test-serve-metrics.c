@@ -160,6 +160,19 @@ START_TEST(test_negotiate)
 }
 END_TEST
 
+/* A snapshot of the profile now, rendered and published. */
+static void update(struct metrics *m, struct metrics_input *in)
+{
+	struct kvmexit_snapshot *snap;
+
+	ck_assert_int_eq(kvmexit_snapshot_new(prof, 0, &snap), 0);
+	in->snap = snap;
+	ck_assert_int_eq(metrics_update(m, in), 0);
+	metrics_publish(m);
+	kvmexit_snapshot_free(snap);
+	in->snap = NULL;
+}
+
 static bool alive_answer;
 static int alive_calls;
 
@@ -202,8 +215,9 @@ START_TEST(test_page_exact)
 {
 	struct metrics_opts o = { .per_octave = 1, .lo_shift = 7, .hi_shift = 8,
 				  .source = "replay", .version = "9.9" };
-	struct metrics_input in = { .cpu_user = 0.25, .cpu_system = 0.5, .timestamp = 12.5 };
 	struct kvmexit_meta meta = { .isa = KVMEXIT_ISA_VMX };
+	struct metrics_input in = { .cpu_user = 0.25, .cpu_system = 0.5, .timestamp = 12.5,
+				    .meta = &meta, .running = true };
 	struct metrics *m;
 	uint64_t t = 1000;
 
@@ -213,13 +227,11 @@ START_TEST(test_page_exact)
 	meta.nr_params = 1;
 	snprintf(meta.params[0].name, sizeof(meta.params[0].name), "ept");
 	snprintf(meta.params[0].value, sizeof(meta.params[0].value), "Y");
-	kvmexit_profile_set_meta(prof, &meta);
 	timed(&t, 7, 701, IO, 100);
 	timed(&t, 7, 701, IO, 200);
 	timed(&t, 7, 701, IO, 300);
-	in.prof = prof;
-	ck_assert_int_eq(metrics_new(&o, &m), 0);
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+		ck_assert_int_eq(metrics_new(&o, &m), 0);
+	update(m, &in);
 	ck_assert_str_eq(page(m, METRICS_TEXT),
 		"# HELP kvmexit_exits_total KVM exits per VM (VMM pid) and exit reason, since kvmexit started.\n"
 		"# TYPE kvmexit_exits_total counter\n"
@@ -247,6 +259,9 @@ START_TEST(test_page_exact)
 		"# HELP kvmexit_last_update_timestamp_seconds When kvmexit last rendered this page (Unix time).\n"
 		"# TYPE kvmexit_last_update_timestamp_seconds gauge\n"
 		"kvmexit_last_update_timestamp_seconds 12.500\n"
+		"# HELP kvmexit_source_running 1 while kvmexit records (or replays); 0 once its source has ended.\n"
+		"# TYPE kvmexit_source_running gauge\n"
+		"kvmexit_source_running 1\n"
 		"# HELP kvmexit_host_info The host kvmexit watches and how: kvm module, paging (ept, npt or shadow), vendor, kernel, source.\n"
 		"# TYPE kvmexit_host_info gauge\n"
 		"kvmexit_host_info{version=\"9.9\",source=\"replay\",kvm_module=\"kvm_intel\",paging=\"ept\","
@@ -288,15 +303,14 @@ START_TEST(test_series_limit)
 	const char *p;
 
 	three_vms(&t, 0);
-	in.prof = prof;
-	/*
-	 * Fixed: 7 + per reason (2): exits "other" 1 + histogram 5 = 19.
-	 * VM 1 takes 1 series, VM 2 takes 2, VM 3 1: a limit of 22 admits
+		/*
+	 * Fixed: 8 + per reason (2): exits "other" 1 + histogram 5 = 20.
+	 * VM 1 takes 1 series, VM 2 takes 2, VM 3 1: a limit of 23 admits
 	 * VMs 1 and 2 (oldest first) and folds VM 3 into pid="other".
 	 */
-	o.max_series = 22;
+	o.max_series = 23;
 	ck_assert_int_eq(metrics_new(&o, &m), 0);
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+	update(m, &in);
 	metrics_state(m, &st);
 	ck_assert_uint_eq(st.vms, 2);
 	ck_assert_uint_eq(st.vms_folded, 1);
@@ -312,13 +326,13 @@ START_TEST(test_series_limit)
 	for (const char *l = p; *l; l = strchr(l, '\n') + 1)
 		samples += *l != '#';
 	ck_assert_uint_eq(samples, st.series);
-	ck_assert_uint_le(samples, 22);
+	ck_assert_uint_le(samples, 23);
 	metrics_free(m);
 
-	/* A limit of 19 leaves room for no VM: all of them are "other". */
-	o.max_series = 19;
+	/* A limit of 20 leaves room for no VM: all of them are "other". */
+	o.max_series = 20;
 	ck_assert_int_eq(metrics_new(&o, &m), 0);
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+	update(m, &in);
 	metrics_state(m, &st);
 	ck_assert_uint_eq(st.vms, 0);
 	ck_assert_uint_eq(st.vms_folded, 3);
@@ -338,30 +352,29 @@ START_TEST(test_gone_vms)
 	const char *vm1 = "kvmexit_exits_total{pid=\"1\",reason=\"CPUID\",category=\"instruction\"}";
 	const char *vm3 = "kvmexit_exits_total{pid=\"3\",reason=\"CPUID\",category=\"instruction\"}";
 
-	in.prof = prof;
-	ck_assert_int_eq(metrics_new(&o, &m), 0);
+		ck_assert_int_eq(metrics_new(&o, &m), 0);
 	three_vms(&t, 0);
 	in.now_ns = 1000;
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+	update(m, &in);
 	/* VM 1 stops; VMs 2 and 3 go on.  Within the grace time nothing is asked. */
 	timed(&t, 2, 201, CPUID, 500);
 	timed(&t, 3, 301, CPUID, 500);
 	in.now_ns = 1050;
 	alive_calls = 0;
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+	update(m, &in);
 	ck_assert_int_eq(alive_calls, 0);
 	/* Past the grace time, still running: kept. */
 	timed(&t, 3, 301, CPUID, 500);
 	in.now_ns = 1100;
 	alive_answer = true;
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+	update(m, &in);
 	ck_assert_int_eq(alive_calls, 1);
 	assert_value(page(m, METRICS_TEXT), vm1, "1");
 	/* Its process is gone: VMs 1 and 2 (both stopped) are dropped, 3 stays. */
 	alive_answer = false;
 	in.now_ns = 1200;
 	timed(&t, 3, 301, CPUID, 500);
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+	update(m, &in);
 	metrics_state(m, &st);
 	ck_assert_uint_eq(st.vms, 1);
 	ck_assert_uint_eq(st.vms_gone, 2);
@@ -370,7 +383,7 @@ START_TEST(test_gone_vms)
 	/* A pid that exits again (reused) comes back with its count. */
 	timed(&t, 1, 101, CPUID, 500);
 	in.now_ns = 1300;
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+	update(m, &in);
 	assert_value(page(m, METRICS_TEXT), vm1, "2");
 	metrics_free(m);
 }
@@ -388,9 +401,8 @@ START_TEST(test_per_vcpu_and_hist_per_vm)
 	timed(&t, 1, 101, CPUID, 100);
 	timed(&t, 1, 102, CPUID, 200);
 	timed(&t, 1, 102, CPUID, 200);
-	in.prof = prof;
-	ck_assert_int_eq(metrics_new(&o, &m), 0);
-	ck_assert_int_eq(metrics_update(m, &in), 0);
+		ck_assert_int_eq(metrics_new(&o, &m), 0);
+	update(m, &in);
 	p = page(m, METRICS_TEXT);
 	assert_value(p, "kvmexit_exits_total{pid=\"1\",vcpu=\"1\",reason=\"CPUID\",category=\"instruction\"}", "1");
 	assert_value(p, "kvmexit_exits_total{pid=\"1\",vcpu=\"2\",reason=\"CPUID\",category=\"instruction\"}", "2");

@@ -32,6 +32,7 @@
 #include "kvmexit.h"
 #include "commands.h"
 #include "metrics.h"
+#include "source.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9595"
 #define CONN_LIMIT 16
@@ -41,9 +42,10 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: kvmexit serve [--listen ADDR:PORT] [--textfile FILE] [-i SECONDS]\n"
-		"                     [--replay FILE | -p PID[,PID...]] [--per-vcpu]\n"
-		"                     [--histogram-per-vm] [--max-series N] [--grace SECONDS]\n"
-		"                     [--buckets-per-octave N] [--once] [--openmetrics]\n"
+		"                     [--replay FILE [--speed X] | [--count] [-p PID[,PID...]]]\n"
+		"                     [--per-vcpu] [--histogram-per-vm] [--max-series N]\n"
+		"                     [--grace SECONDS] [--buckets-per-octave N] [--once]\n"
+		"                     [--openmetrics]\n"
 		"\n"
 		"Serves the KVM exits of this host as Prometheus metrics on\n"
 		"http://ADDR:PORT/metrics (text format 0.0.4, or OpenMetrics 1.0 when the\n"
@@ -55,7 +57,11 @@ static void usage(FILE *out)
 		"  -t, --textfile FILE     write the page to FILE every interval, atomically\n"
 		"                          (no HTTP server unless --listen is given too)\n"
 		"  -i, --interval SECS     render every SECS seconds (default 5)\n"
-		"  -r, --replay FILE       serve the exits of a capture instead of live ones\n"
+		"  -c, --count             count exits per reason in the kernel (lowest cost;\n"
+		"                          no times, no per-VM split)\n"
+		"  -r, --replay FILE       serve the exits of a capture instead of live ones,\n"
+		"                          replayed in capture time\n"
+		"  -s, --speed X           replay X capture seconds per second (default 1)\n"
 		"  -p, --pid PID[,PID]     record only these VMM processes\n"
 		"  -m, --mmap-pages N      ring buffer pages per CPU, a power of 2 (default 128)\n"
 		"      --per-vcpu          exits counter per vCPU too (more series)\n"
@@ -96,21 +102,21 @@ struct serve {
 	bool once, openmetrics;
 	struct metrics_opts mo;
 	struct metrics *metrics;
-	pthread_mutex_t lock;		/* guards metrics' pages against scrapes */
-	struct kvmexit_profile *prof;
-	struct kvmexit_recorder *rec;
+	pthread_mutex_t lock;		/* guards the published pages against scrapes */
+	struct source *src;
+	bool running;			/* the source has not ended */
+	bool count;
+	double speed;
 	struct MHD_Daemon *httpd;
 };
 
 static volatile sig_atomic_t stop_requested;
-static struct kvmexit_recorder *volatile signal_rec;
 
+/* The loop sees the flag within a 100 ms slice and stops the source. */
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-	if (signal_rec)
-		kvmexit_recorder_stop(signal_rec);
 }
 
 /* ------------------------------------------------------------ HTTP */
@@ -289,133 +295,129 @@ static bool pid_alive(int32_t pid, void *arg)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
+/* A snapshot of the source now, rendered aside, then published. */
 static int update(struct serve *s)
 {
-	struct metrics_input in = { .prof = s->prof };
+	struct metrics_input in = { .meta = &s->src->meta, .running = s->running };
+	struct kvmexit_snapshot *snap;
 	struct rusage ru;
 	struct timespec now;
 	int err;
 
+	err = source_snapshot(s->src, &snap, NULL, NULL);
+	if (err) {
+		fprintf(stderr, "kvmexit serve: cannot take a snapshot: %s\n", kvmexit_strerror(err));
+		return err;
+	}
 	getrusage(RUSAGE_SELF, &ru);
 	clock_gettime(CLOCK_REALTIME, &now);
+	in.snap = snap;
 	in.cpu_user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 	in.cpu_system = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	in.timestamp = now.tv_sec + now.tv_nsec / 1e9;
-	in.now_ns = mono_ns();
+	in.now_ns = kvmexit_snapshot_time(snap);
 	/* A replayed capture is history: its VMs are never gone. */
 	in.alive = s->replay ? NULL : pid_alive;
-	pthread_mutex_lock(&s->lock);
 	err = metrics_update(s->metrics, &in);
-	pthread_mutex_unlock(&s->lock);
+	kvmexit_snapshot_free(snap);
 	if (err) {
 		fprintf(stderr, "kvmexit serve: cannot render the metrics: %s (the last page stays)\n",
 			kvmexit_strerror(err));
 		return err;
 	}
+	pthread_mutex_lock(&s->lock);
+	metrics_publish(s->metrics);
+	pthread_mutex_unlock(&s->lock);
 	if (s->textfile) {
 		size_t len;
+		/* Only this thread publishes: no lock needed to read. */
 		const char *page = metrics_page(s->metrics, METRICS_TEXT, &len);
 
 		err = write_textfile(s->textfile, page, len);
 		if (err)
-			fprintf(stderr, "kvmexit serve: cannot write %s: %s (check that its directory exists and is writable)\n",
-				s->textfile, strerror(-err));
+			fprintf(stderr, "kvmexit serve: cannot write %s: %s (check that its directory "
+					"exists and is writable)\n", s->textfile, strerror(-err));
 	}
 	return err;
 }
 
 /* ---------------------------------------------------------- sources */
 
-static int on_event(const struct kvmexit_event *ev, void *arg)
+static int open_source(struct serve *s)
 {
-	struct serve *s = arg;
-
-	return kvmexit_profile_add_event(s->prof, ev) == -ENOMEM ? -ENOMEM : 0;
-}
-
-static int sleep_interval(double secs)
-{
-	struct timespec ts = { .tv_sec = (time_t)secs,
-			       .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
-
-	/* A signal ends the sleep (EINTR); the caller checks stop_requested. */
-	nanosleep(&ts, NULL);
-	return 0;
-}
-
-static int run_replay(struct serve *s)
-{
-	char err[512];
-	int ret = kvmexit_profile_load(s->replay, NULL, &s->prof, err, sizeof(err));
-
-	if (ret < 0) {
-		fprintf(stderr, "kvmexit serve: %s\n", err);
-		return 1;
-	}
-	return 0;
-}
-
-static int start_live(struct serve *s)
-{
-	struct kvmexit_record_opts o = {
-		.sz = sizeof(o),
+	struct source_opts o = {
+		.kind = s->replay ? SOURCE_REPLAY : s->count ? SOURCE_COUNT : SOURCE_SAMPLED,
 		.target = s->nr_pids ? KVMEXIT_TARGET_PIDS : KVMEXIT_TARGET_SYSTEM,
 		.pids = s->pids,
 		.nr_pids = s->nr_pids,
 		.mmap_pages = s->mmap_pages,
-		.fn = on_event,
-		.fn_arg = s,
 		.cmdline = "kvmexit serve",
+		.path = s->replay,
+		/* --once replays as fast as the capture can be read. */
+		.speed = s->once ? 1e9 : s->speed,
 	};
 	char err[512];
-	int ret = kvmexit_profile_new(NULL, &s->prof);
+	int ret = source_open(&o, &s->src, err, sizeof(err));
 
-	if (ret < 0) {
-		fprintf(stderr, "kvmexit serve: %s\n", kvmexit_strerror(ret));
-		return 1;
-	}
-	ret = kvmexit_recorder_new(&o, &s->rec, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "kvmexit serve: %s\n", err);
 		return 1;
 	}
-	kvmexit_profile_set_meta(s->prof, kvmexit_recorder_meta(s->rec));
-	signal_rec = s->rec;
-	if (stop_requested)
-		kvmexit_recorder_stop(s->rec);
+	ret = source_start(s->src);
+	if (ret < 0) {
+		fprintf(stderr, "kvmexit serve: %s\n",
+			s->src->errmsg[0] ? s->src->errmsg : kvmexit_strerror(ret));
+		return 1;
+	}
+	s->running = true;
 	return 0;
+}
+
+/*
+ * Runs the source to the end of the interval in slices of 100 ms, so that
+ * SIGTERM is seen soon.  Returns 1 while it runs, 0 once it ended.
+ */
+static int run_interval(struct serve *s, uint64_t until)
+{
+	int r = 1;
+
+	while (r == 1 && !stop_requested && (until == UINT64_MAX || source_now(s->src) < until))
+		r = source_run(s->src, until, 100);
+	if (r < 0)
+		fprintf(stderr, "kvmexit serve: %s\n", s->src->errmsg);
+	return r;
 }
 
 static int loop(struct serve *s)
 {
-	int ms = (int)(s->interval * 1000);
+	uint64_t interval_ns = (uint64_t)(s->interval * 1e9);
 
 	while (!stop_requested) {
-		if (s->rec) {
-			int ret = kvmexit_recorder_run(s->rec, ms);
+		if (s->running) {
+			int r = run_interval(s, source_now(s->src) + interval_ns);
 
-			kvmexit_profile_set_meta(s->prof, kvmexit_recorder_meta(s->rec));
-			if (ret < 0) {
-				fprintf(stderr, "kvmexit serve: %s\n", kvmexit_recorder_errmsg(s->rec));
+			if (r < 0)
 				return 1;
+			if (r == 0) {
+				s->running = false;
+				/* A live source that ended (its processes exited): done. */
+				if (!s->replay) {
+					update(s);
+					break;
+				}
 			}
-			update(s);
-			if (ret == 0)
-				break;
 		} else {
-			sleep_interval(s->interval);
-			if (!stop_requested)
-				update(s);
+			struct timespec ts = { .tv_sec = (time_t)s->interval,
+					       .tv_nsec = (long)((s->interval - (double)(time_t)s->interval) * 1e9) };
+
+			/* The capture is read: the page only refreshes. A signal ends the sleep. */
+			nanosleep(&ts, NULL);
 		}
+		if (!stop_requested)
+			update(s);
 	}
+	if (s->running)
+		source_stop(s->src);
 	return 0;
 }
 
@@ -478,6 +480,8 @@ static int parse_args(struct serve *s, int argc, char **argv)
 		{ "textfile", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "replay", required_argument, NULL, 'r' },
+		{ "speed", required_argument, NULL, 's' },
+		{ "count", no_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "mmap-pages", required_argument, NULL, 'm' },
 		{ "per-vcpu", no_argument, NULL, OPT_PER_VCPU },
@@ -496,7 +500,7 @@ static int parse_args(struct serve *s, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":l:t:i:r:p:m:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:t:i:r:s:cp:m:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			s->listen = optarg;
@@ -510,6 +514,13 @@ static int parse_args(struct serve *s, int argc, char **argv)
 			break;
 		case 'r':
 			s->replay = optarg;
+			break;
+		case 's':
+			if (!parse_secs(optarg, 0.001, &s->speed))
+				return usage_error("give a positive factor to --speed, not '%s'", optarg);
+			break;
+		case 'c':
+			s->count = true;
 			break;
 		case 'p':
 			if (parse_pids(optarg, &s->pids, &s->nr_pids) < 0)
@@ -557,10 +568,10 @@ static int parse_args(struct serve *s, int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (s->replay && s->nr_pids)
-		return usage_error("%s", "--pid filters live recording; a replay serves the whole capture");
+	if (s->replay && (s->nr_pids || s->count))
+		return usage_error("%s", "--pid and --count are for live sources; a replay serves the whole capture");
 	s->mo.grace_ns = (uint64_t)(grace * 1e9);
-	s->mo.source = s->replay ? "replay" : "sampled";
+	s->mo.source = s->replay ? "replay" : s->count ? "count" : "sampled";
 	s->mo.version = PACKAGE_VERSION;
 	if (!s->listen && !s->textfile && !s->once)
 		s->listen = DEFAULT_LISTEN;
@@ -569,7 +580,7 @@ static int parse_args(struct serve *s, int argc, char **argv)
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve s = { .interval = 5, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct serve s = { .interval = 5, .speed = 1, .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int ret;
 
@@ -588,15 +599,15 @@ int cmd_serve(int argc, char **argv)
 		free(s.pids);
 		return 1;
 	}
-	ret = s.replay ? run_replay(&s) : start_live(&s);
-	if (!ret && s.once && s.rec) {
-		int r = kvmexit_recorder_run(s.rec, (int)(s.interval * 1000));
+	ret = open_source(&s);
+	if (!ret && s.once) {
+		/* A replay to its end; a live source for one interval. */
+		int r = run_interval(&s, s.replay ? UINT64_MAX
+						  : source_now(s.src) + (uint64_t)(s.interval * 1e9));
 
-		kvmexit_profile_set_meta(s.prof, kvmexit_recorder_meta(s.rec));
-		if (r < 0) {
-			fprintf(stderr, "kvmexit serve: %s\n", kvmexit_recorder_errmsg(s.rec));
+		if (r < 0)
 			ret = 1;
-		}
+		s.running = r == 1;
 	}
 	if (!ret && update(&s) && s.once)
 		ret = 1;
@@ -612,11 +623,11 @@ int cmd_serve(int argc, char **argv)
 		ret = start_http(&s);
 	if (!ret && !s.once)
 		ret = loop(&s);
+	else if (s.src && s.running)
+		source_stop(s.src);
 	if (s.httpd)
 		MHD_stop_daemon(s.httpd);
-	signal_rec = NULL;
-	kvmexit_recorder_free(s.rec);
-	kvmexit_profile_free(s.prof);
+	source_free(s.src);
 	metrics_free(s.metrics);
 	free(s.pids);
 	return ret;

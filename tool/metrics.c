@@ -2,7 +2,8 @@
 /*
  * The exporter's metrics model and its two text expositions.
  *
- * Every update reads the (cumulative) profile once: per VM and reason rows
+ * Every update reads one snapshot of the profile (everything since the
+ * start, as kvmexit_delta_new(NULL, snap) sums it): per VM and reason rows
  * become kvmexit_exits_total samples, per reason rows become the
  * kvmexit_exit_handling_seconds histogram, whose bucket bounds are edges of
  * the profile's log-linear histogram (kvmexit_profile_time_bounds()), so
@@ -27,8 +28,8 @@
 
 #define LABELS_MAX 256
 #define REASON_LABELS_MAX 200	/* reason and category, escaped */
-/* Series that do not depend on VMs or reasons: lost, cpu x2, info, vms, folded, update time. */
-#define FIXED_SERIES 7
+/* Series that do not depend on VMs or reasons: lost, cpu x2, info, vms, folded, update time, running. */
+#define FIXED_SERIES 8
 
 struct buf {
 	char *p;
@@ -109,7 +110,8 @@ struct metrics {
 	struct vm *vms;			/* sorted by pid */
 	size_t nr_vms, alloc_vms;
 	uint64_t seq;
-	struct buf page[2];
+	struct buf page[2];		/* what scrapes copy */
+	struct buf next[2];		/* rendered, not yet published */
 	struct metrics_state st;
 };
 
@@ -188,8 +190,10 @@ void metrics_free(struct metrics *m)
 		return;
 	free(m->bounds);
 	free(m->vms);
-	free(m->page[0].p);
-	free(m->page[1].p);
+	for (int i = 0; i < 2; i++) {
+		free(m->page[i].p);
+		free(m->next[i].p);
+	}
 	free(m);
 }
 
@@ -254,14 +258,30 @@ static int vm_seq_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Sorted rows of a grouping, or a negative error. */
-static int rows_of(const struct kvmexit_profile *p, enum kvmexit_group g, struct kvmexit_stat **rows)
+/* The snapshot's rows of a grouping (all it holds), sorted; or a negative error. */
+static int rows_of(const struct kvmexit_snapshot *snap, enum kvmexit_group g,
+		   struct kvmexit_stat **rows)
 {
-	int n = kvmexit_profile_stats(p, g, rows);
+	struct kvmexit_delta_opts o = { .sz = sizeof(o), .group = g };
+	const struct kvmexit_delta_row *dr;
+	struct kvmexit_delta *d;
+	size_t n;
+	int err = kvmexit_delta_new(NULL, snap, &o, &d);
 
-	if (n > 0)
-		qsort(*rows, (size_t)n, sizeof(**rows), row_cmp);
-	return n;
+	*rows = NULL;
+	if (err)
+		return err;
+	n = kvmexit_delta_rows(d, &dr);
+	*rows = calloc(n ? n : 1, sizeof(**rows));
+	if (!*rows) {
+		kvmexit_delta_free(d);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		(*rows)[i] = dr[i].total;
+	kvmexit_delta_free(d);
+	qsort(*rows, n, sizeof(**rows), row_cmp);
+	return (int)n;
 }
 
 static void reason_labels(const struct kvmexit_stat *r, char *out, size_t size)
@@ -317,7 +337,7 @@ static struct fold *fold_get(struct samples *s, const struct kvmexit_stat *r, si
 	return f;
 }
 
-static int hist_add(struct metrics *m, struct samples *s, const struct kvmexit_profile *p,
+static int hist_add(struct metrics *m, struct samples *s, const struct kvmexit_snapshot *p,
 		    enum kvmexit_group g, const struct kvmexit_stat *r, const char *labels)
 {
 	struct hist_sample *h = &s->hists[s->nr_hists];
@@ -329,7 +349,7 @@ static int hist_add(struct metrics *m, struct samples *s, const struct kvmexit_p
 	snprintf(h->labels, sizeof(h->labels), "%s", labels);
 	h->count = r->timed;
 	h->sum_ns = r->time_total;
-	return kvmexit_profile_time_counts(p, g, r, m->bounds, m->nb, h->le);
+	return kvmexit_snapshot_time_counts(p, g, r, m->bounds, m->nb, h->le);
 }
 
 /* Series a histogram takes: its buckets, +Inf, _sum and _count. */
@@ -416,13 +436,13 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 	enum kvmexit_group eg = m->o.per_vcpu ? KVMEXIT_GROUP_VCPU : KVMEXIT_GROUP_PID;
 	char labels[LABELS_MAX], rl[REASON_LABELS_MAX];
 
-	kvmexit_profile_totals(in->prof, &t);
+	kvmexit_snapshot_totals(in->snap, &t);
 	s->lost = t.lost;
-	s->meta = kvmexit_profile_meta(in->prof);
-	ne = rows_of(in->prof, eg, &er);
-	nr = rows_of(in->prof, KVMEXIT_GROUP_REASON, &rr);
+	s->meta = in->meta;
+	ne = rows_of(in->snap, eg, &er);
+	nr = rows_of(in->snap, KVMEXIT_GROUP_REASON, &rr);
 	if (ne >= 0 && nr >= 0 && m->o.histogram_per_vm)
-		nh = rows_of(in->prof, KVMEXIT_GROUP_PID, &hr);
+		nh = rows_of(in->snap, KVMEXIT_GROUP_PID, &hr);
 	if (ne < 0 || nr < 0 || nh < 0) {
 		err = ne < 0 ? ne : nr < 0 ? nr : nh;
 		goto out;
@@ -475,7 +495,7 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 		if (!rr[i].timed)
 			continue;
 		reason_labels(&rr[i], rl, sizeof(rl));
-		err = hist_add(m, s, in->prof, KVMEXIT_GROUP_REASON, &rr[i], rl);
+		err = hist_add(m, s, in->snap, KVMEXIT_GROUP_REASON, &rr[i], rl);
 	}
 	for (int i = 0; i < nh && !err; i++) {
 		const struct kvmexit_stat *r = &hr[i];
@@ -493,7 +513,7 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 				err = -ENOMEM;
 				break;
 			}
-			err = kvmexit_profile_time_counts(in->prof, KVMEXIT_GROUP_PID, r, m->bounds,
+			err = kvmexit_snapshot_time_counts(in->snap, KVMEXIT_GROUP_PID, r, m->bounds,
 							  m->nb, tmp.le);
 			for (size_t j = 0; j < m->nb; j++)
 				f->h.le[j] += tmp.le[j];
@@ -507,12 +527,12 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 			snprintf(labels, sizeof(labels), "pid=\"%d\",%s", r->pid, rl);
 		else
 			snprintf(labels, sizeof(labels), "%s", rl);
-		err = hist_add(m, s, in->prof, KVMEXIT_GROUP_PID, r, labels);
+		err = hist_add(m, s, in->snap, KVMEXIT_GROUP_PID, r, labels);
 	}
 out:
-	kvmexit_stats_free(er);
-	kvmexit_stats_free(rr);
-	kvmexit_stats_free(hr);
+	free(er);
+	free(rr);
+	free(hr);
 	return err;
 }
 
@@ -626,6 +646,9 @@ static void render(struct metrics *m, const struct metrics_input *in, const stru
 	family(b, f, "kvmexit_last_update_timestamp_seconds", "gauge", "seconds",
 	       "When kvmexit last rendered this page (Unix time).");
 	buf_printf(b, "kvmexit_last_update_timestamp_seconds %.3f\n", in->timestamp);
+	family(b, f, "kvmexit_source_running", "gauge", NULL,
+	       "1 while kvmexit records (or replays); 0 once its source has ended.");
+	buf_printf(b, "kvmexit_source_running %d\n", in->running ? 1 : 0);
 	metrics_escape(s->meta ? s->meta->vendor : "", vendor, sizeof(vendor));
 	metrics_escape(s->meta ? s->meta->osrelease : "", kernel, sizeof(kernel));
 	metrics_escape(s->meta ? s->meta->kvm_module : "", module, sizeof(module));
@@ -646,13 +669,23 @@ int metrics_update(struct metrics *m, const struct metrics_input *in)
 	int err = build(m, in, &s);
 
 	if (!err) {
-		render(m, in, &s, METRICS_TEXT, &m->page[0]);
-		render(m, in, &s, METRICS_OPENMETRICS, &m->page[1]);
-		if (m->page[0].oom || m->page[1].oom)
+		render(m, in, &s, METRICS_TEXT, &m->next[0]);
+		render(m, in, &s, METRICS_OPENMETRICS, &m->next[1]);
+		if (m->next[0].oom || m->next[1].oom)
 			err = -ENOMEM;
 	}
 	samples_release(&s);
 	return err;
+}
+
+void metrics_publish(struct metrics *m)
+{
+	for (int i = 0; i < 2; i++) {
+		struct buf b = m->page[i];
+
+		m->page[i] = m->next[i];
+		m->next[i] = b;
+	}
 }
 
 const char *metrics_page(const struct metrics *m, enum metrics_format f, size_t *len)

@@ -32,10 +32,12 @@ struct metrics_opts {
 typedef bool (*metrics_alive_fn)(int32_t pid, void *arg);
 
 struct metrics_input {
-	const struct kvmexit_profile *prof;
+	const struct kvmexit_snapshot *snap;	/* of everything since the start */
+	const struct kvmexit_meta *meta;	/* host facts; NULL: none */
 	uint64_t now_ns;		/* the source's clock: grace times run on it */
 	double cpu_user, cpu_system;	/* the exporter's own CPU seconds */
 	double timestamp;		/* wall clock of this update, seconds */
+	bool running;			/* the source still runs (replay: not yet read) */
 	metrics_alive_fn alive;		/* NULL: VMs are never gone */
 	void *alive_arg;
 };
@@ -50,10 +52,15 @@ struct metrics;
 int metrics_new(const struct metrics_opts *opts, struct metrics **out);
 void metrics_free(struct metrics *m);
 
-/* Renders both pages from the profile; 0 or -ENOMEM (the old pages stay). */
+/*
+ * Renders both pages from a snapshot, aside: 0, or -ENOMEM (then publish
+ * nothing).  metrics_publish() makes them the pages scrapes read: a swap,
+ * so the lock a server holds around it and around its copies is short.
+ */
 int metrics_update(struct metrics *m, const struct metrics_input *in);
+void metrics_publish(struct metrics *m);
 
-/* The last rendered page; valid until the next metrics_update(). */
+/* The last published page; valid until the next metrics_publish(). */
 const char *metrics_page(const struct metrics *m, enum metrics_format f, size_t *len);
 const char *metrics_content_type(enum metrics_format f);
 
