@@ -70,11 +70,31 @@ START_TEST(test_bounds)
 }
 END_TEST
 
+/* A snapshot of the profile and its rows in group g (all since the start). */
+static size_t snap_rows(enum kvmexit_group g, struct kvmexit_snapshot **snap,
+			struct kvmexit_stat *rows, size_t max)
+{
+	struct kvmexit_delta_opts o = { .sz = sizeof(o), .group = g };
+	const struct kvmexit_delta_row *dr;
+	struct kvmexit_delta *d;
+	size_t n;
+
+	ck_assert_int_eq(kvmexit_snapshot_new(prof, 0, snap), 0);
+	ck_assert_int_eq(kvmexit_delta_new(NULL, *snap, &o, &d), 0);
+	n = kvmexit_delta_rows(d, &dr);
+	ck_assert_uint_le(n, max);
+	for (size_t i = 0; i < n; i++)
+		rows[i] = dr[i].total;
+	kvmexit_delta_free(d);
+	return n;
+}
+
 START_TEST(test_counts_exact)
 {
 	uint64_t t = 1000, b[5], c[5];
-	struct kvmexit_stat *rows;
-	int n;
+	struct kvmexit_snapshot *snap;
+	struct kvmexit_stat rows[8];
+	size_t n;
 
 	kvmexit_profile_time_bounds(2, 7, 9, b, 5);	/* 127 191 255 383 511 */
 	/* Values on both sides of each bound: 127|128, 191|192, 255|256. */
@@ -87,26 +107,26 @@ START_TEST(test_counts_exact)
 	timed(&t, 2, 201, CPUID, 256);
 	timed(&t, 2, 201, CPUID, 5000);
 	ev(KVMEXIT_EV_EXIT, t, 2, 201, HLT);		/* untimed */
-	n = kvmexit_profile_stats(prof, KVMEXIT_GROUP_REASON, &rows);
-	ck_assert_int_eq(n, 2);
+	n = snap_rows(KVMEXIT_GROUP_REASON, &snap, rows, 8);
+	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(rows[0].reason, CPUID);
-	ck_assert_int_eq(kvmexit_profile_time_counts(prof, KVMEXIT_GROUP_REASON, &rows[0], b, 5, c), 0);
+	ck_assert_int_eq(kvmexit_snapshot_time_counts(snap, KVMEXIT_GROUP_REASON, &rows[0], b, 5, c), 0);
 	ck_assert_uint_eq(c[0], 2);
 	ck_assert_uint_eq(c[1], 4);
 	ck_assert_uint_eq(c[2], 6);
 	ck_assert_uint_eq(c[3], 7);
 	ck_assert_uint_eq(c[4], 7);			/* 5000 is above every bound */
-	ck_assert_int_eq(kvmexit_profile_time_counts(prof, KVMEXIT_GROUP_REASON, &rows[1], b, 5, c), 0);
+	ck_assert_int_eq(kvmexit_snapshot_time_counts(snap, KVMEXIT_GROUP_REASON, &rows[1], b, 5, c), 0);
 	ck_assert_uint_eq(c[4], 0);
-	kvmexit_stats_free(rows);
+	kvmexit_snapshot_free(snap);
 
 	/* Per pid: only that VM's cells. */
-	n = kvmexit_profile_stats(prof, KVMEXIT_GROUP_PID, &rows);
-	ck_assert_int_eq(n, 3);
-	for (int i = 0; i < n; i++) {
+	n = snap_rows(KVMEXIT_GROUP_PID, &snap, rows, 8);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
 		if (rows[i].reason != CPUID)
 			continue;
-		ck_assert_int_eq(kvmexit_profile_time_counts(prof, KVMEXIT_GROUP_PID, &rows[i], b, 5, c), 0);
+		ck_assert_int_eq(kvmexit_snapshot_time_counts(snap, KVMEXIT_GROUP_PID, &rows[i], b, 5, c), 0);
 		if (rows[i].pid == 1) {
 			ck_assert_uint_eq(c[0], 2);
 			ck_assert_uint_eq(c[1], 4);
@@ -120,11 +140,11 @@ START_TEST(test_counts_exact)
 	}
 	/* Bounds that split a bucket, or do not rise, are refused. */
 	b[1] = 190;
-	ck_assert_int_eq(kvmexit_profile_time_counts(prof, KVMEXIT_GROUP_PID, &rows[0], b, 5, c), -EINVAL);
+	ck_assert_int_eq(kvmexit_snapshot_time_counts(snap, KVMEXIT_GROUP_PID, &rows[0], b, 5, c), -EINVAL);
 	b[1] = 127;
-	ck_assert_int_eq(kvmexit_profile_time_counts(prof, KVMEXIT_GROUP_PID, &rows[0], b, 5, c), -EINVAL);
-	ck_assert_int_eq(kvmexit_profile_time_counts(prof, (enum kvmexit_group)99, &rows[0], b, 1, c), -EINVAL);
-	kvmexit_stats_free(rows);
+	ck_assert_int_eq(kvmexit_snapshot_time_counts(snap, KVMEXIT_GROUP_PID, &rows[0], b, 5, c), -EINVAL);
+	ck_assert_int_eq(kvmexit_snapshot_time_counts(snap, (enum kvmexit_group)99, &rows[0], b, 1, c), -EINVAL);
+	kvmexit_snapshot_free(snap);
 }
 END_TEST
 

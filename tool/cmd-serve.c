@@ -136,11 +136,23 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 
 	(void)version;
 	(void)upload_data;
-	(void)con_cls;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return MHD_NO;
-	if (*upload_data_size)
-		return MHD_NO;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		static const char no[] = "kvmexit serve: only GET and HEAD\n";
+
+		/* Answer at once; a request body is then discarded. */
+		if (*con_cls)
+			return MHD_YES;
+		*con_cls = s;
+		*upload_data_size = 0;
+		resp = MHD_create_response_from_buffer(sizeof(no) - 1, (void *)no,
+						       MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
 	if (!strcmp(url, "/metrics")) {
 		f = metrics_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 								  MHD_HTTP_HEADER_ACCEPT));
@@ -230,8 +242,7 @@ static int start_http(struct serve *s)
 	sigset_t all, old;
 
 	if (parse_listen(s->listen, &ss, &v6) < 0)
-		return usage_error("--listen wants ADDR:PORT (127.0.0.1:9595, [::1]:9595), not '%s'",
-				   s->listen);
+		return 2;	/* parse_args() checked it */
 	/* libmicrohttpd's thread must not take our signals: it inherits this mask. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -575,6 +586,14 @@ static int parse_args(struct serve *s, int argc, char **argv)
 	s->mo.version = PACKAGE_VERSION;
 	if (!s->listen && !s->textfile && !s->once)
 		s->listen = DEFAULT_LISTEN;
+	if (s->listen) {
+		struct sockaddr_storage ss;
+		bool v6;
+
+		if (parse_listen(s->listen, &ss, &v6) < 0)
+			return usage_error("--listen wants ADDR:PORT (127.0.0.1:9595, [::1]:9595), not '%s'",
+					   s->listen);
+	}
 	return -1;
 }
 
