@@ -415,6 +415,14 @@ int kx_counts_table_read_file(FILE *f, const char *name, struct kvmexit_profile 
  * no perf.data magic).  For kvmexit_profile_load() to choose a reader.
  */
 bool kx_counts_table_sniff(const void *head, size_t len);
+/*
+ * prom-json.c: a Prometheus query API answer (JSON, buf[len] must be a NUL)
+ * into counts per reason; what kx_counts_table_read() does for tables.
+ */
+int kx_prom_json_read(const char *buf, size_t len, const char *name,
+		      struct kvmexit_profile *prof, struct kvmexit_meta *meta,
+		      char *errbuf, size_t errlen);
+bool kx_prom_json_sniff(const void *head, size_t len);
 
 /* record */
 /* tracefs.c: where the kernel's kvm tracepoints and kvm's settings live. */

@@ -13,7 +13,8 @@ bld="${top_builddir:-.}"
 kx="$bld/tool/kvmexit"
 cap="$src/examples/npt-off.perf.data"
 base=${KVMEXIT_TEST_PORT_BASE:-15100}
-p_serve=$base p_prom=$((base + 1)) p_node=$((base + 2))
+p_serve=$base p_prom=$((base + 1)) p_node=$((base + 2)) p_serve2=$((base + 4))
+cap2="$src/examples/npt-on.perf.data"
 
 need=(prometheus promtool prometheus-node-exporter curl jq)
 missing() {
@@ -45,13 +46,19 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
 check() { # DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then ok "$1 ($3)"; else not_ok "$1: expected '$2', got '$3'"; fi
+	if [ "$2" = "$3" ]; then ok "$1 (${3//$'\n'/; })"; else
+		not_ok "$1"
+		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/#   /'
+	fi
 }
-echo "1..12"
+echo "1..15"
 
 mkdir -p "$tmp/textfile" "$tmp/data"
 "$kx" serve --replay "$cap" --listen "127.0.0.1:$p_serve" --interval 0.5 \
 	--textfile "$tmp/textfile/kvmexit.prom" 2>"$tmp/serve.err" &
+pids+=($!)
+# A second host, with nested paging on: the fleet of two.
+"$kx" serve --replay "$cap2" --listen "127.0.0.1:$p_serve2" --interval 0.5 2>"$tmp/serve2.err" &
 pids+=($!)
 prometheus-node-exporter --web.listen-address="127.0.0.1:$p_node" \
 	--collector.disable-defaults --collector.textfile \
@@ -66,6 +73,8 @@ scrape_configs:
     static_configs: [{ targets: ['127.0.0.1:$p_serve'] }]
   - job_name: node
     static_configs: [{ targets: ['127.0.0.1:$p_node'] }]
+  - job_name: kvmexit-npt-on
+    static_configs: [{ targets: ['127.0.0.1:$p_serve2'] }]
 EOF
 prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
 	--web.listen-address="127.0.0.1:$p_prom" >"$tmp/prometheus.log" 2>&1 &
@@ -82,7 +91,8 @@ ready=""
 for _ in $(seq 120); do
 	# The replay has ended (the capture is read) on both paths.
 	if [ "$(query 'kvmexit_source_running{job="kvmexit"}')" = 0 ] &&
-	   [ "$(query 'kvmexit_source_running{job="node"}')" = 0 ]; then
+	   [ "$(query 'kvmexit_source_running{job="node"}')" = 0 ] &&
+	   [ "$(query 'kvmexit_source_running{job="kvmexit-npt-on"}')" = 0 ]; then
 		ready=1
 		break
 	fi
@@ -144,3 +154,27 @@ check "textfile via node_exporter: sum of kvmexit_exits_total" "$exits" \
 	"$(query 'sum(kvmexit_exits_total{job="node"})')"
 check "textfile via node_exporter: no textfile scrape error" 0 \
 	"$(query 'node_textfile_scrape_error{job="node"}')"
+
+# Count tables from the query API: kvmexit reads its JSON answer.
+api() { curl -sf "http://127.0.0.1:$p_prom/api/v1/query" --data-urlencode "query=$1"; }
+api 'sum by (reason) (kvmexit_exits_total{job="kvmexit"})' >"$tmp/off.json"
+api 'sum by (reason) (kvmexit_exits_total{job="kvmexit-npt-on"})' >"$tmp/on.json"
+counts() { "$kx" report --csv "$1" | awk -F, 'NR > 1 { print $3 "," $7 }' | sort; }
+check "kvmexit report of the query's JSON: the capture's counts per reason" \
+	"$(counts "$cap")" "$(counts "$tmp/off.json")"
+# kvmexit-diff of two hosts (or two windows) from Prometheus = of their captures.
+cmp_cols() { "$bld/tool/kvmexit-diff" --csv "$1" "$2" | cut -d, -f1,6,7,9,11,18 | sort; }
+check "kvmexit-diff of two query answers = of the two captures (counts, deltas, p-values)" \
+	"$(cmp_cols "$cap2" "$cap")" "$(cmp_cols "$tmp/on.json" "$tmp/off.json")"
+# A window: a counter now minus the same counter earlier is exact (with a
+# replay that has ended, every reason's window is 0).  Bounded polling:
+# the earlier sample must exist.
+for _ in $(seq 40); do
+	api 'sum by (reason) (kvmexit_exits_total{job="kvmexit"} - kvmexit_exits_total{job="kvmexit"} offset 1s)' \
+		>"$tmp/window.json"
+	[ "$(jq '.data.result | length' "$tmp/window.json")" = 8 ] && break
+	sleep 0.5
+done
+check "a window of one second after the replay: 8 reasons in the answer, 0 exits read" "8 0" \
+	"$(jq '.data.result | length' "$tmp/window.json") \
+$("$kx" report --csv "$tmp/window.json" | awk -F, 'NR > 1 { s += $7 } END { print s + 0 }')"
