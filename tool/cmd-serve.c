@@ -107,6 +107,7 @@ struct serve {
 	bool running;			/* the source has not ended */
 	bool count;
 	double speed;
+	double render_seconds;		/* the last update's */
 	struct MHD_Daemon *httpd;
 };
 
@@ -309,12 +310,14 @@ static bool pid_alive(int32_t pid, void *arg)
 /* A snapshot of the source now, rendered aside, then published. */
 static int update(struct serve *s)
 {
-	struct metrics_input in = { .meta = &s->src->meta, .running = s->running };
+	struct metrics_input in = { .meta = &s->src->meta, .running = s->running,
+				    .render_seconds = s->render_seconds };
 	struct kvmexit_snapshot *snap;
 	struct rusage ru;
-	struct timespec now;
+	struct timespec now, t0, t1;
 	int err;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = source_snapshot(s->src, &snap, NULL, NULL);
 	if (err) {
 		fprintf(stderr, "kvmexit serve: cannot take a snapshot: %s\n", kvmexit_strerror(err));
@@ -331,6 +334,8 @@ static int update(struct serve *s)
 	in.alive = s->replay ? NULL : pid_alive;
 	err = metrics_update(s->metrics, &in);
 	kvmexit_snapshot_free(snap);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->render_seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (err) {
 		fprintf(stderr, "kvmexit serve: cannot render the metrics: %s (the last page stays)\n",
 			kvmexit_strerror(err));

@@ -28,8 +28,11 @@
 
 #define LABELS_MAX 256
 #define REASON_LABELS_MAX 200	/* reason and category, escaped */
-/* Series that do not depend on VMs or reasons: lost, cpu x2, info, vms, folded, update time, running. */
-#define FIXED_SERIES 8
+/*
+ * Series that depend on neither VMs nor reasons: lost, cpu x2, vms,
+ * folded, update time, render time, running, info.
+ */
+#define FIXED_SERIES 9
 
 struct buf {
 	char *p;
@@ -646,6 +649,9 @@ static void render(struct metrics *m, const struct metrics_input *in, const stru
 	family(b, f, "kvmexit_last_update_timestamp_seconds", "gauge", "seconds",
 	       "When kvmexit last rendered this page (Unix time).");
 	buf_printf(b, "kvmexit_last_update_timestamp_seconds %.3f\n", in->timestamp);
+	family(b, f, "kvmexit_render_seconds", "gauge", "seconds",
+	       "How long rendering the previous page took.");
+	buf_printf(b, "kvmexit_render_seconds %.6f\n", in->render_seconds);
 	family(b, f, "kvmexit_source_running", "gauge", NULL,
 	       "1 while kvmexit records (or replays); 0 once its source has ended.");
 	buf_printf(b, "kvmexit_source_running %d\n", in->running ? 1 : 0);

@@ -38,6 +38,7 @@ struct metrics_input {
 	double cpu_user, cpu_system;	/* the exporter's own CPU seconds */
 	double timestamp;		/* wall clock of this update, seconds */
 	bool running;			/* the source still runs (replay: not yet read) */
+	double render_seconds;		/* what the previous update took */
 	metrics_alive_fn alive;		/* NULL: VMs are never gone */
 	void *alive_arg;
 };
