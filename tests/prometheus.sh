@@ -15,6 +15,7 @@ cap="$src/examples/npt-off.perf.data"
 base=${KVMEXIT_TEST_PORT_BASE:-15100}
 p_serve=$base p_prom=$((base + 1)) p_node=$((base + 2)) p_serve2=$((base + 4))
 cap2="$src/examples/npt-on.perf.data"
+rules="$(cd "$src" && pwd)/doc/kvmexit-rules.yml"
 
 need=(prometheus promtool prometheus-node-exporter curl jq)
 missing() {
@@ -51,7 +52,7 @@ check() { # DESCRIPTION EXPECTED ACTUAL
 		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/#   /'
 	fi
 }
-echo "1..15"
+echo "1..18"
 
 mkdir -p "$tmp/textfile" "$tmp/data"
 "$kx" serve --replay "$cap" --listen "127.0.0.1:$p_serve" --interval 0.5 \
@@ -68,6 +69,8 @@ cat >"$tmp/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files: ['$rules']
 scrape_configs:
   - job_name: kvmexit
     static_configs: [{ targets: ['127.0.0.1:$p_serve'] }]
@@ -178,3 +181,23 @@ done
 check "a window of one second after the replay: 8 reasons in the answer, 0 exits read" "8 0" \
 	"$(jq '.data.result | length' "$tmp/window.json") \
 $("$kx" report --csv "$tmp/window.json" | awk -F, 'NR > 1 { s += $7 } END { print s + 0 }')"
+
+# doc/kvmexit-rules.yml: valid, loaded, healthy, and recording.
+if out=$(promtool check rules "$rules" 2>&1); then
+	ok "promtool check rules doc/kvmexit-rules.yml (${out##*SUCCESS: })"
+else
+	not_ok "promtool check rules: $out"
+fi
+for _ in $(seq 40); do	# bounded polling: rate() needs two samples
+	rec=$(query "count(instance_reason:kvmexit_exits:rate5m{instance=\"127.0.0.1:$p_serve\"})")
+	[ "$rec" = 8 ] && break
+	sleep 0.5
+done
+check "recording rule instance_reason:kvmexit_exits:rate5m: a series per reason" 8 "$rec"
+for _ in $(seq 40); do	# bounded polling: "unknown" until a group's first evaluation
+	health=$(curl -sf "http://127.0.0.1:$p_prom/api/v1/rules" |
+		jq -r '[.data.groups[].rules[]] | "\(length) \(map(.health) | unique | join(","))"')
+	[ "${health#* }" != unknown ] && [ "${health#* }" != "ok,unknown" ] && break
+	sleep 0.5
+done
+check "every rule loaded and healthy" "13 ok" "$health"
