@@ -432,8 +432,16 @@ static int loop(struct serve *s)
 		if (!stop_requested)
 			update(s);
 	}
-	if (s->running)
+	if (s->running) {
+		/* Drain what was recorded (run() returns 0 soon after a stop)... */
 		source_stop(s->src);
+		for (int i = 0; i < 50 && source_run(s->src, UINT64_MAX, 100) == 1; i++)
+			;
+		s->running = false;
+		/* ...so that a textfile's last page holds every exit until the end. */
+		if (s->textfile)
+			update(s);
+	}
 	return 0;
 }
 
