@@ -1020,6 +1020,12 @@ struct kvmexit_delta_opts {
 	 * snapshot of the same profile ("reset"); NULL: from the beginning.
 	 */
 	const struct kvmexit_snapshot *base;
+	/*
+	 * Only cells this returns true for (e.g. reasons matching a regex);
+	 * NULL: all.  Called once per cell and delta, with keep_arg.
+	 */
+	bool (*keep)(enum kvmexit_isa isa, uint32_t reason, uint32_t detail, void *keep_arg);
+	void *keep_arg;
 };
 
 /*
@@ -1044,8 +1050,9 @@ struct kvmexit_delta_row {
  * dropped_pairs, unpaired, lost, other_events, time_total_ns) as
  * differences; first_ns and last_ns are the later snapshot's, duration_ns
  * the stamps' difference; nr_vcpus and nr_pids count those with exits in
- * the span; isa is the later snapshot's.  With has_pid, exits, timed and
- * time_total_ns are that process's, the other counters the profile's.
+ * the span; isa is the later snapshot's.  With has_pid or keep, exits,
+ * timed and time_total_ns are those of the kept cells, the other counters
+ * the profile's.
  */
 struct kvmexit_delta_summary {
 	uint64_t from_ns, to_ns, base_ns;	/* the stamps (0 for NULL) */

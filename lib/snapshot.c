@@ -403,6 +403,15 @@ static void totals_diff(struct kvmexit_profile_totals *d, const struct kvmexit_s
 }
 
 /* The cells' part of the totals: exits, timed, time, vCPUs and processes. */
+/* Whether the options keep cell c (process and keep filters). */
+static bool kept(const struct kvmexit_delta_opts *o, const struct snap_cell *c)
+{
+	if (o->has_pid && (int32_t)(c->k3 >> 32) != o->pid)
+		return false;
+	return !o->keep || o->keep((enum kvmexit_isa)(c->k1 >> 32), (uint32_t)c->k1, c->detail,
+				   o->keep_arg);
+}
+
 static int totals_cells(struct kvmexit_profile_totals *d, const struct kvmexit_delta_opts *o,
 			const struct kvmexit_snapshot *to, const struct kvmexit_snapshot *e)
 {
@@ -419,7 +428,7 @@ static int totals_cells(struct kvmexit_profile_totals *d, const struct kvmexit_d
 		const struct snap_cell *c = &to->cells[i], *p = find(e, c);
 		uint64_t count = c->count - (p ? p->count : 0);
 
-		if (o->has_pid && (int32_t)(c->k3 >> 32) != o->pid)
+		if (!kept(o, c))
 			continue;
 		d->exits += count;
 		d->timed += c->timed - (p ? p->timed : 0);
@@ -446,7 +455,7 @@ static int build_rows(struct builder *b, const struct kvmexit_snapshot *from,
 		struct acc *a;
 		int err;
 
-		if (b->o->has_pid && (int32_t)(c->k3 >> 32) != b->o->pid)
+		if (!kept(b->o, c))
 			continue;
 		if (c->count == (f ? f->count : 0) && c->count == (bs ? bs->count : 0))
 			continue;	/* nothing in the interval nor since the base */

@@ -164,7 +164,7 @@ static int self_test(void)
 int main(int argc, char **argv)
 {
 	uint64_t n;
-	unsigned long port = 0x8a;	/* a port no other test guest uses */
+	unsigned long port = 0x8a;	/* a port no other test guest uses (top-live.sh: 0x8c) */
 	int64_t seen;
 	char *end;
 

@@ -185,6 +185,35 @@ START_TEST(one_process)
 }
 END_TEST
 
+static bool not_cpuid(enum kvmexit_isa isa, uint32_t reason, uint32_t detail, void *arg)
+{
+	(void)detail;
+	ck_assert_ptr_eq(arg, &snap_a);
+	return !(isa == KVMEXIT_ISA_VMX && reason == CPUID);
+}
+
+/* A filter on reasons: per process, without CPUID. */
+START_TEST(keep_filter)
+{
+	struct kvmexit_delta_opts o = { .sz = sizeof(o), .group = KVMEXIT_GROUP_PID,
+					.all_reasons = true, .keep = not_cpuid, .keep_arg = &snap_a };
+	const struct kvmexit_delta_row *r;
+	struct kvmexit_delta *d = delta(snap_a, snap_b, &o);
+
+	ck_assert_uint_eq(kvmexit_delta_rows(d, &r), 2);
+	ck_assert_int_eq(r[0].interval.pid, 1);
+	ck_assert_uint_eq(r[0].interval.count, 1);
+	ck_assert_uint_eq(r[0].total.count, 4);
+	ck_assert_int_eq(r[1].interval.pid, 2);
+	ck_assert_uint_eq(r[1].interval.count, 1);
+	ck_assert_uint_eq(r[1].interval.time_total, 300);
+	ck_assert_uint_eq(r[1].total.count, 1);
+	ck_assert_uint_eq(kvmexit_delta_summary(d)->interval.exits, 2);
+	ck_assert_uint_eq(kvmexit_delta_summary(d)->total.exits, 5);
+	kvmexit_delta_free(d);
+}
+END_TEST
+
 /* A base: totals since a "reset", and a reset at the last snapshot. */
 START_TEST(base_resets_totals)
 {
@@ -292,6 +321,7 @@ static Suite *snapshot_suite(void)
 	tcase_add_test(tc, interval_by_reason);
 	tcase_add_test(tc, per_process_and_vcpu);
 	tcase_add_test(tc, one_process);
+	tcase_add_test(tc, keep_filter);
 	tcase_add_test(tc, base_resets_totals);
 	tcase_add_test(tc, from_start_and_immutable);
 	tcase_add_test(tc, mismatch_and_bad_options);

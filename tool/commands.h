@@ -15,6 +15,9 @@ int cmd_record(int argc, char **argv);
 /* diff */
 int cmd_diff(int argc, char **argv);
 
+/* top */
+int cmd_top(int argc, char **argv);
+
 /* serve */
 int cmd_serve(int argc, char **argv);
 

@@ -24,6 +24,9 @@ static const struct command commands[] = {
 	/* reasons */
 	{ "reasons", cmd_reasons, "list the VMX and SVM exit-reason tables" },
 
+	/* top */
+	{ "top", cmd_top, "watch every VM's exits live, with times" },
+
 	/* serve */
 	{ "serve", cmd_serve, "export exits as Prometheus/OpenMetrics metrics" },
 

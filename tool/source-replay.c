@@ -34,8 +34,8 @@ struct replay {
 	bool waiting, first, done, stop;
 	int err;
 	uint64_t now;			/* the clock as run() last set it (view thread) */
-	uint64_t wall_t0, paused_total, paused_at;
-	bool paused;
+	uint64_t base, base_wall;	/* the clock read base at wall time base_wall */
+	bool paused;			/* the clock stays at base */
 };
 
 static uint64_t mono_ns(void)
@@ -133,9 +133,10 @@ static void *reader(void *arg)
 /* The clock at wall time w (lock held). */
 static uint64_t clock_at(const struct replay *r, uint64_t w)
 {
-	uint64_t run = (r->paused ? r->paused_at : w) - r->wall_t0 - r->paused_total;
+	double ahead = r->paused ? 0 : (double)(w - r->base_wall) * r->speed;
 
-	return r->t0 + (uint64_t)((double)run * r->speed);
+	/* A huge --speed (batch, log) saturates: the whole capture at once. */
+	return ahead >= (double)(UINT64_MAX / 2 - r->base) ? UINT64_MAX / 2 : r->base + (uint64_t)ahead;
 }
 
 /* Where the clock stands once the reader is done: just past the last event. */
@@ -176,7 +177,8 @@ static int replay_start(struct source *s)
 	r->fed_until = r->now = r->first ? r->t0 : 0;
 	if (r->done)
 		r->now = end_time(r);
-	r->wall_t0 = mono_ns();
+	r->base = r->now;
+	r->base_wall = mono_ns();
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -212,7 +214,7 @@ static int replay_run(struct source *s, uint64_t until_ns, int timeout_ms)
 		w = mono_ns();
 		if (!r->paused) {
 			double need = (double)(until_ns - clock_at(r, w)) / r->speed;
-			uint64_t wake = w + (uint64_t)need + 1;
+			uint64_t wake = need < 1e15 ? w + (uint64_t)need + 1 : deadline;
 
 			wait_progress(r, &s->lock, wake < deadline ? wake : deadline);
 		} else {
@@ -230,18 +232,19 @@ static uint64_t replay_now(const struct source *s)
 	return ((const struct replay *)s->priv)->now;
 }
 
+/*
+ * Pausing stops the clock where the events stand (it may have run ahead
+ * of them between two run() calls); resuming runs it on from there.
+ */
 static void replay_pause(struct source *s, bool paused)
 {
 	struct replay *r = s->priv;
-	uint64_t w = mono_ns();
 
 	pthread_mutex_lock(&s->lock);
-	if (paused && !r->paused) {
-		r->paused_at = w;
-		r->paused = true;
-	} else if (!paused && r->paused) {
-		r->paused_total += w - r->paused_at;
-		r->paused = false;
+	if (paused != r->paused) {
+		r->base = r->now;
+		r->base_wall = mono_ns();
+		r->paused = paused;
 	}
 	pthread_mutex_unlock(&s->lock);
 }
