@@ -435,6 +435,41 @@ START_TEST(test_per_vcpu_and_hist_per_vm)
 }
 END_TEST
 
+static int names_asked;
+
+static int fake_name(int32_t pid, char *buf, size_t size, void *arg)
+{
+	(void)arg;
+	names_asked++;
+	if (pid == 2)
+		return -ENOENT;		/* gone before it was named */
+	snprintf(buf, size, "web\"%d\n", pid);
+	return 0;
+}
+
+START_TEST(test_vm_names)
+{
+	struct metrics_opts o = { .histogram_per_vm = true, .per_octave = 1, .lo_shift = 7,
+				  .hi_shift = 8 };
+	struct metrics_input in = { .name = fake_name };
+	struct metrics *m;
+	uint64_t t = 1000;
+	const char *p;
+
+	three_vms(&t, 1);
+	ck_assert_int_eq(metrics_new(&o, &m), 0);
+	update(m, &in);
+	update(m, &in);
+	/* Asked once per VM, escaped, and no vm label where there is no name. */
+	ck_assert_int_eq(names_asked, 3);
+	p = page(m, METRICS_TEXT);
+	assert_value(p, "kvmexit_exits_total{pid=\"1\",vm=\"web\\\"1?\",reason=\"CPUID\",category=\"instruction\"}", "1");
+	assert_value(p, "kvmexit_exits_total{pid=\"2\",reason=\"CPUID\",category=\"instruction\"}", "1");
+	assert_value(p, "kvmexit_exit_handling_seconds_count{pid=\"3\",vm=\"web\\\"3?\",reason=\"CPUID\",category=\"instruction\"}", "1");
+	metrics_free(m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("serve-metrics");
@@ -449,6 +484,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_series_limit);
 	tcase_add_test(tc, test_gone_vms);
 	tcase_add_test(tc, test_per_vcpu_and_hist_per_vm);
+	tcase_add_test(tc, test_vm_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "metrics.h"
 #include "source.h"
+#include "vm-name.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9595"
 #define CONN_LIMIT 16
@@ -304,7 +305,13 @@ static int write_textfile(const char *path, const char *page, size_t len)
 static bool pid_alive(int32_t pid, void *arg)
 {
 	(void)arg;
-	return kill(pid, 0) == 0 || errno == EPERM;
+	return vm_alive(pid);
+}
+
+static int pid_name(int32_t pid, char *buf, size_t size, void *arg)
+{
+	(void)arg;
+	return vm_name_live(pid, buf, size);
 }
 
 /* A snapshot of the source now, rendered aside, then published. */
@@ -332,6 +339,8 @@ static int update(struct serve *s)
 	in.now_ns = kvmexit_snapshot_time(snap);
 	/* A replayed capture is history: its VMs are never gone. */
 	in.alive = s->replay ? NULL : pid_alive;
+	/* Names from /proc: only of processes of this host. */
+	in.name = s->replay ? NULL : pid_name;
 	err = metrics_update(s->metrics, &in);
 	kvmexit_snapshot_free(snap);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -26,7 +26,8 @@
 
 #include "metrics.h"
 
-#define LABELS_MAX 256
+#define LABELS_MAX 512
+#define VM_NAME_MAX 64
 #define REASON_LABELS_MAX 200	/* reason and category, escaped */
 /*
  * Series that depend on neither VMs nor reasons: lost, cpu x2, vms,
@@ -84,6 +85,8 @@ struct vm {
 	uint64_t now_count;		/* scratch: its exits in this update */
 	size_t nseries;			/* scratch: series it needs */
 	bool gone, admitted, seen;
+	bool named;			/* name asked for (once) */
+	char vm[2 * VM_NAME_MAX];	/* its name, escaped; "" when unknown */
 };
 
 struct exit_sample {
@@ -297,6 +300,15 @@ static void reason_labels(const struct kvmexit_stat *r, char *out, size_t size)
 		 kvmexit_category_name(kvmexit_detail_category(r->isa, r->reason, 0)));
 }
 
+/* pid="1234",vm="name", (the vm label when the VM has a name). */
+static void vm_labels(const struct vm *v, int32_t pid, char *out, size_t size)
+{
+	if (v && v->vm[0])
+		snprintf(out, size, "pid=\"%d\",vm=\"%s\",", pid, v->vm);
+	else
+		snprintf(out, size, "pid=\"%d\",", pid);
+}
+
 /* Everything one update renders, before printing. */
 struct samples {
 	struct exit_sample *exits;
@@ -382,6 +394,13 @@ static int vms_update(struct metrics *m, const struct metrics_input *in,
 		v = vm_get(m, er[i].pid);
 		if (!v)
 			return -ENOMEM;
+		if (!v->named && in->name) {
+			char name[VM_NAME_MAX];
+
+			v->named = true;
+			if (!in->name(v->pid, name, sizeof(name), in->alive_arg))
+				metrics_escape(name, v->vm, sizeof(v->vm));
+		}
 		v->now_count += er[i].count;
 		v->nseries++;
 		v->seen = true;
@@ -488,11 +507,16 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 		e->value = r->count;
 		if (r->pid < 0)
 			snprintf(e->labels, sizeof(e->labels), "%s", rl);
-		else if (m->o.per_vcpu && r->vcpu >= 0)
-			snprintf(e->labels, sizeof(e->labels), "pid=\"%d\",vcpu=\"%d\",%s",
-				 r->pid, r->vcpu, rl);
-		else
-			snprintf(e->labels, sizeof(e->labels), "pid=\"%d\",%s", r->pid, rl);
+		else {
+			char vl[2 * VM_NAME_MAX + 32];
+
+			vm_labels(v, r->pid, vl, sizeof(vl));
+			if (m->o.per_vcpu && r->vcpu >= 0)
+				snprintf(e->labels, sizeof(e->labels), "%svcpu=\"%d\",%s", vl,
+					 r->vcpu, rl);
+			else
+				snprintf(e->labels, sizeof(e->labels), "%s%s", vl, rl);
+		}
 	}
 	for (int i = 0; i < nr && !err; i++) {
 		if (!rr[i].timed)
@@ -526,10 +550,14 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 			f->h.sum_ns += r->time_total;
 			continue;
 		}
-		if (r->pid >= 0)
-			snprintf(labels, sizeof(labels), "pid=\"%d\",%s", r->pid, rl);
-		else
+		if (r->pid >= 0) {
+			char vl[2 * VM_NAME_MAX + 32];
+
+			vm_labels(v, r->pid, vl, sizeof(vl));
+			snprintf(labels, sizeof(labels), "%s%s", vl, rl);
+		} else {
 			snprintf(labels, sizeof(labels), "%s", rl);
+		}
 		err = hist_add(m, s, in->snap, KVMEXIT_GROUP_PID, r, labels);
 	}
 out:

@@ -30,6 +30,8 @@ struct metrics_opts {
 
 /* Whether a VMM process still runs (live sources); NULL: never asked. */
 typedef bool (*metrics_alive_fn)(int32_t pid, void *arg);
+/* A VM's name (QEMU's -name...) into buf: 0, or negative when unknown. */
+typedef int (*metrics_name_fn)(int32_t pid, char *buf, size_t size, void *arg);
 
 struct metrics_input {
 	const struct kvmexit_snapshot *snap;	/* of everything since the start */
@@ -40,7 +42,8 @@ struct metrics_input {
 	bool running;			/* the source still runs (replay: not yet read) */
 	double render_seconds;		/* what the previous update took */
 	metrics_alive_fn alive;		/* NULL: VMs are never gone */
-	void *alive_arg;
+	metrics_name_fn name;		/* NULL: no vm label; asked once per VM */
+	void *alive_arg;		/* for both */
 };
 
 enum metrics_format {
