@@ -32,7 +32,7 @@ check() { # DESCRIPTION EXPECTED ACTUAL
 	fi
 }
 exits_sum() { awk '/^kvmexit_exits_total/ { s += $NF } END { print s + 0 }'; }
-echo "1..24"
+echo "1..25"
 
 # --- the page of a replay, exactly
 "$kx" serve --replay "$cap" --once >"$tmp/page" 2>"$tmp/err"
@@ -160,6 +160,25 @@ wait "$spid"
 check "SIGTERM: exit 0, nothing on stderr, the port closed" "0::closed" \
 	"$?:$(cat "$tmp/serve.err"):$(curl -s -o /dev/null "http://127.0.0.1:$port/metrics" || echo closed)"
 pids=()
+
+# --- IPv6 loopback, when the host has it
+if [ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; then
+	"$kx" serve --replay "$cap" --listen "[::1]:$port" --interval 0.2 2>"$tmp/v6.err" &
+	spid=$!
+	pids+=("$spid")
+	got=""
+	for _ in $(seq 100); do
+		got=$(curl -sf -g "http://[::1]:$port/metrics" | exits_sum)
+		[ "$got" != 0 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$spid"
+	wait "$spid"
+	check "--listen [::1]:PORT serves the page over IPv6, exits on SIGTERM" "950 0" "$got $?"
+	pids=()
+else
+	ok "# SKIP no IPv6 loopback"
+fi
 
 # --- bad command lines: exit 2 and a message
 bad=""
