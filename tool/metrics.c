@@ -672,7 +672,7 @@ static void render(struct metrics *m, const struct metrics_input *in, const stru
 	family(b, f, "kvmexit_vms", "gauge", NULL, "VMs (VMM processes) with their own series.");
 	buf_printf(b, "kvmexit_vms %zu\n", m->st.vms);
 	family(b, f, "kvmexit_vms_folded", "gauge", NULL,
-	       "VMs beyond --max-series, whose exits are counted under pid=\"other\".");
+	       "VMs beyond --max-series, whose exits are counted under pid other.");
 	buf_printf(b, "kvmexit_vms_folded %zu\n", m->st.vms_folded);
 	family(b, f, "kvmexit_last_update_timestamp_seconds", "gauge", "seconds",
 	       "When kvmexit last rendered this page (Unix time).");
