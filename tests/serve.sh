@@ -32,7 +32,7 @@ check() { # DESCRIPTION EXPECTED ACTUAL
 	fi
 }
 exits_sum() { awk '/^kvmexit_exits_total/ { s += $NF } END { print s + 0 }'; }
-echo "1..25"
+echo "1..26"
 
 # --- the page of a replay, exactly
 "$kx" serve --replay "$cap" --once >"$tmp/page" 2>"$tmp/err"
@@ -142,7 +142,7 @@ check "POST is refused: 405" "405" \
 exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n' >&3
 exec 4<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >&4
 check "while two clients stall, a scrape still gets the whole page (exits 950)" "950" \
-	"$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" | exits_sum)"
+	"$(curl -sf --max-time 30 "http://127.0.0.1:$port/metrics" | exits_sum)"
 # ...and the loop keeps rendering: the textfile's stamp changes twice.
 stamps=""
 for _ in $(seq 100); do
@@ -159,6 +159,22 @@ kill -TERM "$spid"
 wait "$spid"
 check "SIGTERM: exit 0, nothing on stderr, the port closed" "0::closed" \
 	"$?:$(cat "$tmp/serve.err"):$(curl -s -o /dev/null "http://127.0.0.1:$port/metrics" || echo closed)"
+pids=()
+exec 3>&- 4>&-
+# A restart binds the port again at once, though connections linger in TIME_WAIT.
+"$kx" serve --replay "$cap" --listen "127.0.0.1:$port" --interval 0.2 2>"$tmp/restart.err" &
+spid=$!
+pids+=("$spid")
+got=0
+for _ in $(seq 100); do
+	got=$(curl -sf "http://127.0.0.1:$port/metrics" | exits_sum)
+	[ "$got" != 0 ] && break
+	kill -0 "$spid" 2>/dev/null || break
+	sleep 0.1
+done
+check "a restart on the same port serves at once" "950:" "$got:$(cat "$tmp/restart.err")"
+kill -TERM "$spid"
+wait "$spid"
 pids=()
 
 # --- IPv6 loopback, when the host has it

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,10 +249,15 @@ static int start_http(struct serve *s)
 	/* libmicrohttpd's thread must not take our signals: it inherits this mask. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	s->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-				    (v6 ? MHD_USE_IPv6 : 0),
+	/*
+	 * No MHD_USE_ERROR_LOG: clients that hang up are no news; a restart
+	 * binds again at once (SO_REUSEADDR) while a running server keeps its
+	 * port to itself.
+	 */
+	s->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0),
 				    0, NULL, NULL, answer, s,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
 				    MHD_OPTION_END);
@@ -274,13 +280,19 @@ static int write_textfile(const char *path, const char *page, size_t len)
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
 	int fd, err = 0;
 
-	/* A dot name without .prom: the textfile collector skips it. */
-	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.%d.tmp", dirlen, path, slash ? slash + 1 : path,
-		     (int)getpid()) >= (int)sizeof(tmp))
+	/*
+	 * A dot name without .prom, which the textfile collector skips; a new
+	 * file (O_EXCL, random suffix), so a shared directory cannot hand us
+	 * someone else's file or link.  0644: the prometheus user reads it.
+	 */
+	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", dirlen, path,
+		     slash ? slash + 1 : path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0644) < 0)
+		err = -errno;
 	for (size_t off = 0; off < len && !err;) {
 		ssize_t n = write(fd, page + off, len - off);
 
