@@ -152,9 +152,9 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 check "rendering goes on while they stall (3 distinct textfile stamps)" 3 "$(echo $stamps | wc -w)"
-"$kx" serve --replay "$cap" --listen "127.0.0.1:$port" 2>"$tmp/err2"
+timeout 20 "$kx" serve --replay "$cap" --listen "127.0.0.1:$port" 2>"$tmp/err2"
 check "a port in use: exit 1 and what to do" "1 yes" \
-	"$? $(grep -q "cannot listen on 127.0.0.1:$port.*choose another with --listen" "$tmp/err2" && echo yes)"
+	"$? $(grep -qx "kvmexit serve: cannot listen on 127.0.0.1:$port: Address already in use (another server has the port: choose another with --listen)" "$tmp/err2" && echo yes)"
 kill -TERM "$spid"
 wait "$spid"
 check "SIGTERM: exit 0, nothing on stderr, the port closed" "0::closed" \

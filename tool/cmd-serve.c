@@ -238,33 +238,61 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, bool *v6)
 	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/*
+ * The listening socket, ours: SO_REUSEADDR so that a restart binds again at
+ * once (connections linger in TIME_WAIT), and nothing more, so that a port
+ * another server listens on is refused (libmicrohttpd's own reuse option
+ * would also set SO_REUSEPORT, and two servers would share the port).
+ */
+static int listen_on(const struct sockaddr_storage *ss, bool v6)
+{
+	int one = 1, fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 64) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 static int start_http(struct serve *s)
 {
 	struct sockaddr_storage ss;
 	bool v6;
 	sigset_t all, old;
+	int fd;
 
 	if (parse_listen(s->listen, &ss, &v6) < 0)
 		return 2;	/* parse_args() checked it */
+	fd = listen_on(&ss, v6);
+	if (fd < 0) {
+		fprintf(stderr, "kvmexit serve: cannot listen on %s: %s%s\n", s->listen, strerror(-fd),
+			fd == -EADDRINUSE ? " (another server has the port: choose another with --listen)"
+			: fd == -EADDRNOTAVAIL ? " (no interface has that address)" : "");
+		return 1;
+	}
 	/* libmicrohttpd's thread must not take our signals: it inherits this mask. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	/*
-	 * No MHD_USE_ERROR_LOG: clients that hang up are no news; a restart
-	 * binds again at once (SO_REUSEADDR) while a running server keeps its
-	 * port to itself.
-	 */
+	/* No MHD_USE_ERROR_LOG: clients that hang up are no news. */
 	s->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0),
 				    0, NULL, NULL, answer, s,
-				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+				    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
 				    MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!s->httpd) {
-		fprintf(stderr, "kvmexit serve: cannot listen on %s: %s (is the port in use? "
-				"choose another with --listen)\n", s->listen, strerror(errno ? errno : EADDRINUSE));
+		close(fd);
+		fprintf(stderr, "kvmexit serve: cannot start the HTTP server on %s (out of memory "
+				"or threads?)\n", s->listen);
 		return 1;
 	}
 	return 0;
