@@ -1308,6 +1308,40 @@ KVMEXIT_API size_t kvmexit_delta_rows(const struct kvmexit_delta *delta,
 KVMEXIT_API const struct kvmexit_delta_summary *
 kvmexit_delta_summary(const struct kvmexit_delta *delta);
 
+/* ------------------------------------------------------------------ */
+/* Classic histograms for exporters (lib/profile.c, lib/snapshot.c).   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Bounds for a classic (Prometheus) histogram of exit-handling times that
+ * the profile's log-linear histogram counts exactly: @per_octave (1, 2, 4,
+ * ..., 32) bounds per power of two from 2^@lo_shift ns up to 2^@hi_shift
+ * ns (6 <= lo_shift <= hi_shift <= 40).  Each bound is inclusive, the last
+ * nanosecond of a histogram bucket: 2^k * (1 + j / per_octave) - 1 ns,
+ * e.g. 127, 191, 255, 383 for per_octave 2.  Writes at most @max bounds to
+ * @out (may be NULL when @max is 0); returns how many there are (as
+ * snprintf, may exceed @max), or -EINVAL.
+ */
+KVMEXIT_API int kvmexit_profile_time_bounds(unsigned int per_octave,
+					    unsigned int lo_shift,
+					    unsigned int hi_shift,
+					    uint64_t *out, size_t max);
+
+/*
+ * The timed exits of one row of a delta from @snap (its .total or, with a
+ * NULL from, its .interval: the row's key, isa, reason, detail, pid and
+ * vCPU, in grouping @group) whose exit-handling time is <= each of the @nr
+ * @bounds (ns), counted over everything @snap holds: cumulative counts, as
+ * a histogram's "le" buckets, and exact.  @bounds must rise and each end a
+ * histogram bucket (kvmexit_profile_time_bounds() gives such bounds).
+ * Returns 0 or -EINVAL (bad group, row or bounds).
+ */
+KVMEXIT_API int kvmexit_snapshot_time_counts(const struct kvmexit_snapshot *snap,
+					     enum kvmexit_group group,
+					     const struct kvmexit_stat *row,
+					     const uint64_t *bounds, size_t nr,
+					     uint64_t *counts);
+
 #ifdef __cplusplus
 }
 #endif

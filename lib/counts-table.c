@@ -332,11 +332,55 @@ int kx_counts_table_read_file(FILE *f, const char *name, struct kvmexit_profile 
 	return 0;
 }
 
+/* A count table or a Prometheus answer is small: read it whole (at most 256 MiB). */
+#define TABLE_MAX_BYTES (256u << 20)
+
+static int slurp(FILE *f, const char *name, char **out, size_t *len, char *errbuf, size_t errlen)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+
+		n += got;
+		if (n < cap)
+			break;
+		if (cap >= TABLE_MAX_BYTES) {
+			free(buf);
+			if (errbuf && errlen)
+				snprintf(errbuf, errlen, "%s: larger than 256 MiB: not a count table", name);
+			return -EFBIG;
+		}
+		cap *= 2;
+		char *nb = realloc(buf, cap + 1);
+
+		if (!nb)
+			free(buf);
+		buf = nb;
+	}
+	if (!buf)
+		return -ENOMEM;
+	if (ferror(f)) {
+		free(buf);
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s: read error", name);
+		return -EIO;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 int kx_counts_table_read(const char *path, struct kvmexit_profile *prof,
 			 struct kvmexit_meta *meta, char *errbuf, size_t errlen)
 {
 	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? "<stdin>" : path;
 	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
 	int err;
 
 	if (!f) {
@@ -345,10 +389,27 @@ int kx_counts_table_read(const char *path, struct kvmexit_profile *prof,
 			snprintf(errbuf, errlen, "%s: cannot open: %s", path, strerror(-err));
 		return err;
 	}
-	err = kx_counts_table_read_file(f, is_stdin ? "<stdin>" : path, prof, meta,
-					errbuf, errlen);
+	err = slurp(f, name, &buf, &len, errbuf, errlen);
 	if (!is_stdin)
 		fclose(f);
+	if (err)
+		return err;
+	/* A JSON object: Prometheus's query API (lib/prom-json.c). */
+	if (kx_prom_json_sniff(buf, len) && !memchr(buf, '\0', len)) {
+		err = kx_prom_json_read(buf, len, name, prof, meta, errbuf, errlen);
+	} else if (!len) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen,
+				 "%s: no count rows (expected lines of isa,reason,count)", name);
+		err = -KVMEXIT_ENOEVENTS;
+	} else {
+		FILE *m = fmemopen(buf, len, "r");
+
+		err = m ? kx_counts_table_read_file(m, name, prof, meta, errbuf, errlen) : -errno;
+		if (m)
+			fclose(m);
+	}
+	free(buf);
 	return err;
 }
 

@@ -116,3 +116,39 @@ uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pc
 		v = max;
 	return v;
 }
+
+bool kx_hist_bounds_ok(const uint64_t *bounds, size_t nr)
+{
+	for (size_t j = 0; j < nr; j++) {
+		uint64_t b = bounds[j];
+
+		if (b >= (uint64_t)1 << KX_HIST_MAX_SHIFT || (j && b <= bounds[j - 1]) ||
+		    kx_hist_bucket_low(kx_hist_index(b + 1)) != b + 1)
+			return false;
+	}
+	return true;
+}
+
+void kx_hist_count_under(const struct kx_hist *h, const uint64_t *bounds, size_t nr,
+			 uint64_t *counts)
+{
+	size_t j = 0;
+
+	/* Buckets rise; each falls wholly under the first bound >= its end. */
+	for (unsigned int g = 0; g < KX_HIST_GROUPS && j < nr; g++) {
+		if (!h->group[g])
+			continue;
+		for (unsigned int s = 0; s < KX_HIST_SUB; s++) {
+			unsigned int i = (g << KX_HIST_SUB_BITS) + s;
+			uint64_t n = h->group[g][s];
+
+			if (!n)
+				continue;
+			while (j < nr && bounds[j] < kx_hist_bucket_low(i))
+				j++;
+			if (j == nr)
+				return;
+			counts[j] += n;
+		}
+	}
+}

@@ -469,6 +469,14 @@ void kx_hist_release(struct kx_hist *h);
 uint64_t kx_hist_percentile(const struct kx_hist *h, uint64_t n, unsigned int pct,
 			    uint64_t min, uint64_t max);
 /*
+ * Whether each of nr rising bounds (ns, inclusive) ends a bucket, so that
+ * counts under it are exact; and those counts: counts[j] += the values of
+ * h above bounds[j - 1] and <= bounds[j] (values above the last: none).
+ */
+bool kx_hist_bounds_ok(const uint64_t *bounds, size_t nr);
+void kx_hist_count_under(const struct kx_hist *h, const uint64_t *bounds, size_t nr,
+			 uint64_t *counts);
+/*
  * profile-parallel.c: a file-mode capture, opened but not walked, into a new
  * profile *out, read in parts on several threads (opts->threads).  Returns
  * 0; 1 when it was not done that way (not worth it, not possible, or a
@@ -606,6 +614,14 @@ int kx_counts_table_read_file(FILE *f, const char *name, struct kvmexit_profile 
  * no perf.data magic).  For kvmexit_profile_load() to choose a reader.
  */
 bool kx_counts_table_sniff(const void *head, size_t len);
+/*
+ * prom-json.c: a Prometheus query API answer (JSON, buf[len] must be a NUL)
+ * into counts per reason; what kx_counts_table_read() does for tables.
+ */
+int kx_prom_json_read(const char *buf, size_t len, const char *name,
+		      struct kvmexit_profile *prof, struct kvmexit_meta *meta,
+		      char *errbuf, size_t errlen);
+bool kx_prom_json_sniff(const void *head, size_t len);
 
 /* record */
 /* tracefs.c: where the kernel's kvm tracepoints and kvm's settings live. */

@@ -248,6 +248,14 @@ static int load_table(struct input *in, struct kvmexit_profile *prof, char *err)
 			break;
 		len += (size_t)r;
 	}
+	/* A JSON object: the answer of Prometheus's query API (lib/prom-json.c). */
+	if (!e && kx_prom_json_sniff(buf, len) && !memchr(buf, '\0', len)) {
+		e = kx_prom_json_read(buf, len, in->name, prof, &meta, err, KX_ERRMSG_SIZE);
+		if (!e)
+			kvmexit_profile_set_meta(prof, &meta);
+		free(buf);
+		return e;
+	}
 	f = e ? NULL : fmemopen(buf, len, "r");	/* len > 0: the sniff saw text */
 	if (!e && !f)
 		e = -errno;
@@ -280,7 +288,8 @@ KVMEXIT_API int kvmexit_profile_load(const char *path,
 
 		e = input_open(path, &in, err);
 		if (!e && kx_counts_table_sniff(in.head, in.n))
-			e = table_like(&in) ? load_table(&in, prof, err) : not_a_table(&in, err);
+			e = table_like(&in) || kx_prom_json_sniff(in.head, in.n) ?
+			    load_table(&in, prof, err) : not_a_table(&in, err);
 		else if (!e)
 			e = load_capture(&in, opts, &prof, err);
 		if (in.fd >= 0)

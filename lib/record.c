@@ -466,7 +466,8 @@ static int setup_child(struct kvmexit_recorder *rec)
 		close(go[1]);
 		close(ep[0]);
 		/* the capture goes to standard output: the command's output must not */
-		if (!strcmp(rec->opts.output, "-") && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+		if (rec->opts.output && !strcmp(rec->opts.output, "-") &&
+		    dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);

@@ -562,3 +562,35 @@ kvmexit_delta_summary(const struct kvmexit_delta *d)
 {
 	return &d->sum;
 }
+
+/* ---------------------------------------------------------------- exporters */
+
+KVMEXIT_API int kvmexit_snapshot_time_counts(const struct kvmexit_snapshot *s,
+					     enum kvmexit_group group,
+					     const struct kvmexit_stat *row,
+					     const uint64_t *bounds, size_t nr, uint64_t *counts)
+{
+	struct kvmexit_delta_opts o = { .sz = sizeof(o), .group = group };
+	struct kvmexit_stat key;
+
+	if (!s || !row || (nr && (!bounds || !counts)) ||
+	    (unsigned int)group > KVMEXIT_GROUP_CATEGORY || !kx_hist_bounds_ok(bounds, nr))
+		return -EINVAL;
+	memset(counts, 0, nr * sizeof(*counts));
+	for (size_t i = 0; i < s->nr; i++) {
+		const struct snap_cell *c = &s->cells[i];
+		uint64_t k1, k2;
+
+		if (!c->timed)
+			continue;
+		row_key(&o, c, &k1, &k2);
+		stat_init(&o, &key, k1, k2);
+		if (key.isa != row->isa || key.reason != row->reason || key.detail != row->detail ||
+		    key.pid != row->pid || key.vcpu != row->vcpu)
+			continue;
+		kx_hist_count_under(&c->hist, bounds, nr, counts);
+	}
+	for (size_t j = 1; j < nr; j++)
+		counts[j] += counts[j - 1];
+	return 0;
+}

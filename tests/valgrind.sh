@@ -32,6 +32,9 @@ runs=(
 	"$kd $d/lab-npt1.perf.data $d/lab-npt0.perf.data"
 	"$kd --detail --json --svg $tmp/chart.svg $d/lab-npt1.perf.data $d/lab-npt0.perf.data"
 	"$kd --csv $d/diff/ept-y.csv $d/diff/ept-n.csv"
+	"$kx serve --replay $d/lab-npt0.perf.data --once --per-vcpu --histogram-per-vm --max-series 50"
+	"$kx serve --replay $d/lab-npt1.perf.data --once --openmetrics"
+	"$kx report $src/fuzz/seeds/fuzz-prom-json/vector-svm.json"
 )
 for f in "$src"/examples/*.perf.data; do
 	[ -e "$f" ] && runs+=("$kx report $f")

@@ -18,4 +18,7 @@ int cmd_diff(int argc, char **argv);
 /* top */
 int cmd_top(int argc, char **argv);
 
+/* serve */
+int cmd_serve(int argc, char **argv);
+
 #endif

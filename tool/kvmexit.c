@@ -27,6 +27,9 @@ static const struct command commands[] = {
 	/* top */
 	{ "top", cmd_top, "watch every VM's exits live, with times" },
 
+	/* serve */
+	{ "serve", cmd_serve, "export exits as Prometheus/OpenMetrics metrics" },
+
 	{ NULL, NULL, NULL },
 };
 

@@ -7,6 +7,7 @@
 #   kvmexit record -q -o CAPTURE -- kvmexit-guest ARGS2         (size 2)
 # with tracefs (kvm_exit and kvm_pio) recording each run as well, then
 #   kvmexit record --count -q -o CAPTURE -- kvmexit-guest ARGS  (size 1 again)
+#   kvmexit serve [--count] --textfile FILE around kvmexit-guest ARGS (size 1)
 # and emits
 #   npt.data, shadow.data              size 1, npt=1 and npt=0 (sampled)
 #   npt-big.data, shadow-big.data      size 2
@@ -14,6 +15,8 @@
 #   npt{1,0}-{rec,big}.summary   kvmexit-guest's summary (the exact work done)
 #   npt{1,0}-{rec,big}.counts    count-exits of the tracefs text (reference)
 #   npt{1,0}-cnt.guest           the --count run's guest summary
+#   npt{1,0}-srv{,c}.prom        kvmexit serve's textfile (sampled, --count)
+#   npt{1,0}-srv{,c}.guest       its guest's summary
 #   npt{1,0}-*.record.log        kvmexit record's stderr
 #   modes.txt                    npt and tdp_mmu read back per mode (Intel:
 #                                ept, eptad, unrestricted_guest too)
@@ -32,6 +35,7 @@
 #   LAB_COUNT        0: no --count runs
 #   LAB_PERF         1: stock perf record too (when perf is in the image)
 #   LAB_EMIT_GZ      1: gzip the captures before sending them
+#   LAB_SERVE        0: no kvmexit serve runs
 #   LD_LIBRARY_PATH  where libkvmexit.so.0 (and libperf, ...) were put
 . /lab/lib.sh
 
@@ -97,6 +101,35 @@ record()
 use_perf=0
 [ "${LAB_PERF:-0}" = 1 ] && command -v perf >/dev/null 2>&1 && use_perf=1
 echo "machine: $LAB_KVM ($LAB_TDP); stock perf record: $use_perf"
+# serve BASE KVMEXIT-SERVE-OPTIONS GUEST-ARGS...: kvmexit serve --textfile
+# around one guest run, stopped with SIGTERM (its last page has everything).
+serve()
+{
+	local base=$1 opts=$2 pid i=0 rc
+
+	shift 2
+	# shellcheck disable=SC2086 # $opts is a word list
+	kvmexit serve $opts --interval 0.2 --textfile "$base.prom" 2> "$base.serve.log" &
+	pid=$!
+	# Its events are on once it has written its first page.
+	while [ ! -e "$base.prom" ] && [ $i -lt 300 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kvmexit-guest "$@" > "$base.guest"
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	echo "$base: kvmexit serve $opts exit $rc," \
+	     "$(grep -c '^kvmexit_exits_total' "$base.prom" 2>/dev/null || echo no) exit series"
+	sed "s/^/$base: serve: /" "$base.serve.log"
+	[ $rc -eq 0 ] || fail=1
+	for f in "$base.prom" "$base.guest" "$base.serve.log"; do
+		[ -e "$f" ] && lab_emit "$f"
+	done
+	rm -f "$base".*
+}
+
 for npt in 1 0; do
 	m=$LAB_TDP$npt
 	cap=$LAB_TDP
@@ -118,6 +151,10 @@ for npt in 1 0; do
 	[ "$args2" = none ] || record "$m-big" "$cap-big.data" 1 "" $args2
 	# shellcheck disable=SC2086
 	[ "${LAB_COUNT:-1}" = 0 ] || record "$m-cnt" "$cap-count.data" 0 --count $args
+	# shellcheck disable=SC2086
+	[ "${LAB_SERVE:-1}" = 0 ] || serve "$m-srv" "" $args
+	# shellcheck disable=SC2086
+	[ "${LAB_SERVE:-1}" = 0 ] || serve "$m-srvc" --count $args
 	lab_kvm_unload
 done
 dmesg | grep -i -e kvm -e vmx -e svm | sed 's/^/dmesg: /'
