@@ -225,7 +225,7 @@ static void cells_release(struct cells *c)
 	}
 	free(c->v);
 	map_release(&c->map);
-	*c = (struct cells){ 0 };
+	*c = (struct cells){ .map.key = c->map.key };	/* the profile's secret stays */
 }
 
 /* The guest RIPs of one reason. */
@@ -1168,6 +1168,9 @@ int kx_profile_set_cells(struct kvmexit_profile *p, const struct kx_counts *c)
 	p->t.first_ns = UINT64_MAX;
 	p->lost_events = 0;
 	p->seen_lost = false;
+	p->nr_pending = 0;		/* the threads are gone */
+	p->first_exit = UINT64_MAX;
+	p->last_exit = 0;
 	for (size_t i = 0; i < c->nr_cells; i++) {
 		int err = kx_profile_add_cell(p, &c->cells[i], c->buckets + c->cells[i].first);
 

@@ -262,8 +262,10 @@ static inline void write_record(struct kvmexit_recorder *rec, const union perf_e
 static void name_process(struct kvmexit_recorder *rec, int32_t pid, uint64_t time, uint32_t cpu)
 {
 	struct kx_rec_comm_ctx ctx = { .time = time, .cpu = cpu, .id = rec->comm_id };
+	/* a counts-only capture (--count, --bpf) holds no records: names go to its meta */
+	bool records = rec->w && !rec->err && !rec->cset && !rec->bpf;
 	int err = kx_rec_name_process(&rec->names, "/", pid, &ctx, &rec->meta,
-				      rec->w && !rec->err ? rec->w : NULL);
+				      records ? rec->w : NULL);
 
 	if (err == -ENOMEM && !rec->err)
 		rec->err = kx_error(rec->errmsg, err, "out of memory naming process %d", (int)pid);
@@ -280,7 +282,7 @@ static void handle_task(struct kvmexit_recorder *rec, const union perf_event *ev
 {
 	uint32_t pid = event->header.type == PERF_RECORD_COMM ? event->comm.pid : event->fork.pid;
 
-	if (rec->w && kx_rec_names_known(&rec->names, (int32_t)pid))
+	if (rec->w && !rec->cset && !rec->bpf && kx_rec_names_known(&rec->names, (int32_t)pid))
 		write_record(rec, event);
 }
 

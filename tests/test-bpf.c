@@ -277,6 +277,35 @@ START_TEST(bad_cell_lines)
 }
 END_TEST
 
+/*
+ * A live view reads the maps into the same profile again and again
+ * (kvmexit_recorder_read_profile()): each read replaces what the last one
+ * put there, and the profile's tables keep working (its hash key stays).
+ */
+START_TEST(cells_set_twice)
+{
+	struct kx_cell_rec cell = {
+		.isa = KVMEXIT_ISA_SVM, .reason = 0x400, .pid = 7, .vcpu = 0,
+		.count = 5, .timed = 3, .total = 300, .min = 90, .max = 110, .nr = 1,
+	};
+	struct kx_bucket b = { .idx = kx_hist_index(100), .count = 3 };
+	struct kx_counts c = { 0 };
+	struct kvmexit_profile *p;
+	struct kvmexit_profile_totals t;
+
+	ck_assert_int_eq(kx_counts_add_cell(&c, &cell, &b, 1), 0);
+	ck_assert_int_eq(kvmexit_profile_new(NULL, &p), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(kx_profile_set_cells(p, &c), 0);
+		kvmexit_profile_totals(p, &t);
+		ck_assert_uint_eq(t.exits, 5);
+		ck_assert_uint_eq(t.timed, 3);
+	}
+	kvmexit_profile_free(p);
+	kx_counts_release(&c);
+}
+END_TEST
+
 START_TEST(good_cell_lines)
 {
 	static const char text[] = "kvmexit-meta 1\ncounts_only=1\n"
@@ -422,6 +451,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, detail_masks_exact);
 	tcase_add_test(tc, cells_round_trip);
 	tcase_add_loop_test(tc, bad_cell_lines, 0, sizeof(bad_cells) / sizeof(bad_cells[0]));
+	tcase_add_test(tc, cells_set_twice);
 	tcase_add_test(tc, good_cell_lines);
 	tcase_add_test(tc, lab_capture);
 	tcase_add_test(tc, live_read_profile);
