@@ -592,6 +592,9 @@ void kx_profile_add_pio(struct kvmexit_profile *prof, const struct kx_pio_rec *p
  * -EINVAL or -ENOMEM.
  */
 int kx_profile_set_cells(struct kvmexit_profile *prof, const struct kx_counts *c);
+/* The row of group g a cell goes to, as kvmexit_profile_stats() groups (profile.c). */
+void kx_row_key(enum kvmexit_group g, uint64_t c_k1, uint32_t detail, uint64_t k3,
+		uint64_t *k1, uint64_t *k2);
 /* kvmexit_profile_add_event() of a run in time order, as a kx_events_fn (prof). */
 int kx_profile_add_events(const struct kvmexit_event *v, size_t n, void *prof);
 

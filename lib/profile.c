@@ -1620,27 +1620,32 @@ struct acc {
 	unsigned __int128 sumsq;
 };
 
-/* The key of the row of group g that cell c goes to. */
-static void row_key(enum kvmexit_group g, const struct cell *c, uint64_t *k1, uint64_t *k2)
+/*
+ * The key of the row of group g that a cell (k1: ISA and reason, detail,
+ * k3: pid and vCPU) goes to: the one rule of kvmexit_profile_stats() and
+ * of snapshot deltas (snapshot.c).
+ */
+void kx_row_key(enum kvmexit_group g, uint64_t c_k1, uint32_t detail, uint64_t k3,
+		uint64_t *k1, uint64_t *k2)
 {
-	enum kvmexit_isa isa = (enum kvmexit_isa)(c->k1 >> 32);
+	enum kvmexit_isa isa = (enum kvmexit_isa)(c_k1 >> 32);
 
-	*k1 = c->k1;
+	*k1 = c_k1;
 	*k2 = 0;
 	switch (g) {
 	case KVMEXIT_GROUP_REASON:
 		break;
 	case KVMEXIT_GROUP_CATEGORY:
-		*k1 = key_reason(isa, kvmexit_detail_category(isa, (uint32_t)c->k1, c->detail));
+		*k1 = key_reason(isa, kvmexit_detail_category(isa, (uint32_t)c_k1, detail));
 		break;
 	case KVMEXIT_GROUP_DETAIL:
-		*k2 = c->detail;
+		*k2 = detail;
 		break;
 	case KVMEXIT_GROUP_VCPU:
-		*k2 = c->k3;
+		*k2 = k3;
 		break;
 	case KVMEXIT_GROUP_PID:
-		*k2 = (uint32_t)(c->k3 >> 32);
+		*k2 = (uint32_t)(k3 >> 32);
 		break;
 	}
 }
@@ -1725,7 +1730,7 @@ static int sum_rows(const struct cells *c, enum kvmexit_group g, struct acc **ac
 	for (size_t i = 0; i < c->nr && !err; i++) {
 		uint64_t k1, k2, *v;
 
-		row_key(g, c->v[i], &k1, &k2);
+		kx_row_key(g, c->v[i]->k1, c->v[i]->detail, c->v[i]->k3, &k1, &k2);
 		v = map_add(&rows, k1, k2, 0);
 		if (!v || (!*v && array_grow((void **)accs, &alloc, *nr, sizeof(**accs)))) {
 			if (v && !*v)

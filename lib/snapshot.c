@@ -241,26 +241,9 @@ static void side_finish(struct side *sd, struct kvmexit_stat *out)
 static void row_key(const struct kvmexit_delta_opts *o, const struct snap_cell *c,
 		    uint64_t *k1, uint64_t *k2)
 {
-	enum kvmexit_isa isa = (enum kvmexit_isa)(c->k1 >> 32);
-
-	*k1 = o->all_reasons ? 0 : c->k1;
-	*k2 = 0;
-	switch (o->group) {
-	case KVMEXIT_GROUP_REASON:
-		break;
-	case KVMEXIT_GROUP_CATEGORY:
-		*k1 = (uint64_t)isa << 32 | kvmexit_detail_category(isa, (uint32_t)c->k1, c->detail);
-		break;
-	case KVMEXIT_GROUP_DETAIL:
-		*k2 = c->detail;
-		break;
-	case KVMEXIT_GROUP_VCPU:
-		*k2 = c->k3;
-		break;
-	case KVMEXIT_GROUP_PID:
-		*k2 = (uint32_t)(c->k3 >> 32);
-		break;
-	}
+	kx_row_key(o->group, c->k1, c->detail, c->k3, k1, k2);
+	if (o->all_reasons && o->group != KVMEXIT_GROUP_CATEGORY)
+		*k1 = 0;
 }
 
 static void stat_init(const struct kvmexit_delta_opts *o, struct kvmexit_stat *st,
