@@ -16,6 +16,7 @@
 
 #include "kvmexit.h"
 #include "commands.h"
+#include "options.h"
 #include "escape.h"
 
 static void usage(FILE *out)
@@ -55,25 +56,6 @@ static void on_signal(int sig)
 	stop_requested = 1;
 	if (recorder)
 		kvmexit_recorder_stop(recorder);
-}
-
-static int parse_pids(const char *arg, int32_t **pids, size_t *nr)
-{
-	for (const char *p = arg; *p;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		int32_t *n;
-
-		if (end == p || v <= 0 || v > INT32_MAX || (*end && *end != ','))
-			return -EINVAL;
-		n = realloc(*pids, (*nr + 1) * sizeof(**pids));
-		if (!n)
-			return -ENOMEM;
-		*pids = n;
-		(*pids)[(*nr)++] = (int32_t)v;
-		p = *end ? end + 1 : end;
-	}
-	return *nr ? 0 : -EINVAL;
 }
 
 static void human_bytes(uint64_t b, char *buf, size_t size)
@@ -226,7 +208,7 @@ int cmd_record(int argc, char **argv)
 			all = true;
 			break;
 		case 'p':
-			if (parse_pids(optarg, &pids, &nr_pids)) {
+			if (opt_parse_pids(optarg, &pids, &nr_pids)) {
 				fprintf(stderr, "kvmexit record: -p %s: give process ids, comma "
 					"separated\n", optarg);
 				free(pids);

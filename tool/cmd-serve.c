@@ -32,6 +32,7 @@
 
 #include "kvmexit.h"
 #include "commands.h"
+#include "options.h"
 #include "metrics.h"
 #include "source.h"
 #include "vm-name.h"
@@ -499,25 +500,6 @@ static int loop(struct serve *s)
 
 /* ---------------------------------------------------------- options */
 
-static int parse_pids(const char *arg, int32_t **pids, size_t *nr)
-{
-	for (const char *p = arg; *p;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		int32_t *n;
-
-		if (end == p || v <= 0 || v > INT32_MAX || (*end && *end != ','))
-			return -EINVAL;
-		n = realloc(*pids, (*nr + 1) * sizeof(**pids));
-		if (!n)
-			return -ENOMEM;
-		*pids = n;
-		(*pids)[(*nr)++] = (int32_t)v;
-		p = *end ? end + 1 : end;
-	}
-	return *nr ? 0 : -EINVAL;
-}
-
 static bool parse_secs(const char *arg, double min, double *out)
 {
 	char *end;
@@ -603,7 +585,7 @@ static int parse_args(struct serve *s, int argc, char **argv)
 			s->bpf = true;
 			break;
 		case 'p':
-			if (parse_pids(optarg, &s->pids, &s->nr_pids) < 0)
+			if (opt_parse_pids(optarg, &s->pids, &s->nr_pids) < 0)
 				return usage_error("--pid wants process ids, comma separated, not '%s'", optarg);
 			break;
 		case 'm':

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "options.h"
 #include "top.h"
 
 static void usage(FILE *out)
@@ -99,25 +100,6 @@ struct args {
 	char cmdline[512];
 };
 
-static int parse_pids(const char *arg, struct args *a)
-{
-	for (const char *p = arg; *p;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		int32_t *n;
-
-		if (end == p || v <= 0 || v > INT32_MAX || (*end && *end != ','))
-			return -1;
-		n = realloc(a->pids, (a->so.nr_pids + 1) * sizeof(*n));
-		if (!n)
-			return -1;
-		a->pids = n;
-		a->pids[a->so.nr_pids++] = (int32_t)v;
-		p = *end ? end + 1 : end;
-	}
-	return a->so.nr_pids ? 0 : -1;
-}
-
 static int parse_secs(const char *arg, double lo, double hi, double *out)
 {
 	char *end;
@@ -194,7 +176,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 			a->so.target = KVMEXIT_TARGET_SYSTEM;
 			break;
 		case 'p':
-			if (parse_pids(optarg, a))
+			if (opt_parse_pids(optarg, &a->pids, &a->so.nr_pids))
 				return usage_error("-p takes process ids separated by commas, not '%s'",
 						   optarg);
 			a->so.target = KVMEXIT_TARGET_PIDS;
