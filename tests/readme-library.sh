@@ -28,7 +28,9 @@ case "$cc_line" in
 "cc "*) ;;
 *) echo "not ok 1 - README: no cc line after 'From the build tree' ($cc_line)"; exit 0 ;;
 esac
-if (cd "$tmp" && eval "${EXAMPLE_CC:-cc} ${cc_line#cc }") >"$tmp/cc.log" 2>&1; then
+# A sanitizer build's library needs its runtime in the program too:
+# EXAMPLE_LDFLAGS (from make check) adds it, and is empty otherwise.
+if (cd "$tmp" && eval "${EXAMPLE_CC:-cc} ${cc_line#cc } ${EXAMPLE_LDFLAGS:-}") >"$tmp/cc.log" 2>&1; then
 	echo "ok 1 - README: $cc_line"
 else
 	echo "not ok 1 - README: $cc_line"
