@@ -64,6 +64,7 @@ _Static_assert(KX_BPF_HIST_SUB_BITS == KX_HIST_SUB_BITS &&
 struct kx_bpf {
 	struct kx_bpf_skel *skel;
 	int nr_cpus;
+	bool exit_raw;		/* kvm_exit through kx_exit_svm, not its record */
 };
 
 /* libbpf's last warning or error while we load, for the message. */
@@ -152,7 +153,21 @@ static void set_masks(struct kx_bpf_skel *skel)
 	}
 }
 
-static int open_and_load(const struct kx_bpf_opts *o, struct kx_bpf *b, char *errmsg)
+/*
+ * The kvm_exit program: AMD's exits are read raw from the VMCB (cheaper:
+ * no record built), else from the trace event's record (Intel, and AMD
+ * when the raw program cannot load, e.g. without kvm-amd.ko's BTF).
+ * KVMEXIT_BPF_EXIT=record takes the record path on AMD too (to compare
+ * the two); KVMEXIT_BPF_EXIT=vmcb takes the raw path or fails (tests).
+ */
+static const char *exit_path(void)
+{
+	const char *e = getenv("KVMEXIT_BPF_EXIT");
+
+	return e && (!strcmp(e, "record") || !strcmp(e, "vmcb")) ? e : "";
+}
+
+static int open_and_load(const struct kx_bpf_opts *o, struct kx_bpf *b, bool raw, char *errmsg)
 {
 	int err;
 
@@ -164,6 +179,10 @@ static int open_and_load(const struct kx_bpf_opts *o, struct kx_bpf *b, char *er
 	b->skel->rodata->filter_tgid = o->nr_tgids > 0;
 	b->skel->rodata->default_isa = o->isa;
 	set_masks(b->skel);
+	b->exit_raw = raw;
+	bpf_program__set_autoload(raw ? b->skel->progs.kx_exit_record : b->skel->progs.kx_exit_svm,
+				  false);
+	bpf_program__set_autoattach(b->skel->progs.kx_flush, false);
 	if (!o->pio)
 		bpf_program__set_autoload(b->skel->progs.kx_pio, false);
 	if (!o->nr_tgids)
@@ -204,7 +223,28 @@ int kx_bpf_open(const struct kx_bpf_opts *o, struct kx_bpf **out, char *errmsg)
 	}
 	libbpf_msg[0] = '\0';
 	prev = libbpf_set_print(keep_libbpf_msg);
-	err = open_and_load(o, b, errmsg);
+	/* 0: no such map type; an error (bpf() refused) is for the load to tell. */
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 0) {
+		libbpf_set_print(prev);
+		free(b);
+		return kx_error(errmsg, -EOPNOTSUPP, "--bpf: this kernel has no BPF task storage "
+				"(Linux 5.11 or later), where the program keeps each vCPU thread's "
+				"pending exit: %s", instead);
+	}
+	if (!strcmp(exit_path(), "vmcb") && o->isa != KVMEXIT_ISA_SVM) {
+		libbpf_set_print(prev);
+		free(b);
+		return kx_error(errmsg, -EINVAL, "--bpf: KVMEXIT_BPF_EXIT=vmcb: kvm_exit is read "
+				"from the VMCB only on AMD (kvm_amd), and this host is not");
+	}
+	err = open_and_load(o, b, o->isa == KVMEXIT_ISA_SVM && strcmp(exit_path(), "record"),
+			    errmsg);
+	if (err && b->exit_raw && strcmp(exit_path(), "vmcb")) {
+		/* e.g. no BTF for kvm-amd.ko: the record path needs only kvm's */
+		kx_bpf_skel__destroy(b->skel);
+		libbpf_msg[0] = '\0';
+		err = open_and_load(o, b, false, errmsg);
+	}
 	libbpf_set_print(prev);
 	if (err) {
 		kx_bpf_free(b);
@@ -230,10 +270,34 @@ int kx_bpf_attach(struct kx_bpf *b, char *errmsg)
 	return 0;
 }
 
+/*
+ * Counts the exits still pending (being handled) when counting stopped:
+ * the kx_flush iterator visits every task once.  Best effort: if it
+ * cannot run, those exits (at most one per vCPU) go uncounted.
+ */
+static void flush_pending(struct kx_bpf *b)
+{
+	struct bpf_link *link = bpf_program__attach_iter(b->skel->progs.kx_flush, NULL);
+	char buf[64];
+	int fd;
+
+	if (!link)
+		return;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+}
+
 void kx_bpf_detach(struct kx_bpf *b)
 {
-	if (b && b->skel)
+	if (b && b->skel && b->skel->links.kx_entry) {
 		kx_bpf_skel__detach(b->skel);
+		flush_pending(b);
+	}
 }
 
 /* A cell of the kernel, summed over CPUs, with its index among the cells read. */
@@ -302,102 +366,134 @@ static int map_keys(const struct bpf_map *map, size_t ksize, void **keys, size_t
 	return 0;
 }
 
-static int read_cells(struct kx_bpf *b, struct kcell **out, size_t *nr)
+/* A cell's record made from its key: reason, detail, process, vCPU. */
+static void cell_init(struct kcell *c, const struct kx_bpf_key *k)
 {
-	const struct bpf_map *map = b->skel->maps.cells;
-	struct kx_bpf_cell *v = calloc(b->nr_cpus, sizeof(*v));
-	struct kx_bpf_key *keys = NULL;
-	struct kcell *c = NULL;
-	int err = v ? map_keys(map, sizeof(*keys), (void **)&keys, nr) : -ENOMEM;
+	struct kx_cell_rec *r = &c->rec;
+	struct kvmexit_exit x = {
+		.isa = k->isa, .exit_reason = k->exit_reason,
+		.info1 = k->info1, .intr_info = k->intr_info,
+	};
 
-	if (!err && !(c = calloc(*nr ? *nr : 1, sizeof(*c))))
-		err = -ENOMEM;
-	if (!err)
-		qsort(keys, *nr, sizeof(*keys), key_cmp);
-	for (size_t i = 0; !err && i < *nr; i++) {
-		struct kx_cell_rec *r = &c[i].rec;
-		struct kvmexit_exit x = {
-			.isa = keys[i].isa, .exit_reason = keys[i].exit_reason,
-			.info1 = keys[i].info1, .intr_info = keys[i].intr_info,
-		};
+	c->key = *k;
+	r->isa = k->isa <= KVMEXIT_ISA_SVM ? (enum kvmexit_isa)k->isa : KVMEXIT_ISA_UNKNOWN;
+	r->reason = r->isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(k->exit_reason) : k->exit_reason;
+	r->detail = kvmexit_exit_detail(&x);
+	r->pid = (int32_t)k->tgid;
+	r->vcpu = k->vcpu == UINT32_MAX ? -1 : (int32_t)k->vcpu;
+}
 
-		if (bpf_map__lookup_elem(map, &keys[i], sizeof(keys[i]), v,
-					 b->nr_cpus * sizeof(*v), 0)) {
-			err = -errno;
-			break;
-		}
-		c[i].key = keys[i];
-		r->isa = keys[i].isa <= KVMEXIT_ISA_SVM ? (enum kvmexit_isa)keys[i].isa :
-							  KVMEXIT_ISA_UNKNOWN;
-		r->reason = r->isa == KVMEXIT_ISA_VMX ? kvmexit_vmx_basic(keys[i].exit_reason) :
-							keys[i].exit_reason;
-		r->detail = kvmexit_exit_detail(&x);
-		r->pid = (int32_t)keys[i].tgid;
-		r->vcpu = keys[i].vcpu == UINT32_MAX ? -1 : (int32_t)keys[i].vcpu;
-		r->min = UINT64_MAX;
-		for (int cpu = 0; cpu < b->nr_cpus; cpu++) {
-			r->count += v[cpu].count;
-			r->timed += v[cpu].timed;
-			r->total += v[cpu].total;
-			if (v[cpu].timed && v[cpu].min < r->min)
-				r->min = v[cpu].min;
-			if (v[cpu].timed && v[cpu].max > r->max)
-				r->max = v[cpu].max;
-		}
-		if (!r->timed)
-			r->min = 0;
-	}
-	free(keys);
-	free(v);
-	if (err) {
-		free(c);
-		return err;
-	}
+/*
+ * The cells: every key of the "cells" map (untimed exits) and of the
+ * buckets (timed ones), sorted, each once.
+ */
+static int make_cells(const struct kx_bpf_key *ck, size_t nc, const struct kx_bpf_hkey *bk,
+		      size_t nb, struct kcell **out, size_t *nr)
+{
+	struct kx_bpf_key *all = malloc((nc + nb ? nc + nb : 1) * sizeof(*all));
+	struct kcell *c;
+	size_t n = 0;
+
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, ck, nc * sizeof(*ck));
+	for (size_t i = 0; i < nb; i++)
+		all[nc + i] = bk[i].cell;
+	qsort(all, nc + nb, sizeof(*all), key_cmp);
+	c = calloc(nc + nb ? nc + nb : 1, sizeof(*c));
+	for (size_t i = 0; c && i < nc + nb; i++)
+		if (!n || key_cmp(&all[i], &c[n - 1].key))
+			cell_init(&c[n++], &all[i]);
+	free(all);
+	if (!c)
+		return -ENOMEM;
 	*out = c;
+	*nr = n;
 	return 0;
 }
 
-/* The histogram buckets, each with the index of its cell in c (sorted by key). */
-static int read_buckets(struct kx_bpf *b, const struct kcell *c, size_t nr_cells,
-			struct kbucket **out, size_t *nr)
+/* The untimed exits of the "cells" map into their cells' counts. */
+static int add_untimed(struct kx_bpf *b, const struct kx_bpf_key *keys, size_t nr,
+		       struct kcell *c, size_t nr_cells)
+{
+	const struct bpf_map *map = b->skel->maps.cells;
+	uint64_t *v = calloc(b->nr_cpus, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nr; i++) {
+		struct kcell *cell = bsearch(&keys[i], c, nr_cells, sizeof(*c), key_cmp);
+
+		if (bpf_map__lookup_elem(map, &keys[i], sizeof(keys[i]), v,
+					 b->nr_cpus * sizeof(*v), 0)) {
+			int err = -errno;
+
+			free(v);
+			return err;
+		}
+		for (int cpu = 0; cell && cpu < b->nr_cpus; cpu++)
+			cell->rec.count += v[cpu];
+	}
+	free(v);
+	return 0;
+}
+
+/*
+ * The histogram buckets, each with the index of its cell in c; their
+ * times make the cells' timed, total, min and max, and add to its count.
+ */
+static int add_buckets(struct kx_bpf *b, const struct kx_bpf_hkey *keys, size_t nr,
+		       struct kcell *c, size_t nr_cells, struct kbucket **out, size_t *nr_out)
 {
 	const struct bpf_map *map = b->skel->maps.buckets;
-	uint64_t *v = calloc(b->nr_cpus, sizeof(*v));
-	struct kx_bpf_hkey *keys = NULL;
-	struct kbucket *kb = NULL;
+	struct kx_bpf_times *v = calloc(b->nr_cpus, sizeof(*v));
+	struct kbucket *kb = calloc(nr ? nr : 1, sizeof(*kb));
 	size_t n = 0;
-	int err = v ? map_keys(map, sizeof(*keys), (void **)&keys, nr) : -ENOMEM;
 
-	if (!err && !(kb = calloc(*nr ? *nr : 1, sizeof(*kb))))
-		err = -ENOMEM;
-	for (size_t i = 0; !err && i < *nr; i++) {
-		const struct kcell *cell = bsearch(&keys[i].cell, c, nr_cells, sizeof(*c), key_cmp);
+	if (!v || !kb) {
+		free(v);
+		free(kb);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		struct kcell *cell = bsearch(&keys[i].cell, c, nr_cells, sizeof(*c), key_cmp);
+		struct kx_cell_rec *r;
 		uint64_t sum = 0;
 
 		if (bpf_map__lookup_elem(map, &keys[i], sizeof(keys[i]), v,
 					 b->nr_cpus * sizeof(*v), 0)) {
-			err = -errno;
-			break;
+			int err = -errno;
+
+			free(v);
+			free(kb);
+			return err;
 		}
-		for (int cpu = 0; cpu < b->nr_cpus; cpu++)
-			sum += v[cpu];
-		/* A bucket is made after its cell: the cell is there. */
-		if (!cell || !sum || keys[i].bucket >= KX_HIST_BUCKETS)
+		if (!cell || keys[i].bucket >= KX_HIST_BUCKETS)
 			continue;
+		r = &cell->rec;
+		for (int cpu = 0; cpu < b->nr_cpus; cpu++) {
+			if (!v[cpu].count)
+				continue;
+			if (!r->timed || v[cpu].min < r->min)
+				r->min = v[cpu].min;
+			if (v[cpu].max > r->max)
+				r->max = v[cpu].max;
+			r->timed += v[cpu].count;
+			r->total += v[cpu].total;
+			sum += v[cpu].count;
+		}
+		if (!sum)
+			continue;
+		r->count += sum;
 		kb[n].cell = (size_t)(cell - c);
 		kb[n].b.idx = keys[i].bucket;
 		kb[n].b.count = sum;
 		n++;
 	}
-	free(keys);
 	free(v);
-	if (err) {
-		free(kb);
-		return err;
-	}
 	qsort(kb, n, sizeof(*kb), kbucket_cmp);
 	*out = kb;
-	*nr = n;
+	*nr_out = n;
 	return 0;
 }
 
@@ -445,7 +541,6 @@ static void read_stats(struct kx_bpf *b, struct kx_bpf_stats *st)
 	}
 	free(v);
 	*st = (struct kx_bpf_stats){
-		.exits = sum[KX_BPF_ST_EXITS], .entries = sum[KX_BPF_ST_ENTRIES],
 		.unpaired = sum[KX_BPF_ST_UNPAIRED], .full = sum[KX_BPF_ST_FULL],
 		.pio = sum[KX_BPF_ST_PIO],
 	};
@@ -454,38 +549,47 @@ static void read_stats(struct kx_bpf *b, struct kx_bpf_stats *st)
 int kx_bpf_read(struct kx_bpf *b, struct kx_counts *out, struct kx_bpf_stats *stats,
 		char *errmsg)
 {
+	struct kx_bpf_key *ck = NULL;
+	struct kx_bpf_hkey *bkeys = NULL;
 	struct kcell *c = NULL;
 	struct kbucket *kb = NULL;
-	struct kx_bucket *bk;
-	size_t nr_cells = 0, nr_b = 0, j = 0;
-	int err = read_cells(b, &c, &nr_cells);
+	struct kx_bucket *bk = NULL;
+	size_t nc = 0, nbk = 0, nr_cells = 0, nr_b = 0, j = 0;
+	uint64_t exits = 0, entries = 0;
+	int err = map_keys(b->skel->maps.cells, sizeof(*ck), (void **)&ck, &nc);
 
 	if (!err)
-		err = read_buckets(b, c, nr_cells, &kb, &nr_b);
-	bk = err ? NULL : malloc((nr_b ? nr_b : 1) * sizeof(*bk));
-	if (!err && !bk)
+		err = map_keys(b->skel->maps.buckets, sizeof(*bkeys), (void **)&bkeys, &nbk);
+	if (!err)
+		err = make_cells(ck, nc, bkeys, nbk, &c, &nr_cells);
+	if (!err)
+		err = add_untimed(b, ck, nc, c, nr_cells);
+	if (!err)
+		err = add_buckets(b, bkeys, nbk, c, nr_cells, &kb, &nr_b);
+	if (!err && !(bk = malloc((nr_b ? nr_b : 1) * sizeof(*bk))))
 		err = -ENOMEM;
-	for (size_t i = 0; i < nr_b && bk; i++)
+	for (size_t i = 0; !err && i < nr_b; i++)
 		bk[i] = kb[i].b;
 	for (size_t i = 0; !err && i < nr_cells; i++) {
 		size_t first = j;
-		uint64_t sum = 0;
 
-		for (; j < nr_b && kb[j].cell == i; j++)
-			sum += kb[j].b.count;
-		/* Read while counting, a bucket may be ahead of its cell's timed. */
-		if (sum != c[i].rec.timed) {
-			c[i].rec.timed = sum;
-			if (c[i].rec.count < sum)
-				c[i].rec.count = sum;
-		}
-		err = kx_counts_add_cell(out, &c[i].rec, bk + first, j - first);
+		while (j < nr_b && kb[j].cell == i)
+			j++;
+		exits += c[i].rec.count;
+		entries += c[i].rec.timed;
+		if (c[i].rec.count)
+			err = kx_counts_add_cell(out, &c[i].rec, bk + first, j - first);
 	}
-	free(bk);
 	if (!err)
 		err = read_pios(b, out);
-	if (!err && stats)
+	if (!err && stats) {
 		read_stats(b, stats);
+		stats->exits = exits;
+		stats->entries = entries;
+	}
+	free(ck);
+	free(bkeys);
+	free(bk);
 	free(c);
 	free(kb);
 	if (err)

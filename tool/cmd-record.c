@@ -156,8 +156,8 @@ static int run(struct kvmexit_record_opts *o, bool quiet)
 				dest ? ", written to " : "", dest ? dest : "");
 		if (st.lost && o->bpf)
 			fprintf(stderr, "kvmexit record: %" PRIu64 " events not counted: the BPF "
-				"maps were full (more processes, vCPUs and reasons than they hold)\n",
-				st.lost);
+				"maps were full (more processes, vCPUs and reasons than they hold), "
+				"or the program could not read an exit's fields\n", st.lost);
 		else if (st.lost)
 			fprintf(stderr, "kvmexit record: the kernel dropped %" PRIu64 " records: "
 				"give more ring pages (-m) or use --count\n", st.lost);

@@ -12,7 +12,6 @@
 #define KX_BPF_MAX_CELLS	16384
 #define KX_BPF_MAX_BUCKETS	(1u << 17)
 #define KX_BPF_MAX_PIO		4096
-#define KX_BPF_MAX_THREADS	8192
 #define KX_BPF_MAX_TARGETS	4096
 
 /*
@@ -32,10 +31,17 @@ struct kx_bpf_key {
 	__u32 pad;
 };
 
-struct kx_bpf_cell {
-	__u64 count;			/* exits */
-	__u64 timed;			/* of them, paired with their kvm_entry */
-	__u64 total, min, max;		/* exit-handling times, ns; min ~0 until timed */
+/*
+ * A cell's exits paired with their kvm_entry are counted, with their
+ * exit-handling times, in the cell's histogram buckets, each keeping its
+ * times' count, sum and range: one map update per exit.  The cell's timed,
+ * total, min and max are the sums and extremes over its buckets.  Its
+ * untimed exits (no entry seen) are counted in the "cells" map, a __u64
+ * per key; its count is the two together.
+ */
+struct kx_bpf_times {
+	__u64 count;
+	__u64 total, min, max;		/* ns; min ~0 while count is 0 */
 };
 
 /* One histogram bucket of a cell (bucket: kx_hist_index() of the time). */
@@ -60,12 +66,15 @@ struct kx_bpf_mask {
 	__u32 pad;
 };
 
-/* Per-CPU counters of the program itself (the "stats" array). */
+/*
+ * Per-CPU counters of the program itself (the "stats" array).  The exits
+ * and entries counted are the cells' counts and timed: no counter of their
+ * own, one update less per event.
+ */
 enum {
-	KX_BPF_ST_EXITS = 0,		/* kvm_exit events counted */
-	KX_BPF_ST_ENTRIES,		/* kvm_entry events of counted threads */
-	KX_BPF_ST_UNPAIRED,		/* exits followed by another exit: untimed */
-	KX_BPF_ST_FULL,			/* events not counted: a map was full */
+	KX_BPF_ST_UNPAIRED = 0,		/* exits followed by another exit: untimed */
+	KX_BPF_ST_FULL,			/* events not counted: a map was full, or
+					 * a kernel structure could not be read */
 	KX_BPF_ST_PIO,			/* kvm_pio events counted */
 	KX_BPF_ST__MAX,
 };

@@ -5,22 +5,40 @@
  * the kernel.  lib/bpf.c loads it (CO-RE, through a skeleton), attaches it,
  * and reads the maps.
  *
- *  kvm_exit:  counts the exit in its cell (process, vCPU, raw reason and the
- *             masked fields of its detail) and makes it the thread's pending
- *             exit, with its time; a pending exit still there is unpaired.
- *  kvm_entry: times the thread's pending exit (entry time - exit time) into
- *             its cell and its cell's histogram bucket, as lib/profile.c
- *             pairs them: per vCPU thread, which may change CPU in between.
+ *  kvm_exit:  makes the exit the thread's pending exit, with its time and
+ *             its cell's key (process, vCPU, raw reason and the masked
+ *             fields of its detail); a pending exit still there is
+ *             unpaired, and counted untimed in the "cells" map.
+ *  kvm_entry: counts the thread's pending exit with its time (entry time -
+ *             exit time) in its cell's histogram bucket, which also sums
+ *             the times: one map update per exit.  Pairs as lib/profile.c
+ *             does: per vCPU thread, which may change CPU in between.
+ *  sched_process_exit, and an iterator over the tasks when counting stops:
+ *             a pending exit that will see no entry is counted untimed.
+ *             (So a live read counts an exit when its handling ends; the
+ *             final read counts every exit.)
  *  kvm_pio:   counts port accesses per process, direction, port and size.
  *  sched_process_fork: with a process filter (record -- COMMAND, -p), a new
  *             process of a process counted is counted too, as perf's
  *             inherit follows a command's children.
  *
- * The trace event records are read through CO-RE: the structs below match
- * the kernel's trace_event_raw_kvm_* by name (in vmlinux or kvm.ko's BTF),
- * and fields that not every kernel has (vcpu_id, intr_info before 5.13,
- * isa before 5.7) are read only when bpf_core_field_exists() says so.
- * No fixed offsets.
+ * The cost per exit is what matters (a host watched all day), and most of
+ * it is the tracepoints' own: a "tracepoint/" program runs after the
+ * kernel has built the trace event's record, and then the event goes on to
+ * perf; a raw tracepoint runs on the tracepoint's arguments, nothing
+ * built.  So kvm_entry (only the thread and the time are needed) is a raw
+ * tracepoint, and so is kvm_exit on AMD (kx_exit_svm reads the exit from
+ * the VMCB, where svm_get_exit_info() reads it for the record); on Intel
+ * the exit qualification is read from the VMCS only when asked for, which
+ * a BPF program cannot do, so kvm_exit is read from its record there
+ * (kx_exit_record).  The loader picks one of the two kvm_exit programs.
+ * The pending exit is in task storage: a pointer away, no hashing.
+ *
+ * Kernel structures are read through CO-RE: the structs below match the
+ * kernel's by name (vmlinux's or kvm.ko's / kvm-amd.ko's BTF), and fields
+ * that not every kernel has (vcpu_id, intr_info before 5.13, isa before
+ * 5.7) are read only when bpf_core_field_exists() says so.  No fixed
+ * offsets.
  *
  * The kvm programs return 1: a tracepoint program that returns 0 hides the
  * event from every perf event on it (perf_trace_run_bpf_submit()), and a
@@ -53,6 +71,26 @@ struct trace_event_raw_kvm_exit___kx {
 	unsigned int vcpu_id;
 } __attribute__((preserve_access_index));
 
+/* What svm_get_exit_info() reads: the current VMCB's control area. */
+struct vmcb_control_area___kx {
+	__u32 exit_code;
+	__u64 exit_info_1;
+	__u32 exit_int_info;
+} __attribute__((preserve_access_index));
+
+struct vmcb___kx {
+	struct vmcb_control_area___kx control;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu___kx {
+	int vcpu_id;
+} __attribute__((preserve_access_index));
+
+struct vcpu_svm___kx {
+	struct kvm_vcpu___kx vcpu;
+	struct vmcb___kx *vmcb;
+} __attribute__((preserve_access_index));
+
 struct trace_event_raw_kvm_pio___kx {
 	unsigned int rw;
 	unsigned int port;
@@ -64,14 +102,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, KX_BPF_MAX_CELLS);
 	__type(key, struct kx_bpf_key);
-	__type(value, struct kx_bpf_cell);
+	__type(value, __u64);
 } cells SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, KX_BPF_MAX_BUCKETS);
 	__type(key, struct kx_bpf_hkey);
-	__type(value, __u64);
+	__type(value, struct kx_bpf_times);
 } buckets SEC(".maps");
 
 struct {
@@ -95,7 +133,7 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
-/* A thread's pending exit; the thread's own entry, so never raced. */
+/* A thread's pending exit; only the thread itself touches it. */
 struct pending {
 	__u64 time;
 	__u64 valid;
@@ -103,9 +141,9 @@ struct pending {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, KX_BPF_MAX_THREADS);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending);
 } pending SEC(".maps");
 
@@ -151,14 +189,64 @@ int BPF_PROG(kx_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tracepoint/kvm/kvm_exit")
-int kx_exit(struct trace_event_raw_kvm_exit___kx *ctx)
+/* An exit that will not be timed, counted in its cell of "cells". */
+static __always_inline void count_untimed(const struct kx_bpf_key *key)
 {
-	static const struct kx_bpf_cell zero = { .min = ~0ull };
+	static const __u64 zero_count = 0;
+	__u64 *c = lookup_or_init(&cells, key, &zero_count);
+
+	if (c)
+		*c += 1;
+}
+
+/* Makes p the thread's pending exit; one still pending there is unpaired. */
+static __always_inline void exit_pend(const struct pending *p)
+{
+	struct pending *old;
+
+	old = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL,
+				   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!old) {
+		count_untimed(&p->key);
+		return;
+	}
+	if (old->valid) {
+		stat_add(KX_BPF_ST_UNPAIRED);
+		count_untimed(&old->key);
+	}
+	*old = *p;
+}
+
+/* A task's pending exit, if any, counted untimed: it will see no entry. */
+static __always_inline void flush_pending(struct task_struct *task)
+{
+	struct pending *p = bpf_task_storage_get(&pending, task, NULL, 0);
+
+	if (p && p->valid) {
+		p->valid = 0;
+		count_untimed(&p->key);
+	}
+}
+
+/* The masked detail fields of p->key, for its reason's slot. */
+static __always_inline void exit_mask(struct pending *p, __u64 info1, __u32 intr_info)
+{
+	__u32 slot = kx_bpf_slot(p->key.isa, p->key.exit_reason);
+
+	barrier_var(slot);	/* keep the bound check the verifier needs */
+	if (slot < KX_BPF_SLOTS) {
+		p->key.info1 = info1 & masks[slot].info1;
+		p->key.intr_info = intr_info & masks[slot].intr_info;
+	}
+}
+
+/* kvm_exit from its trace event record (Intel; anywhere as a fallback). */
+SEC("tracepoint/kvm/kvm_exit")
+int kx_exit_record(struct trace_event_raw_kvm_exit___kx *ctx)
+{
 	__u64 now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, tgid = id >> 32, slot;
-	struct pending p = { .time = now, .valid = 1 }, *old;
-	struct kx_bpf_cell *c;
+	struct pending p = { .time = now, .valid = 1 };
+	__u32 tgid = id >> 32;
 
 	if (!wanted(tgid))
 		return PASS_ON;
@@ -166,64 +254,125 @@ int kx_exit(struct trace_event_raw_kvm_exit___kx *ctx)
 	p.key.exit_reason = ctx->exit_reason;
 	p.key.isa = bpf_core_field_exists(ctx->isa) ? ctx->isa : default_isa;
 	p.key.vcpu = bpf_core_field_exists(ctx->vcpu_id) ? ctx->vcpu_id : ~0u;
-	slot = kx_bpf_slot(p.key.isa, p.key.exit_reason);
-	barrier_var(slot);	/* keep the bound check the verifier needs */
-	if (slot < KX_BPF_SLOTS) {
-		p.key.info1 = ctx->info1 & masks[slot].info1;
-		if (bpf_core_field_exists(ctx->intr_info))
-			p.key.intr_info = ctx->intr_info & masks[slot].intr_info;
-	}
-	stat_add(KX_BPF_ST_EXITS);
-	c = lookup_or_init(&cells, &p.key, &zero);
-	if (c)
-		c->count++;
-	old = bpf_map_lookup_elem(&pending, &tid);
-	if (old) {
-		if (old->valid)
-			stat_add(KX_BPF_ST_UNPAIRED);
-		*old = p;
-	} else {
-		bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
-	}
+	exit_mask(&p, ctx->info1,
+		  bpf_core_field_exists(ctx->intr_info) ? ctx->intr_info : 0);
+	exit_pend(&p);
 	return PASS_ON;
 }
 
-SEC("tracepoint/kvm/kvm_entry")
+/* The VMCB's exit fields, in one read when they lie as the hardware has them. */
+struct vmcb_exit {
+	__u32 exit_code;
+	__u32 exit_code_hi;
+	__u64 exit_info_1;
+	__u64 exit_info_2;
+	__u32 exit_int_info;
+};
+
+/*
+ * kvm_exit on AMD, raw: trace_kvm_exit(vcpu, isa) in svm_handle_exit();
+ * the fields are those svm_get_exit_info() gives the record.  The vCPU is
+ * read directly (its type is the tracepoint's); the VMCB, beyond it, with
+ * two probe reads.
+ */
+SEC("tp_btf/kvm_exit")
+int BPF_PROG(kx_exit_svm, struct kvm_vcpu___kx *vcpu, __u32 isa)
+{
+	__u64 now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid();
+	struct pending p = { .time = now, .valid = 1 };
+	__u32 tgid = id >> 32, code, info1, intr;
+	struct vcpu_svm___kx *svm;
+	struct vmcb___kx *vmcb;
+	struct vmcb_exit e;
+
+	if (!wanted(tgid))
+		return 0;
+	svm = (void *)vcpu - bpf_core_field_offset(struct vcpu_svm___kx, vcpu);
+	if (bpf_probe_read_kernel(&vmcb, sizeof(vmcb), &svm->vmcb))
+		goto unread;
+	code = bpf_core_field_offset(struct vmcb___kx, control.exit_code);
+	info1 = bpf_core_field_offset(struct vmcb___kx, control.exit_info_1);
+	intr = bpf_core_field_offset(struct vmcb___kx, control.exit_int_info);
+	if (info1 == code + offsetof(struct vmcb_exit, exit_info_1) &&
+	    intr == code + offsetof(struct vmcb_exit, exit_int_info)) {
+		if (bpf_probe_read_kernel(&e, sizeof(e), (void *)vmcb + code))
+			goto unread;
+	} else {
+		e.exit_code = BPF_CORE_READ(vmcb, control.exit_code);
+		e.exit_info_1 = BPF_CORE_READ(vmcb, control.exit_info_1);
+		e.exit_int_info = BPF_CORE_READ(vmcb, control.exit_int_info);
+	}
+	p.key.tgid = tgid;
+	p.key.isa = isa;
+	p.key.vcpu = vcpu->vcpu_id;
+	p.key.exit_reason = e.exit_code;
+	exit_mask(&p, e.exit_info_1, e.exit_int_info);
+	exit_pend(&p);
+	return 0;
+unread:
+	stat_add(KX_BPF_ST_FULL);
+	return 0;
+}
+
+/*
+ * kvm_entry, raw (its arguments vary by kernel and are not read): the
+ * thread's pending exit is counted, with its time, in its cell's bucket.
+ */
+SEC("raw_tp/kvm_entry")
 int kx_entry(void *ctx)
 {
-	static const struct kx_bpf_cell zero = { .min = ~0ull };
-	static const __u64 zero_count = 0;
-	__u64 now = bpf_ktime_get_ns(), dt, *b;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	static const struct kx_bpf_times zero = { .min = ~0ull };
+	__u64 now = bpf_ktime_get_ns(), dt;
 	struct kx_bpf_hkey h = { 0 };
-	struct kx_bpf_cell *c;
+	struct kx_bpf_times *t;
 	struct pending *p;
 
-	p = bpf_map_lookup_elem(&pending, &tid);
+	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL, 0);
 	if (!p || !p->valid)
-		return PASS_ON;
+		return 0;
 	p->valid = 0;
-	stat_add(KX_BPF_ST_ENTRIES);
-	if (now < p->time)
-		return PASS_ON;		/* cannot happen on one clock; untimed if it does */
+	if (now < p->time) {	/* cannot happen on one clock; untimed if it does */
+		count_untimed(&p->key);
+		return 0;
+	}
 	dt = now - p->time;
 	h.cell = p->key;
 	h.bucket = kx_bpf_hist_index(dt);
-	/* The cell may be new on this CPU: the thread moved since its exit. */
-	c = lookup_or_init(&cells, &h.cell, &zero);
-	if (!c)
-		return PASS_ON;
-	b = lookup_or_init(&buckets, &h, &zero_count);
-	if (!b)
-		return PASS_ON;
-	*b += 1;
-	c->timed++;
-	c->total += dt;
-	if (dt < c->min)
-		c->min = dt;
-	if (dt > c->max)
-		c->max = dt;
-	return PASS_ON;
+	t = lookup_or_init(&buckets, &h, &zero);
+	if (!t) {
+		count_untimed(&p->key);
+		return 0;
+	}
+	t->count++;
+	t->total += dt;
+	if (dt < t->min)
+		t->min = dt;
+	if (dt > t->max)
+		t->max = dt;
+	return 0;
+}
+
+/* A thread that exits with an exit pending: that exit sees no entry. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kx_thread_exit, struct task_struct *task)
+{
+	flush_pending(bpf_get_current_task_btf());
+	return 0;
+}
+
+/*
+ * Run once when counting stops (lib/bpf.c, kx_bpf_detach()), over every
+ * task: the exits still being handled then are counted, untimed, as a
+ * sampled recording counts an exit whose entry it did not see.
+ */
+SEC("iter/task")
+int kx_flush(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+
+	if (task)
+		flush_pending(task);
+	return 0;
 }
 
 SEC("tracepoint/kvm/kvm_pio")
