@@ -515,6 +515,8 @@ const struct kx_name *kx_names_find(const struct kx_names *n, int32_t tid);
 /* Sets every name of src in dst (src's are later: they win). */
 int kx_names_merge(struct kx_names *dst, const struct kx_names *src);
 void kx_names_release(struct kx_names *n);
+/* Forgets the names of pid's threads (the table shrinks); out of memory, keeps them. */
+void kx_names_forget_pid(struct kx_names *n, int32_t pid);
 
 /*
  * A thread's name, as an event inside the library: the reader delivers a
@@ -786,5 +788,9 @@ int kx_profile_for_each_cell(const struct kvmexit_profile *prof,
 			     int (*fn)(const struct kx_cell_view *cell, void *arg), void *arg);
 /* How many cells prof has. */
 size_t kx_profile_nr_cells(const struct kvmexit_profile *prof);
+/* How many vCPU threads prof keeps (tests). */
+size_t kx_profile_nr_threads(const struct kvmexit_profile *prof);
+/* How many processes kvmexit_profile_retire_pid() retired (snapshots keep it). */
+uint64_t kx_profile_nr_retired(const struct kvmexit_profile *prof);
 
 #endif /* KVMEXIT_INTERNAL_H */
