@@ -1207,6 +1207,19 @@ KVMEXIT_API int kvmexit_recorder_read_counts(struct kvmexit_recorder *rec);
 KVMEXIT_API int kvmexit_recorder_read_profile(struct kvmexit_recorder *rec,
 					      struct kvmexit_profile *prof);
 
+/*
+ * Forgets process @pid, gone: the recorder's own state of it (whether it
+ * was named), and with --bpf while recording its entries in the BPF maps
+ * (cells, histogram buckets, kvm_pio counts, followed processes), so that
+ * they are not read again.  Call it together with
+ * kvmexit_profile_retire_pid() on the profile
+ * kvmexit_recorder_read_profile() fills, right after a read: that profile
+ * keeps what the process had, folded.  A process that still runs starts
+ * counting afresh.  Returns the map entries deleted (0 without --bpf),
+ * -EINVAL, or a negative errno with kvmexit_recorder_errmsg().
+ */
+KVMEXIT_API int kvmexit_recorder_forget_pid(struct kvmexit_recorder *rec, int32_t pid);
+
 /* The message of the recorder's last error, or "". */
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec);
 

@@ -690,6 +690,8 @@ int kx_rec_name_process(struct kx_rec_names *n, const char *root, int32_t pid,
 			const struct kx_rec_comm_ctx *ctx, struct kvmexit_meta *meta,
 			struct kvmexit_writer *w);
 void kx_rec_names_release(struct kx_rec_names *n);
+/* Forgets that pid was named (a gone process; its pid may come back as another). */
+void kx_rec_names_forget(struct kx_rec_names *n, int32_t pid);
 /*
  * Writes a COMM record of thread tid of process pid, its trailer in the
  * recorder's sample_type (also the writer's default): TID, TIME, CPU,
@@ -774,6 +776,8 @@ void kx_bpf_detach(struct kx_bpf *b);
 int kx_bpf_read(struct kx_bpf *b, struct kx_counts *out, struct kx_bpf_stats *stats,
 		char *errmsg);
 void kx_bpf_free(struct kx_bpf *b);
+/* Deletes tgid's entries from the maps keyed by process; the entries deleted or -errno. */
+int kx_bpf_forget_tgid(struct kx_bpf *b, uint32_t tgid);
 
 /* snapshot: a profile's cells, read by lib/snapshot.c (profile.c owns them). */
 struct kx_cell_view {
