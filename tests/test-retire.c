@@ -6,8 +6,12 @@
  * retirement show only the interval's exits.
  */
 #include <check.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -346,6 +350,82 @@ START_TEST(set_cells_keeps_retired)
 }
 END_TEST
 
+/*
+ * The BPF source live: a system-wide --bpf recorder, tests/pio-guest (500
+ * kvm_pio: this host's KVM fires no kvm_exit) started and ended under it.
+ * Once it is gone, kvmexit_recorder_forget_pid() deletes its entry from
+ * the kernel's pios map (one key: one port, one size): a profile read
+ * afterwards has none of its events, unless it retired the process, which
+ * keeps them.  Root, /dev/kvm and a kernel that loads the program, else
+ * it says why it skipped.
+ */
+START_TEST(live_bpf_forget)
+{
+	const char *b = getenv("top_builddir");
+	char guest[4096], err[512];
+	struct kvmexit_record_opts o = {
+		.sz = sizeof(o), .target = KVMEXIT_TARGET_SYSTEM, .bpf = true,
+		.events = KVMEXIT_EVENTS_DEFAULT | KVMEXIT_EVENT_BIT(KVMEXIT_EV_PIO),
+	};
+	struct kvmexit_profile_opts po = { .sz = sizeof(po), .has_pid = true };
+	struct kvmexit_recorder *rec;
+	struct kvmexit_profile *kept, *plain;
+	struct kvmexit_profile_totals t;
+	pid_t child;
+	int ret, status;
+
+	snprintf(guest, sizeof(guest), "%s/tests/pio-guest", b ? b : ".");
+	if (geteuid() || access("/dev/kvm", W_OK) || access(guest, X_OK)) {
+		printf("# SKIP live --bpf: needs root, /dev/kvm and %s\n", guest);
+		return;
+	}
+	ret = kvmexit_recorder_new(&o, &rec, err, sizeof(err));
+	if (ret == -EOPNOTSUPP || ret == -EPERM) {
+		printf("# SKIP live --bpf: %s\n", err);
+		return;
+	}
+	ck_assert_msg(ret == 0, "%s", err);
+	ck_assert_int_ge(kvmexit_recorder_run(rec, 0), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (!child) {
+		/* Its "pio=500" is not TAP. */
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(126);
+		execl(guest, guest, "500", (char *)NULL);
+		_exit(127);
+	}
+	/* Until the guest has ended: bounded by its 500 port writes, not by time. */
+	while (waitpid(child, &status, WNOHANG) == 0)
+		ck_assert_int_eq(kvmexit_recorder_run(rec, 50), 1);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	po.pid = child;
+	ck_assert_int_eq(kvmexit_profile_new(&po, &kept), 0);
+	ck_assert_int_eq(kvmexit_profile_new(&po, &plain), 0);
+	ck_assert_int_eq(kvmexit_recorder_read_profile(rec, kept), 0);
+	ck_assert_int_eq(kvmexit_recorder_read_profile(rec, plain), 0);
+	kvmexit_profile_totals(kept, &t);
+	ck_assert_uint_eq(t.other_events, 500);
+	/* Gone: out of the kernel's maps, and retired from one profile. */
+	ck_assert_int_eq(kvmexit_recorder_forget_pid(rec, child), 1);
+	ck_assert_int_eq(kvmexit_profile_retire_pid(kept, child), 0);	/* no cells here */
+	ck_assert_int_eq(kvmexit_recorder_forget_pid(rec, child), 0);
+	ck_assert_int_eq(kvmexit_recorder_read_profile(rec, kept), 0);
+	ck_assert_int_eq(kvmexit_recorder_read_profile(rec, plain), 0);
+	kvmexit_profile_totals(kept, &t);
+	ck_assert_uint_eq(t.other_events, 500);
+	kvmexit_profile_totals(plain, &t);
+	ck_assert_uint_eq(t.other_events, 0);
+	ck_assert_int_eq(kvmexit_recorder_forget_pid(rec, -1), -EINVAL);
+	kvmexit_recorder_stop(rec);
+	while (kvmexit_recorder_run(rec, 50) > 0)
+		;
+	kvmexit_recorder_free(rec);
+	kvmexit_profile_free(kept);
+	kvmexit_profile_free(plain);
+}
+END_TEST
+
 static Suite *retire_suite(void)
 {
 	Suite *s = suite_create("retire");
@@ -356,6 +436,8 @@ static Suite *retire_suite(void)
 	tcase_add_test(tc, other_profile_is_a_mismatch);
 	tcase_add_test(tc, pending_and_reuse);
 	tcase_add_test(tc, set_cells_keeps_retired);
+	tcase_add_test(tc, live_bpf_forget);
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
 }
