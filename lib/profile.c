@@ -1959,7 +1959,7 @@ static inline bool cell_stays(const struct cell *c, int32_t pid)
  * delete, so a fresh table, sized to the cells that stay (it shrinks too),
  * leaves nothing behind.  m->e NULL and 0: none of pid's; -ENOMEM.
  */
-static int cells_drop_prepare(const struct kvmexit_profile *p, int32_t pid, struct map *m)
+static int cells_drop_prepare(struct kvmexit_profile *p, int32_t pid, struct map *m)
 {
 	size_t keep = 0;
 
@@ -1968,7 +1968,7 @@ static int cells_drop_prepare(const struct kvmexit_profile *p, int32_t pid, stru
 		keep += cell_stays(p->cells.v[i], pid);
 	if (keep == p->cells.nr)
 		return 0;
-	*m = map_sized((struct hkey *)&p->hkey, keep);
+	*m = map_sized(&p->hkey, keep);
 	return m->e ? 0 : -ENOMEM;
 }
 

@@ -332,7 +332,11 @@ static int pid_cmp(const void *a, const void *b)
 /*
  * The pids of s retired by the time of to: those with a cell that to
  * lacks or has fewer exits in (a pid reused after its retirement has a new
- * life in to).  Sorted, in a new array of *nr.
+ * life in to).  Sorted, in a new array of *nr.  A pid reused within one
+ * interval whose new life has at least the exits of its old one in every
+ * cell of it looks unretired: its rows by process then split the interval
+ * between it and the retired owner wrongly, but every other grouping and
+ * the totals stay exact (the two differences add up to the new exits).
  */
 static int retired_pids(const struct kvmexit_snapshot *s, const struct kvmexit_snapshot *to,
 			int32_t **out, size_t *nr)
