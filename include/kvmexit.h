@@ -524,7 +524,7 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *prof,
  * between a snapshot taken before and one after (kvmexit_delta_new())
  * stay exact.  Returns the number of cells @pid had (0: nothing to
  * retire), -EINVAL (a negative pid, or a part of a parallel read) or
- * -ENOMEM (then nothing changed).
+ * -ENOMEM (then nothing is retired).
  */
 #define KVMEXIT_PID_RETIRED (-2)
 KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *prof, int32_t pid);

@@ -2070,13 +2070,14 @@ static int threads_drop(struct kvmexit_profile *p, int32_t pid)
 
 KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *p, int32_t pid)
 {
-	struct cells *cs = &p->cells;
+	struct cells *cs;
 	struct map m;
 	size_t n = 0;
 	int err = 0;
 
 	if (!p || pid < 0 || p->part)
 		return -EINVAL;
+	cs = &p->cells;
 	/*
 	 * First what can fail: the retired owner's cells (empty ones are
 	 * harmless), their histogram groups, the new tables.  Then the fold
@@ -2092,9 +2093,9 @@ KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *p, int32_t pi
 		err = r ? hist_reserve(&r->hist, &c->hist) : -ENOMEM;
 	}
 	if (!err)
-		err = threads_drop(p, pid);	/* harmless alone: tids start afresh */
-	if (!err)
 		err = cells_drop_prepare(p, pid, &m);
+	if (!err && (err = threads_drop(p, pid)))
+		free(m.e);
 	if (err)
 		return err;
 	for (size_t i = 0; i < cs->nr; i++) {
