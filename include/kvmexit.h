@@ -508,6 +508,35 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *prof,
 					struct kvmexit_profile_totals *out);
 
 /*
+ * Retiring processes (VMs that are gone), so that a profile fed for months
+ * stays bounded.  Retiring @pid folds its cells into the cells of one
+ * reserved owner, KVMEXIT_PID_RETIRED (vCPU -1), one per (ISA, reason,
+ * detail): counts, times, extremes and histograms add up there, so no
+ * total, no per-reason or per-detail row and no histogram goes down.  The
+ * pid's own cells, its threads (and any exit still pending on them:
+ * counted, never timed), its thread names and, for a --bpf profile, its
+ * kvm_pio counts are freed or folded too.  What the profile holds is then
+ * bounded by the distinct (reason, detail) keys, not by the processes
+ * retired.  Exits of @pid fed later (a reused pid) start afresh.  Rows by
+ * pid or vCPU show the retired owner as pid KVMEXIT_PID_RETIRED (vcpu -1);
+ * kvmexit_profile_totals() counts it in neither nr_pids nor nr_vcpus, and
+ * a profile filtered on a VM name (opts.vm_name) leaves it out.  Deltas
+ * between a snapshot taken before and one after (kvmexit_delta_new())
+ * stay exact.  Returns the number of cells @pid had (0: nothing to
+ * retire), -EINVAL (a negative pid, or a part of a parallel read) or
+ * -ENOMEM (then nothing is retired).
+ */
+#define KVMEXIT_PID_RETIRED (-2)
+KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *prof, int32_t pid);
+/*
+ * The aggregation cells a profile holds (one per ISA, reason, detail,
+ * process and vCPU seen, and per retired key), for watching its memory:
+ * each takes about a hundred bytes plus its histogram (2 KB per power of
+ * two of times it saw).
+ */
+KVMEXIT_API size_t kvmexit_profile_nr_cells(const struct kvmexit_profile *prof);
+
+/*
  * What rates per second are taken over: one definition for every input.
  *  EXIT_SPAN  a sampled capture (ours or stock perf's, file or pipe): the
  *             span of its kvm_exit events, first to last, before filters
@@ -1177,6 +1206,19 @@ KVMEXIT_API int kvmexit_recorder_read_counts(struct kvmexit_recorder *rec);
  */
 KVMEXIT_API int kvmexit_recorder_read_profile(struct kvmexit_recorder *rec,
 					      struct kvmexit_profile *prof);
+
+/*
+ * Forgets process @pid, gone: the recorder's own state of it (whether it
+ * was named), and with --bpf while recording its entries in the BPF maps
+ * (cells, histogram buckets, kvm_pio counts, followed processes), so that
+ * they are not read again.  Call it together with
+ * kvmexit_profile_retire_pid() on the profile
+ * kvmexit_recorder_read_profile() fills, right after a read: that profile
+ * keeps what the process had, folded.  A process that still runs starts
+ * counting afresh.  Returns the map entries deleted (0 without --bpf),
+ * -EINVAL, or a negative errno with kvmexit_recorder_errmsg().
+ */
+KVMEXIT_API int kvmexit_recorder_forget_pid(struct kvmexit_recorder *rec, int32_t pid);
 
 /* The message of the recorder's last error, or "". */
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec);

@@ -606,3 +606,55 @@ void kx_bpf_free(struct kx_bpf *b)
 }
 
 #endif /* HAVE_BPF */
+
+/*
+ * Forgets a process the caller retired (kvmexit_profile_retire_pid()): the
+ * entries of tgid in the maps keyed by process, so that the next read
+ * does not bring it back and the maps do not fill up with gone VMs.  By
+ * keys only (every such key begins with the tgid), whatever the values
+ * hold: the keys are gathered first, as deleting while walking a hash map
+ * would restart the walk.  Returns the entries deleted or a negative errno.
+ */
+int kx_bpf_forget_tgid(struct kx_bpf *b, uint32_t tgid)
+{
+#ifdef HAVE_BPF
+	_Static_assert(offsetof(struct kx_bpf_key, tgid) == 0 &&
+		       offsetof(struct kx_bpf_hkey, cell.tgid) == 0 &&
+		       offsetof(struct kx_bpf_pio_key, tgid) == 0, "keys begin with the tgid");
+	const struct bpf_map *maps[] = {
+		b->skel->maps.cells, b->skel->maps.buckets, b->skel->maps.pios,
+		b->skel->maps.targets,
+	};
+	int n = 0;
+
+	for (size_t m = 0; m < sizeof(maps) / sizeof(maps[0]); m++) {
+		size_t ksize = bpf_map__key_size(maps[m]), nr = 0, k = 0;
+		char *keys = NULL;
+		int err = map_keys(maps[m], ksize, (void **)&keys, &nr);
+
+		if (err)
+			return err;
+		for (size_t i = 0; i < nr; i++) {
+			uint32_t t;
+
+			memcpy(&t, keys + i * ksize, sizeof(t));
+			if (t == tgid)
+				memmove(keys + k++ * ksize, keys + i * ksize, ksize);
+		}
+		for (size_t i = 0; i < k; i++) {
+			if (bpf_map__delete_elem(maps[m], keys + i * ksize, ksize, 0) && errno != ENOENT)
+				err = -errno;
+			else
+				n++;
+		}
+		free(keys);
+		if (err)
+			return err;
+	}
+	return n;
+#else
+	(void)b;
+	(void)tgid;
+	return -EOPNOTSUPP;
+#endif
+}

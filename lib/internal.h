@@ -515,6 +515,8 @@ const struct kx_name *kx_names_find(const struct kx_names *n, int32_t tid);
 /* Sets every name of src in dst (src's are later: they win). */
 int kx_names_merge(struct kx_names *dst, const struct kx_names *src);
 void kx_names_release(struct kx_names *n);
+/* Forgets the names of pid's threads (the table shrinks); out of memory, keeps them. */
+void kx_names_forget_pid(struct kx_names *n, int32_t pid);
 
 /*
  * A thread's name, as an event inside the library: the reader delivers a
@@ -688,6 +690,8 @@ int kx_rec_name_process(struct kx_rec_names *n, const char *root, int32_t pid,
 			const struct kx_rec_comm_ctx *ctx, struct kvmexit_meta *meta,
 			struct kvmexit_writer *w);
 void kx_rec_names_release(struct kx_rec_names *n);
+/* Forgets that pid was named (a gone process; its pid may come back as another). */
+void kx_rec_names_forget(struct kx_rec_names *n, int32_t pid);
 /*
  * Writes a COMM record of thread tid of process pid, its trailer in the
  * recorder's sample_type (also the writer's default): TID, TIME, CPU,
@@ -772,6 +776,8 @@ void kx_bpf_detach(struct kx_bpf *b);
 int kx_bpf_read(struct kx_bpf *b, struct kx_counts *out, struct kx_bpf_stats *stats,
 		char *errmsg);
 void kx_bpf_free(struct kx_bpf *b);
+/* Deletes tgid's entries from the maps keyed by process; the entries deleted or -errno. */
+int kx_bpf_forget_tgid(struct kx_bpf *b, uint32_t tgid);
 
 /* snapshot: a profile's cells, read by lib/snapshot.c (profile.c owns them). */
 struct kx_cell_view {
@@ -786,5 +792,9 @@ int kx_profile_for_each_cell(const struct kvmexit_profile *prof,
 			     int (*fn)(const struct kx_cell_view *cell, void *arg), void *arg);
 /* How many cells prof has. */
 size_t kx_profile_nr_cells(const struct kvmexit_profile *prof);
+/* How many vCPU threads prof keeps (tests). */
+size_t kx_profile_nr_threads(const struct kvmexit_profile *prof);
+/* How many processes kvmexit_profile_retire_pid() retired (snapshots keep it). */
+uint64_t kx_profile_nr_retired(const struct kvmexit_profile *prof);
 
 #endif /* KVMEXIT_INTERNAL_H */

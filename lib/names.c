@@ -98,3 +98,34 @@ void kx_names_release(struct kx_names *n)
 	free(n->slots);
 	*n = (struct kx_names){ 0 };
 }
+
+void kx_names_forget_pid(struct kx_names *n, int32_t pid)
+{
+	size_t keep = 0, cap = 64;
+	uint32_t *slots;
+
+	for (size_t k = 0; k < n->nr; k++)
+		keep += n->v[k].pid != pid;
+	if (keep == n->nr)
+		return;
+	while ((keep + 1) * 2 > cap)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return;		/* the names stay: they only take memory */
+	free(n->slots);
+	n->slots = slots;
+	n->mask = cap - 1;
+	keep = 0;
+	for (size_t k = 0; k < n->nr; k++) {
+		size_t i;
+
+		if (n->v[k].pid == pid)
+			continue;
+		n->v[keep] = n->v[k];
+		for (i = slot_of(n, n->v[keep].tid); slots[i]; i = (i + 1) & n->mask)
+			;
+		slots[i] = (uint32_t)++keep;
+	}
+	n->nr = keep;
+}

@@ -209,6 +209,8 @@ static inline uint64_t key_pid_vcpu(int32_t pid, uint32_t vcpu)
 
 /* Counted exits (kvmexit_profile_add_count()) have neither. */
 #define KEY_NO_VCPU key_pid_vcpu(-1, (uint32_t)-1)
+/* The owner of retired processes' exits (kvmexit_profile_retire_pid()). */
+#define KEY_RETIRED key_pid_vcpu(KVMEXIT_PID_RETIRED, (uint32_t)-1)
 
 static struct cell *cell_find(const struct cells *c, uint64_t k1, uint32_t detail, uint64_t k3)
 {
@@ -312,6 +314,10 @@ struct kvmexit_profile {
 	char *vm_name;			/* opts.vm_name, copied */
 	uint64_t lost_gen;		/* lost records so far: pending exits' generation */
 	uint64_t nr_pending;		/* threads with a pending exit of this generation */
+	uint64_t nr_retired;		/* processes retired (kvmexit_profile_retire_pid()) */
+	/* --bpf (kx_profile_set_cells()): kvm_pio counts per pid, and those retired. */
+	struct map pio_pids;		/* (pid) -> events */
+	uint64_t retired_events, retired_other;
 };
 
 /* The thread's pending exit, NULL if none or dropped by a lost record since. */
@@ -378,7 +384,7 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 	p->t.first_ns = UINT64_MAX;
 	p->first_exit = UINT64_MAX;
 	hkey_init(&p->hkey);
-	p->cells.map.key = p->thread_map.key = p->rip_map.key = &p->hkey;
+	p->cells.map.key = p->thread_map.key = p->rip_map.key = p->pio_pids.key = &p->hkey;
 	*out = p;
 	return 0;
 }
@@ -396,6 +402,7 @@ KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *p)
 		map_release(&p->rips[i].map);
 	free(p->rips);
 	map_release(&p->rip_map);
+	map_release(&p->pio_pids);
 	free(p->reason_name);
 	kx_names_release(&p->names);
 	kx_access_release(&p->acc);
@@ -1147,10 +1154,20 @@ void kx_profile_add_pio(struct kvmexit_profile *p, const struct kx_pio_rec *pio)
 		p->t.other_events += pio->count;
 }
 
+static int cells_drop(struct kvmexit_profile *p, int32_t pid);
+static int pio_pids_set(struct kvmexit_profile *p, const struct kx_counts *c);
+
 int kx_profile_set_cells(struct kvmexit_profile *p, const struct kx_counts *c)
 {
-	/* Everything the profile aggregated goes; its options and meta stay. */
-	cells_release(&p->cells);
+	int err;
+
+	/*
+	 * Everything the profile aggregated goes, but what retired processes
+	 * left (the kernel's maps no longer have it); its options and meta stay.
+	 */
+	err = cells_drop(p, INT32_MIN);
+	if (err)
+		return err;
 	map_release(&p->thread_map);
 	for (size_t i = 0; i < p->nr_threads; i++)
 		free(p->threads[i].cache.e);
@@ -1164,6 +1181,11 @@ int kx_profile_set_cells(struct kvmexit_profile *p, const struct kx_counts *c)
 	p->rips = NULL;
 	p->nr_rips = p->alloc_rips = 0;
 	map_release(&p->rip_map);
+	for (size_t i = 0; i < p->cells.nr; i++) {	/* the retired owner's */
+		p->cells.v[i]->rips = 0;
+		if (p->opts.top_rips && rips_get(p, p->cells.v[i]->k1, &p->cells.v[i]->rips))
+			return -ENOMEM;
+	}
 	memset(&p->t, 0, sizeof(p->t));
 	p->t.first_ns = UINT64_MAX;
 	p->lost_events = 0;
@@ -1172,14 +1194,15 @@ int kx_profile_set_cells(struct kvmexit_profile *p, const struct kx_counts *c)
 	p->first_exit = UINT64_MAX;
 	p->last_exit = 0;
 	for (size_t i = 0; i < c->nr_cells; i++) {
-		int err = kx_profile_add_cell(p, &c->cells[i], c->buckets + c->cells[i].first);
-
+		err = kx_profile_add_cell(p, &c->cells[i], c->buckets + c->cells[i].first);
 		if (err)
 			return err;
 	}
 	for (size_t i = 0; i < c->nr_pios; i++)
 		kx_profile_add_pio(p, &c->pios[i]);
-	return 0;
+	p->t.events += p->retired_events;
+	p->t.other_events += p->retired_other;
+	return pio_pids_set(p, c);
 }
 
 /*
@@ -1401,10 +1424,11 @@ int kx_profile_merge(struct kvmexit_profile *dst, const struct kvmexit_profile *
 }
 
 /*
- * Distinct values of (k3 >> shift) among the cells, other than none:
+ * Distinct values of (k3 >> shift) among the cells, other than none and none2:
  * vCPUs (pid+vCPU keys, shift 0) or processes (their pid half).
  */
-static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t none)
+static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t none,
+			    uint64_t none2)
 {
 	struct map seen = { .key = c->map.key };
 	uint32_t n = 0;
@@ -1412,7 +1436,7 @@ static uint32_t distinct_k3(const struct cells *c, unsigned int shift, uint64_t 
 	for (size_t i = 0; i < c->nr; i++) {
 		uint64_t key = c->v[i]->k3 >> shift, *v;
 
-		if (key == none)
+		if (key == none || key == none2)
 			continue;
 		v = map_add(&seen, key, 0, 0);
 		if (!v)
@@ -1607,8 +1631,8 @@ KVMEXIT_API void kvmexit_profile_totals(const struct kvmexit_profile *p,
 	/* Lost records are the capture's own account; the meta's is a fallback. */
 	out->lost = p->lost_events ? p->lost_events : m->lost;
 	out->duration_ns = rate_span(p, &span);
-	out->nr_vcpus = distinct_k3(cs, 0, KEY_NO_VCPU);
-	out->nr_pids = distinct_k3(cs, 32, (uint32_t)-1);
+	out->nr_vcpus = distinct_k3(cs, 0, KEY_NO_VCPU, KEY_RETIRED);
+	out->nr_pids = distinct_k3(cs, 32, (uint32_t)-1, KEY_RETIRED >> 32);
 	if (cs == &view)
 		free(view.v);
 }
@@ -1891,4 +1915,222 @@ KVMEXIT_API int kvmexit_profile_time_bounds(unsigned int per_octave, unsigned in
 			n++;
 		}
 	return (int)n;
+}
+
+/* ------------------------------------------------------- retiring */
+
+/*
+ * A map of room for nr keys, empty: made before anything changes, so that
+ * what follows cannot fail.  NULL e: out of memory.
+ */
+static struct map map_sized(struct hkey *key, size_t nr)
+{
+	size_t cap = 64;
+
+	while ((nr + 1) * 2 > cap)
+		cap *= 2;
+	return (struct map){ .e = calloc(cap, sizeof(struct map_ent)), .mask = cap - 1, .key = key };
+}
+
+/* Puts a key known to be missing into a map map_sized() made room for. */
+static void map_put_new(struct map *m, uint64_t k1, uint64_t k2, uint64_t k3, uint64_t val)
+{
+	size_t i = map_hash(m, k1, k2, k3);
+
+	while (m->e[i].val)
+		i = (i + 1) & m->mask;
+	m->e[i] = (struct map_ent){ .k1 = k1, .k2 = k2, .k3 = k3, .val = val };
+	m->nr++;
+}
+
+static inline int32_t cell_pid(const struct cell *c)
+{
+	return (int32_t)(c->k3 >> 32);
+}
+
+/* Whether a cell stays when pid's go (pid INT32_MIN: all but the retired owner's). */
+static inline bool cell_stays(const struct cell *c, int32_t pid)
+{
+	return pid == INT32_MIN ? c->k3 == KEY_RETIRED : cell_pid(c) != pid;
+}
+
+/*
+ * The cells' map without pid's, made aside: open addressing has no
+ * delete, so a fresh table, sized to the cells that stay (it shrinks too),
+ * leaves nothing behind.  m->e NULL and 0: none of pid's; -ENOMEM.
+ */
+static int cells_drop_prepare(struct kvmexit_profile *p, int32_t pid, struct map *m)
+{
+	size_t keep = 0;
+
+	*m = (struct map){ 0 };
+	for (size_t i = 0; i < p->cells.nr; i++)
+		keep += cell_stays(p->cells.v[i], pid);
+	if (keep == p->cells.nr)
+		return 0;
+	*m = map_sized(&p->hkey, keep);
+	return m->e ? 0 : -ENOMEM;
+}
+
+/* Frees pid's cells, and the others go into m (cells_drop_prepare()'s). */
+static void cells_drop_commit(struct kvmexit_profile *p, int32_t pid, struct map *m)
+{
+	struct cells *cs = &p->cells;
+	size_t k = 0;
+
+	if (!m->e)
+		return;
+	for (size_t i = 0; i < cs->nr; i++) {
+		struct cell *c = cs->v[i];
+
+		if (cell_stays(c, pid)) {
+			map_put_new(m, c->k1, c->detail, c->k3, (uintptr_t)c);
+			cs->v[k++] = c;
+			continue;
+		}
+		kx_hist_release(&c->hist);
+		free(c);
+	}
+	cs->nr = k;
+	map_release(&cs->map);
+	cs->map = *m;
+}
+
+/* Frees pid's cells (INT32_MIN: all but the retired owner's); -ENOMEM: none. */
+static int cells_drop(struct kvmexit_profile *p, int32_t pid)
+{
+	struct map m;
+	int err = cells_drop_prepare(p, pid, &m);
+
+	if (!err)
+		cells_drop_commit(p, pid, &m);
+	return err;
+}
+
+/* The groups of src's histogram that dst lacks, made: then merging cannot fail. */
+static int hist_reserve(struct kx_hist *dst, const struct kx_hist *src)
+{
+	for (unsigned int g = 0; g < KX_HIST_GROUPS; g++)
+		if (src->group[g] && !dst->group[g] &&
+		    !(dst->group[g] = calloc(KX_HIST_SUB, sizeof(uint64_t))))
+			return -ENOMEM;
+	return 0;
+}
+
+/* --bpf: the kvm_pio events of each pid (+ 1), as the last read of the maps had them. */
+static int pio_pids_set(struct kvmexit_profile *p, const struct kx_counts *c)
+{
+	map_release(&p->pio_pids);
+	for (size_t i = 0; i < c->nr_pios; i++) {
+		uint64_t *v = map_add(&p->pio_pids, (uint32_t)c->pios[i].pid, 0, 0);
+
+		if (!v)
+			return -ENOMEM;
+		*v += c->pios[i].count + !*v;	/* events + 1: a value is never 0 */
+	}
+	return 0;
+}
+
+/*
+ * Threads of pid go: their tables point at its cells.  A thread's table
+ * and pending exit are of its pid and vCPU only (tcache_reset()), so no
+ * other thread points at them.  The thread map is rebuilt (no delete) and
+ * the tid cache emptied.  -ENOMEM: nothing changed.
+ */
+static int threads_drop(struct kvmexit_profile *p, int32_t pid)
+{
+	size_t keep = 0, k = 0;
+	struct map m;
+
+	for (size_t i = 0; i < p->nr_threads; i++)
+		keep += p->threads[i].pid != pid;
+	if (keep == p->nr_threads)
+		return 0;
+	m = map_sized(&p->hkey, keep);
+	if (!m.e)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nr_threads; i++) {
+		struct thread *th = &p->threads[i];
+
+		if (th->pid == pid) {
+			if (pending_of(p, th))
+				p->nr_pending--;	/* counted, never timed */
+			free(th->cache.e);
+			continue;
+		}
+		p->threads[k] = *th;
+		map_put_new(&m, (uint32_t)th->tid, 0, 0, ++k);
+	}
+	p->nr_threads = k;
+	map_release(&p->thread_map);
+	p->thread_map = m;
+	memset(p->tid_cache, 0, sizeof(p->tid_cache));
+	return 0;
+}
+
+KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *p, int32_t pid)
+{
+	struct cells *cs;
+	struct map m;
+	size_t n = 0;
+	int err = 0;
+
+	if (!p || pid < 0 || p->part)
+		return -EINVAL;
+	cs = &p->cells;
+	/*
+	 * First what can fail: the retired owner's cells (empty ones are
+	 * harmless), their histogram groups, the new tables.  Then the fold
+	 * and the frees, which cannot.
+	 */
+	for (size_t i = 0; i < cs->nr && !err; i++) {
+		struct cell *c = cs->v[i], *r;
+
+		if (cell_pid(c) != pid)
+			continue;
+		n++;
+		r = cell_get(p, c->k1, c->detail, KEY_RETIRED);
+		err = r ? hist_reserve(&r->hist, &c->hist) : -ENOMEM;
+	}
+	if (!err)
+		err = cells_drop_prepare(p, pid, &m);
+	if (!err && (err = threads_drop(p, pid)))
+		free(m.e);
+	if (err)
+		return err;
+	for (size_t i = 0; i < cs->nr; i++) {
+		struct cell *c = cs->v[i];
+
+		if (cell_pid(c) == pid)
+			cell_add(cell_find(cs, c->k1, c->detail, KEY_RETIRED), c);
+	}
+	cells_drop_commit(p, pid, &m);
+	kx_names_forget_pid(&p->names, pid);
+	if (p->pio_pids.e) {
+		uint64_t *v = map_find(&p->pio_pids, (uint32_t)pid, 0, 0);
+
+		if (v) {
+			p->retired_events += *v - 1;
+			if (p->opts.pid < 0 || p->opts.pid == pid)
+				p->retired_other += *v - 1;
+			*v = 1;
+		}
+	}
+	p->nr_retired += n > 0;
+	return (int)n;
+}
+
+KVMEXIT_API size_t kvmexit_profile_nr_cells(const struct kvmexit_profile *p)
+{
+	return p->cells.nr;
+}
+
+size_t kx_profile_nr_threads(const struct kvmexit_profile *p)
+{
+	return p->nr_threads;
+}
+
+uint64_t kx_profile_nr_retired(const struct kvmexit_profile *p)
+{
+	return p->nr_retired;
 }

@@ -173,3 +173,15 @@ void kx_rec_names_release(struct kx_rec_names *n)
 	free(n->pids);
 	*n = (struct kx_rec_names){ 0 };
 }
+
+void kx_rec_names_forget(struct kx_rec_names *n, int32_t pid)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->nr; i++)
+		if (n->pids[i] != pid)
+			n->pids[k++] = n->pids[i];
+	n->nr = k;
+	if (n->last == pid)
+		n->last = n->nr ? n->pids[0] : 0;
+}

@@ -1166,6 +1166,22 @@ KVMEXIT_API int kvmexit_recorder_read_profile(struct kvmexit_recorder *rec,
 	return err;
 }
 
+KVMEXIT_API int kvmexit_recorder_forget_pid(struct kvmexit_recorder *rec, int32_t pid)
+{
+	int n = 0;
+
+	if (!rec || pid < 0)
+		return -EINVAL;
+	if (rec->bpf && rec->state == REC_RUNNING) {
+		n = kx_bpf_forget_tgid(rec->bpf, (uint32_t)pid);
+		if (n < 0)
+			return kx_error(rec->errmsg, n, "--bpf: deleting process %d from the BPF "
+					"maps: %s", (int)pid, strerror(-n));
+	}
+	kx_rec_names_forget(&rec->names, pid);
+	return n;
+}
+
 KVMEXIT_API const char *kvmexit_recorder_errmsg(const struct kvmexit_recorder *rec)
 {
 	return rec->errmsg;

@@ -8,7 +8,13 @@
  * (and its base self) by binary search, subtracts, and sums the
  * differences into the rows of a grouping, histograms included, so that
  * an interval's percentiles are those of the interval's exits only.
- * Profiles never lose a cell nor a count, so a cell of the earlier
+ * Profiles never lose a count, and lose cells only when a process is
+ * retired (kvmexit_profile_retire_pid()): its cells are folded into the
+ * retired owner's.  A delta across retirements folds the earlier
+ * snapshot's cells of the processes retired since alike (retired_view()),
+ * so the retired owner's interval is what was retired in it minus what
+ * those processes had already: only the exits of the interval, as the
+ * rows by reason or detail always show.  Otherwise a cell of the earlier
  * snapshot missing later, or a count that went down, means the snapshots
  * are not of one profile.
  */
@@ -30,9 +36,11 @@ struct kvmexit_snapshot {
 	struct kvmexit_profile_totals totals;
 	struct snap_cell *cells;	/* sorted by (k1, detail, k3) */
 	size_t nr, alloc;
+	uint64_t retired;		/* processes the profile had retired */
 };
 
 #define KEY_NO_VCPU UINT64_MAX	/* counted exits: pid -1, vCPU -1 */
+#define KEY_RETIRED ((uint64_t)(uint32_t)KVMEXIT_PID_RETIRED << 32 | UINT32_MAX)
 
 static int key_cmp(const struct snap_cell *x, const struct snap_cell *y)
 {
@@ -109,6 +117,7 @@ KVMEXIT_API int kvmexit_snapshot_new(const struct kvmexit_profile *prof, uint64_
 	}
 	qsort(s->cells, s->nr, sizeof(*s->cells), cell_cmp);
 	kvmexit_profile_totals(prof, &s->totals);
+	s->retired = kx_profile_nr_retired(prof);
 	s->time_ns = time_ns ? time_ns : s->totals.last_ns;
 	*out = s;
 	return 0;
@@ -308,6 +317,133 @@ static bool went_down(const struct snap_cell *c, const struct snap_cell *e)
 	return e && (e->count > c->count || e->timed > c->timed || e->total > c->total);
 }
 
+static inline int32_t pid_of(const struct snap_cell *c)
+{
+	return (int32_t)(c->k3 >> 32);
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The pids of s retired by the time of to: those with a cell that to
+ * lacks or has fewer exits in (a pid reused after its retirement has a new
+ * life in to).  Sorted, in a new array of *nr.  A pid reused within one
+ * interval whose new life has at least the exits of its old one in every
+ * cell of it looks unretired: its rows by process then split the interval
+ * between it and the retired owner wrongly, but every other grouping and
+ * the totals stay exact (the two differences add up to the new exits).
+ */
+static int retired_pids(const struct kvmexit_snapshot *s, const struct kvmexit_snapshot *to,
+			int32_t **out, size_t *nr)
+{
+	int32_t *v = malloc((s->nr ? s->nr : 1) * sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nr; i++) {
+		const struct snap_cell *c = &s->cells[i], *t;
+
+		if (c->k3 == KEY_NO_VCPU || c->k3 == KEY_RETIRED || pid_of(c) < 0)
+			continue;
+		t = find(to, c);
+		if (!t || t->count < c->count)
+			v[n++] = pid_of(c);
+	}
+	qsort(v, n, sizeof(*v), pid_cmp);
+	*nr = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!i || v[i] != v[i - 1])
+			v[(*nr)++] = v[i];
+	*out = v;
+	return 0;
+}
+
+/*
+ * s as it would be had its processes retired by the time of to been
+ * retired already: their cells folded into the retired owner's, per
+ * (ISA, reason, detail), as kvmexit_profile_retire_pid() folds them.
+ * Made only when the profile retired processes in between; a new
+ * snapshot in *out (NULL: nothing to fold).
+ */
+static int retired_view(const struct kvmexit_snapshot *s, const struct kvmexit_snapshot *to,
+			struct kvmexit_snapshot **out)
+{
+	struct kvmexit_snapshot *v;
+	int32_t *pids;
+	size_t nr_pids, k = 0;
+	int err;
+
+	*out = NULL;
+	if (!s || s->retired == to->retired)
+		return 0;
+	if (s->retired > to->retired)
+		return -KVMEXIT_EMISMATCH;
+	err = retired_pids(s, to, &pids, &nr_pids);
+	if (err)
+		return err;
+	v = calloc(1, sizeof(*v));
+	if (v)
+		v->cells = calloc(s->nr ? s->nr : 1, sizeof(*v->cells));
+	if (!v || !v->cells) {
+		free(v);
+		free(pids);
+		return -ENOMEM;
+	}
+	*v = (struct kvmexit_snapshot){ .time_ns = s->time_ns, .totals = s->totals,
+					.cells = v->cells, .alloc = s->nr, .retired = s->retired };
+	for (size_t i = 0; i < s->nr && !err; i++) {
+		struct snap_cell *c = &v->cells[v->nr++];
+		int32_t pid = pid_of(&s->cells[i]);
+
+		*c = s->cells[i];
+		memset(&c->hist, 0, sizeof(c->hist));
+		if (s->cells[i].k3 != KEY_NO_VCPU &&
+		    bsearch(&pid, pids, nr_pids, sizeof(*pids), pid_cmp))
+			c->k3 = KEY_RETIRED;
+		err = hist_copy(&c->hist, &s->cells[i].hist);
+	}
+	free(pids);
+	if (!err)
+		qsort(v->cells, v->nr, sizeof(*v->cells), cell_cmp);
+	/* Cells of one key now (the retired owner's) become one. */
+	for (size_t i = 0; i < v->nr && !err; i++) {
+		struct snap_cell *d = &v->cells[k], *c = &v->cells[i];
+
+		if (!k || key_cmp(&v->cells[k - 1], c)) {
+			if (k != i) {
+				*d = *c;
+				memset(&c->hist, 0, sizeof(c->hist));
+			}
+			k++;
+			continue;
+		}
+		d = &v->cells[k - 1];
+		d->count += c->count;
+		d->timed += c->timed;
+		d->total += c->total;
+		if (c->min < d->min)
+			d->min = c->min;
+		if (c->max > d->max)
+			d->max = c->max;
+		err = kx_hist_merge(&d->hist, &c->hist);
+		kx_hist_release(&c->hist);
+	}
+	if (!err)
+		v->nr = k;
+	if (err) {
+		kvmexit_snapshot_free(v);
+		return err;
+	}
+	*out = v;
+	return 0;
+}
+
 /* Every cell of s must be in to, with counts no higher. */
 static bool contained(const struct kvmexit_snapshot *s, const struct kvmexit_snapshot *to)
 {
@@ -351,14 +487,14 @@ static int u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Distinct values among v[0..n) other than none. */
-static uint32_t distinct(uint64_t *v, size_t n, uint64_t none)
+/* Distinct values among v[0..n) other than none and none2. */
+static uint32_t distinct(uint64_t *v, size_t n, uint64_t none, uint64_t none2)
 {
 	uint32_t d = 0;
 
 	qsort(v, n, sizeof(*v), u64_cmp);
 	for (size_t i = 0; i < n; i++)
-		if (v[i] != none && (i == 0 || v[i] != v[i - 1]))
+		if (v[i] != none && v[i] != none2 && (i == 0 || v[i] != v[i - 1]))
 			d++;
 	return d;
 }
@@ -421,8 +557,8 @@ static int totals_cells(struct kvmexit_profile_totals *d, const struct kvmexit_d
 			pids[n++] = c->k3 >> 32;
 		}
 	}
-	d->nr_vcpus = distinct(vcpus, n, KEY_NO_VCPU);
-	d->nr_pids = distinct(pids, n, UINT32_MAX);
+	d->nr_vcpus = distinct(vcpus, n, KEY_NO_VCPU, KEY_RETIRED);
+	d->nr_pids = distinct(pids, n, UINT32_MAX, KEY_RETIRED >> 32);
 	free(vcpus);
 	free(pids);
 	return 0;
@@ -464,26 +600,14 @@ static void builder_release(struct builder *b)
 	free(b->accs);
 }
 
-KVMEXIT_API int kvmexit_delta_new(const struct kvmexit_snapshot *from,
-				  const struct kvmexit_snapshot *to,
-				  const struct kvmexit_delta_opts *opts,
-				  struct kvmexit_delta **out)
+static int delta_make(const struct kvmexit_snapshot *from, const struct kvmexit_snapshot *to,
+		      struct kvmexit_delta_opts o, struct kvmexit_delta **out)
 {
-	struct kvmexit_delta_opts o = { .sz = sizeof(o) };
 	struct builder b = { .o = &o };
 	struct kvmexit_delta *d;
 	double secs;
 	int err;
 
-	if (!to || !out || (opts && opts->sz < sizeof(opts->sz)))
-		return -EINVAL;
-	*out = NULL;
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	o.sz = sizeof(o);
-	if ((unsigned int)o.group > KVMEXIT_GROUP_CATEGORY ||
-	    (o.all_reasons && o.group != KVMEXIT_GROUP_PID && o.group != KVMEXIT_GROUP_VCPU))
-		return -EINVAL;
 	if (!contained(from, to) || !contained(o.base, to))
 		return -KVMEXIT_EMISMATCH;
 	d = calloc(1, sizeof(*d));
@@ -523,6 +647,37 @@ KVMEXIT_API int kvmexit_delta_new(const struct kvmexit_snapshot *from,
 	qsort(d->rows, d->nr, sizeof(*d->rows), delta_row_cmp);
 	*out = d;
 	return 0;
+}
+
+KVMEXIT_API int kvmexit_delta_new(const struct kvmexit_snapshot *from,
+				  const struct kvmexit_snapshot *to,
+				  const struct kvmexit_delta_opts *opts,
+				  struct kvmexit_delta **out)
+{
+	struct kvmexit_delta_opts o = { .sz = sizeof(o) };
+	struct kvmexit_snapshot *from_view = NULL, *base_view = NULL;
+	int err;
+
+	if (!to || !out || (opts && opts->sz < sizeof(opts->sz)))
+		return -EINVAL;
+	*out = NULL;
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	o.sz = sizeof(o);
+	if ((unsigned int)o.group > KVMEXIT_GROUP_CATEGORY ||
+	    (o.all_reasons && o.group != KVMEXIT_GROUP_PID && o.group != KVMEXIT_GROUP_VCPU))
+		return -EINVAL;
+	/* Processes retired in between: their earlier cells as the retired owner's. */
+	err = retired_view(from, to, &from_view);
+	if (!err)
+		err = retired_view(o.base, to, &base_view);
+	if (base_view)
+		o.base = base_view;
+	if (!err)
+		err = delta_make(from_view ? from_view : from, to, o, out);
+	kvmexit_snapshot_free(from_view);
+	kvmexit_snapshot_free(base_view);
+	return err;
 }
 
 KVMEXIT_API void kvmexit_delta_free(struct kvmexit_delta *d)

@@ -237,7 +237,7 @@ START_TEST(test_page_exact)
 				  .source = "replay", .version = "9.9" };
 	struct kvmexit_meta meta = { .isa = KVMEXIT_ISA_VMX };
 	struct metrics_input in = { .cpu_user = 0.25, .cpu_system = 0.5, .timestamp = 12.5,
-				    .meta = &meta, .running = true };
+				    .meta = &meta, .running = true, .cells = 1 };
 	struct metrics *m;
 	uint64_t t = 1000;
 
@@ -276,6 +276,15 @@ START_TEST(test_page_exact)
 		"# HELP kvmexit_vms_folded VMs beyond --max-series, whose exits are counted under pid other.\n"
 		"# TYPE kvmexit_vms_folded gauge\n"
 		"kvmexit_vms_folded 0\n"
+		"# HELP kvmexit_vms_retired_total VMs gone (stopped for the grace time, process ended) and retired from kvmexit's memory.\n"
+		"# TYPE kvmexit_vms_retired_total counter\n"
+		"kvmexit_vms_retired_total 0\n"
+		"# HELP kvmexit_retired_exits_total Exits of VMs whose series were dropped (gone): with kvmexit_exits_total, every exit.\n"
+		"# TYPE kvmexit_retired_exits_total counter\n"
+		"kvmexit_retired_exits_total 0\n"
+		"# HELP kvmexit_profile_cells Aggregation cells kvmexit holds (per VM, vCPU, reason and detail, and per retired reason and detail): its memory.\n"
+		"# TYPE kvmexit_profile_cells gauge\n"
+		"kvmexit_profile_cells 1\n"
 		"# HELP kvmexit_last_update_timestamp_seconds When kvmexit last rendered this page (Unix time).\n"
 		"# TYPE kvmexit_last_update_timestamp_seconds gauge\n"
 		"kvmexit_last_update_timestamp_seconds 12.500\n"
@@ -332,11 +341,11 @@ START_TEST(test_series_limit)
 
 	three_vms(&t, 0);
 		/*
-	 * Fixed: 9 + per reason (2): exits "other" 1 + histogram 5 = 21.
-	 * VM 1 takes 1 series, VM 2 takes 2, VM 3 1: a limit of 24 admits
+	 * Fixed: 12 + per reason (2): exits "other" 1 + histogram 5 = 24.
+	 * VM 1 takes 1 series, VM 2 takes 2, VM 3 1: a limit of 27 admits
 	 * VMs 1 and 2 (oldest first) and folds VM 3 into pid="other".
 	 */
-	o.max_series = 24;
+	o.max_series = 27;
 	ck_assert_int_eq(metrics_new(&o, &m), 0);
 	update(m, &in);
 	metrics_state(m, &st);
@@ -354,11 +363,11 @@ START_TEST(test_series_limit)
 	for (const char *l = p; *l; l = strchr(l, '\n') + 1)
 		samples += *l != '#';
 	ck_assert_uint_eq(samples, st.series);
-	ck_assert_uint_le(samples, 24);
+	ck_assert_uint_le(samples, 27);
 	metrics_free(m);
 
-	/* A limit of 21 leaves room for no VM: all of them are "other". */
-	o.max_series = 21;
+	/* A limit of 24 leaves room for no VM: all of them are "other". */
+	o.max_series = 24;
 	ck_assert_int_eq(metrics_new(&o, &m), 0);
 	update(m, &in);
 	metrics_state(m, &st);
@@ -413,6 +422,98 @@ START_TEST(test_gone_vms)
 	in.now_ns = 1300;
 	update(m, &in);
 	assert_value(page(m, METRICS_TEXT), vm1, "2");
+	metrics_free(m);
+}
+END_TEST
+
+static int retire_calls;
+
+static int fake_retire(int32_t pid, void *arg)
+{
+	(void)arg;
+	retire_calls++;
+	return kvmexit_profile_retire_pid(prof, pid);
+}
+
+/* A sample's value as a number; the sample must be on the page. */
+static uint64_t value_of(const char *p, const char *prefix)
+{
+	const char *v = line_of(p, prefix);
+
+	ck_assert_msg(v != NULL, "no sample %s on the page", prefix);
+	return strtoull(v, NULL, 10);
+}
+
+/*
+ * Churn: 500 VMs, one after the other, each with 2 CPUID and 1 IO exits
+ * (timed), gone (stopped for the grace time, process ended) one update
+ * at the next update and retired.  The page keeps a fixed number of series, the
+ * profile a fixed number of cells and metrics no entry of the VMs gone;
+ * the per-reason histogram counts and the retired exits counter only grow,
+ * and every exit is on the page: exits of live VMs + retired exits.
+ */
+START_TEST(test_churn_retires)
+{
+	struct metrics_opts o = { .grace_ns = 100, .per_octave = 1, .lo_shift = 7, .hi_shift = 8,
+				  .histogram_per_vm = true };
+	struct metrics_input in = { .alive = fake_alive, .retire = fake_retire };
+	const char *cpuid_count = "kvmexit_exit_handling_seconds_count{reason=\"CPUID\",category=\"instruction\"}";
+	uint64_t t = 1000, last_hist = 0, last_retired = 0;
+	struct metrics_state st;
+	struct metrics *m;
+	size_t series = 0;
+
+	alive_answer = false;
+	retire_calls = 0;
+	ck_assert_int_eq(metrics_new(&o, &m), 0);
+	for (int i = 0; i < 500; i++) {
+		int pid = 1000 + i;
+		char vm[128];
+		const char *p;
+
+		timed(&t, pid, pid, CPUID, 500);
+		timed(&t, pid, pid, CPUID, 500);
+		timed(&t, pid, pid, IO, 200);
+		in.now_ns = 1000 + (uint64_t)i * 100;
+		in.cells = kvmexit_profile_nr_cells(prof);
+		/* VM i runs (3 series, 2 histograms); VM i - 1 is gone and retired now. */
+		update(m, &in);
+		p = page(m, METRICS_TEXT);
+		metrics_state(m, &st);
+		ck_assert_uint_eq(st.vms, 1);
+		ck_assert_uint_eq(st.vms_gone, 0);
+		ck_assert_uint_eq(st.vms_retired, (uint64_t)i);
+		ck_assert_uint_eq(kvmexit_profile_nr_cells(prof), i ? 4 : 2);
+		/* Cells when the snapshot was taken: VMs i and i - 1, and the retired owner's. */
+		ck_assert_uint_eq(value_of(p, "kvmexit_profile_cells"), (i ? 4u : 2u) + (i > 1 ? 2u : 0u));
+		if (i > 1)
+			ck_assert_uint_eq(st.series, series);
+		series = st.series;
+		snprintf(vm, sizeof(vm), "kvmexit_exits_total{pid=\"%d\",reason=\"CPUID\",category=\"instruction\"}", pid);
+		assert_value(p, vm, "2");
+		if (i) {
+			snprintf(vm, sizeof(vm), "kvmexit_exits_total{pid=\"%d\",reason=\"CPUID\",category=\"instruction\"}", pid - 1);
+			ck_assert_ptr_null(line_of(p, vm));
+		}
+		ck_assert_uint_eq(value_of(p, cpuid_count), 2 * (uint64_t)(i + 1));
+		ck_assert_uint_ge(value_of(p, cpuid_count), last_hist);
+		last_hist = value_of(p, cpuid_count);
+		ck_assert_uint_eq(value_of(p, "kvmexit_retired_exits_total"), 3 * (uint64_t)i);
+		ck_assert_uint_ge(value_of(p, "kvmexit_retired_exits_total"), last_retired);
+		last_retired = value_of(p, "kvmexit_retired_exits_total");
+		ck_assert_uint_eq(value_of(p, "kvmexit_vms_retired_total"), (uint64_t)i);
+		/* No series of the retired owner: no pid="-2", no second histogram per reason. */
+		ck_assert_ptr_null(strstr(p, "pid=\"-2\""));
+		ck_assert_int_eq(retire_calls, i);
+	}
+	ck_assert_int_eq(retire_calls, 499);
+	/* A pid reused after its retirement starts afresh. */
+	timed(&t, 1000, 1000, CPUID, 500);
+	in.now_ns += 100;
+	update(m, &in);
+	ck_assert_int_eq(retire_calls, 500);
+	assert_value(page(m, METRICS_TEXT),
+		     "kvmexit_exits_total{pid=\"1000\",reason=\"CPUID\",category=\"instruction\"}", "1");
 	metrics_free(m);
 }
 END_TEST
@@ -488,6 +589,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_page_exact);
 	tcase_add_test(tc, test_series_limit);
 	tcase_add_test(tc, test_gone_vms);
+	tcase_add_test(tc, test_churn_retires);
 	tcase_add_test(tc, test_per_vcpu_and_hist_per_vm);
 	tcase_add_test(tc, test_vm_names);
 	suite_add_tcase(s, tc);

@@ -357,6 +357,18 @@ static int pid_name(int32_t pid, char *buf, size_t size, void *arg)
 	return vm_name_live(pid, buf, size);
 }
 
+/* A gone VM leaves the profile (live sources): memory stays bounded. */
+static int pid_retire(int32_t pid, void *arg)
+{
+	struct serve *s = arg;
+	int n = source_retire(s->src, pid);
+
+	if (n < 0)
+		fprintf(stderr, "kvmexit serve: %s (it stays in memory; tried again at the next "
+				"update)\n", s->src->errmsg);
+	return n;
+}
+
 /* A snapshot of the source now, rendered aside, then published. */
 static int update(struct serve *s)
 {
@@ -384,6 +396,9 @@ static int update(struct serve *s)
 	in.alive = s->replay ? NULL : pid_alive;
 	/* Names from /proc: only of processes of this host. */
 	in.name = s->replay ? NULL : pid_name;
+	in.retire = s->replay ? NULL : pid_retire;
+	in.alive_arg = s;
+	in.cells = s->src->cells;
 	err = metrics_update(s->metrics, &in);
 	kvmexit_snapshot_free(snap);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -12,7 +12,13 @@
  * scrape only copies a finished page.
  *
  * VMs: one per VMM pid.  A VM is gone once its exits stopped for the grace
- * time and its process is gone; its series are then dropped.  The series
+ * time and its process is gone; its series are then dropped, its exits
+ * counted in kvmexit_retired_exits_total instead, and (live sources) its
+ * process retired from the profile (kvmexit_profile_retire_pid(): its
+ * cells folded into the retired owner's, which keeps the per-reason
+ * histograms whole) and its entry here freed: memory stays bounded by the
+ * VMs that run, not by those that ran.  The retired owner's rows are
+ * never series of their own.  The series
  * limit: VMs get series oldest first while the page stays within the
  * limit; the exits of the VMs beyond it are summed into pid="other", so
  * sums over VMs stay exact.
@@ -31,9 +37,10 @@
 #define REASON_LABELS_MAX 200	/* reason and category, escaped */
 /*
  * Series that depend on neither VMs nor reasons: lost, cpu x2, vms,
- * folded, update time, render time, running, info.
+ * folded, retired VMs, retired exits, cells, update time, render time,
+ * running, info.
  */
-#define FIXED_SERIES 9
+#define FIXED_SERIES 12
 
 struct buf {
 	char *p;
@@ -85,6 +92,7 @@ struct vm {
 	uint64_t now_count;		/* scratch: its exits in this update */
 	size_t nseries;			/* scratch: series it needs */
 	bool gone, admitted, seen;
+	bool retired;			/* retired from the profile: freed after this update */
 	bool named;			/* name asked for (once) */
 	char vm[2 * VM_NAME_MAX];	/* its name, escaped; "" when unknown */
 };
@@ -318,6 +326,7 @@ struct samples {
 	struct fold *folds;
 	size_t nr_folds;
 	uint64_t lost;
+	uint64_t retired_exits;		/* of the retired owner and of gone VMs */
 	const struct kvmexit_meta *meta;
 };
 
@@ -434,7 +443,13 @@ static int vms_update(struct metrics *m, const struct metrics_input *in,
 
 		v->admitted = false;
 		if (v->gone) {
-			m->st.vms_gone++;
+			/* Its rows stay in this snapshot; the entry goes after the page. */
+			if (in->retire && in->retire(v->pid, in->alive_arg) >= 0) {
+				v->retired = true;
+				m->st.vms_retired++;
+			} else {
+				m->st.vms_gone++;
+			}
 			continue;
 		}
 		if (fixed + used + v->nseries <= m->o.max_series) {
@@ -474,7 +489,7 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 		fixed += 1 + (rr[i].timed ? hist_series(m) : 0) +
 			 (m->o.histogram_per_vm && rr[i].timed ? hist_series(m) : 0);
 	for (int i = 0; i < ne; i++)
-		fixed += er[i].pid < 0;
+		fixed += er[i].pid < 0 && er[i].pid != KVMEXIT_PID_RETIRED;
 	err = vms_update(m, in, er, (size_t)ne, hr, (size_t)nh, fixed);
 	if (err)
 		goto out;
@@ -490,9 +505,11 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 		const struct vm *v = r->pid >= 0 ? vm_find(m, r->pid) : NULL;
 		struct exit_sample *e;
 
-		reason_labels(r, rl, sizeof(rl));
-		if (v && v->gone)
+		if (r->pid == KVMEXIT_PID_RETIRED || (v && v->gone)) {
+			s->retired_exits += r->count;
 			continue;
+		}
+		reason_labels(r, rl, sizeof(rl));
 		if (v && !v->admitted) {
 			struct fold *f = fold_get(s, r, m->nb);
 
@@ -528,7 +545,7 @@ static int build(struct metrics *m, const struct metrics_input *in, struct sampl
 		const struct kvmexit_stat *r = &hr[i];
 		const struct vm *v = r->pid >= 0 ? vm_find(m, r->pid) : NULL;
 
-		if (!r->timed || (v && v->gone))
+		if (!r->timed || r->pid == KVMEXIT_PID_RETIRED || (v && v->gone))
 			continue;
 		reason_labels(r, rl, sizeof(rl));
 		if (v && !v->admitted) {
@@ -674,6 +691,15 @@ static void render(struct metrics *m, const struct metrics_input *in, const stru
 	family(b, f, "kvmexit_vms_folded", "gauge", NULL,
 	       "VMs beyond --max-series, whose exits are counted under pid other.");
 	buf_printf(b, "kvmexit_vms_folded %zu\n", m->st.vms_folded);
+	family(b, f, "kvmexit_vms_retired_total", "counter", NULL,
+	       "VMs gone (stopped for the grace time, process ended) and retired from kvmexit's memory.");
+	buf_printf(b, "kvmexit_vms_retired_total %" PRIu64 "\n", m->st.vms_retired);
+	family(b, f, "kvmexit_retired_exits_total", "counter", NULL,
+	       "Exits of VMs whose series were dropped (gone): with kvmexit_exits_total, every exit.");
+	buf_printf(b, "kvmexit_retired_exits_total %" PRIu64 "\n", s->retired_exits);
+	family(b, f, "kvmexit_profile_cells", "gauge", NULL,
+	       "Aggregation cells kvmexit holds (per VM, vCPU, reason and detail, and per retired reason and detail): its memory.");
+	buf_printf(b, "kvmexit_profile_cells %zu\n", in->cells);
 	family(b, f, "kvmexit_last_update_timestamp_seconds", "gauge", "seconds",
 	       "When kvmexit last rendered this page (Unix time).");
 	buf_printf(b, "kvmexit_last_update_timestamp_seconds %.3f\n", in->timestamp);
@@ -697,6 +723,17 @@ static void render(struct metrics *m, const struct metrics_input *in, const stru
 	m->st.series = n + FIXED_SERIES;
 }
 
+/* Frees the entries of VMs retired in this update (a reused pid starts afresh). */
+static void vms_forget_retired(struct metrics *m)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->nr_vms; i++)
+		if (!m->vms[i].retired)
+			m->vms[k++] = m->vms[i];
+	m->nr_vms = k;
+}
+
 int metrics_update(struct metrics *m, const struct metrics_input *in)
 {
 	struct samples s = { 0 };
@@ -709,6 +746,7 @@ int metrics_update(struct metrics *m, const struct metrics_input *in)
 			err = -ENOMEM;
 	}
 	samples_release(&s);
+	vms_forget_retired(m);
 	return err;
 }
 

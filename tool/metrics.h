@@ -32,6 +32,12 @@ struct metrics_opts {
 typedef bool (*metrics_alive_fn)(int32_t pid, void *arg);
 /* A VM's name (QEMU's -name...) into buf: 0, or negative when unknown. */
 typedef int (*metrics_name_fn)(int32_t pid, char *buf, size_t size, void *arg);
+/*
+ * Retires a gone VM's process in the profile (source_retire()): >= 0 once
+ * done, negative when it cannot be (then the VM stays, gone, and is asked
+ * again at the next update).
+ */
+typedef int (*metrics_retire_fn)(int32_t pid, void *arg);
 
 struct metrics_input {
 	const struct kvmexit_snapshot *snap;	/* of everything since the start */
@@ -43,7 +49,9 @@ struct metrics_input {
 	double render_seconds;		/* what the previous update took */
 	metrics_alive_fn alive;		/* NULL: VMs are never gone */
 	metrics_name_fn name;		/* NULL: no vm label; asked once per VM */
-	void *alive_arg;		/* for both */
+	void *alive_arg;		/* for the three */
+	metrics_retire_fn retire;	/* NULL: gone VMs are kept (a replay is history) */
+	size_t cells;			/* the profile's cells (kvmexit_profile_nr_cells()) */
 };
 
 enum metrics_format {
@@ -75,7 +83,8 @@ struct metrics_state {
 	size_t series;			/* samples on the last page */
 	size_t vms;			/* VMs with their own series */
 	size_t vms_folded;		/* VMs beyond the series limit, counted as pid="other" */
-	size_t vms_gone;		/* VMs whose series were dropped */
+	size_t vms_gone;		/* VMs whose series were dropped, not yet retired */
+	uint64_t vms_retired;		/* gone VMs retired from the profile, so far */
 };
 void metrics_state(const struct metrics *m, struct metrics_state *st);
 

@@ -86,6 +86,23 @@ static void bpf_release(struct source *s)
 	s->priv = NULL;
 }
 
+/*
+ * A gone VM: its entries leave the kernel's maps first (else the next
+ * read brings them back), then the profile folds what the last read had
+ * of it into the retired owner (kvmexit_profile_retire_pid()), which the
+ * next reads keep.  Maps that cannot be cleaned leave the profile as it is.
+ */
+static int bpf_retire(struct source *s, int32_t pid)
+{
+	int n = kvmexit_recorder_forget_pid(rec_of(s), pid);
+
+	if (n < 0) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s", kvmexit_recorder_errmsg(rec_of(s)));
+		return n;
+	}
+	return source_retire_profile(s, pid);
+}
+
 static const struct source_ops bpf_ops = {
 	.name = "bpf",
 	.start = bpf_start,
@@ -94,6 +111,7 @@ static const struct source_ops bpf_ops = {
 	.now = bpf_now,
 	.stop = bpf_stop,
 	.release = bpf_release,
+	.retire = bpf_retire,
 };
 
 int source_open_bpf(const struct source_opts *o, struct source *s)

@@ -174,6 +174,20 @@ static void rec_release(struct source *s)
 	s->priv = NULL;
 }
 
+/* A gone VM: out of the profile and the recorder's names; its next exit names it anew. */
+static int rec_retire(struct source *s, int32_t pid)
+{
+	struct rec_src *r = s->priv;
+	int n = source_retire_profile(s, pid);
+
+	if (n < 0)
+		return n;
+	kvmexit_recorder_forget_pid(r->rec, pid);	/* no --bpf: cannot fail */
+	if (r->last_pid == pid)
+		r->last_pid = -1;
+	return n;
+}
+
 static const struct source_ops sampled_ops = {
 	.name = "sampled",
 	.start = rec_start,
@@ -181,6 +195,7 @@ static const struct source_ops sampled_ops = {
 	.now = rec_now,
 	.stop = rec_stop,
 	.release = rec_release,
+	.retire = rec_retire,
 };
 
 static const struct source_ops count_ops = {

@@ -72,6 +72,7 @@ int source_snapshot(struct source *s, struct kvmexit_snapshot **out,
 		return err;
 	pthread_mutex_lock(&s->lock);
 	err = kvmexit_snapshot_new(s->prof, source_now(s), out);
+	s->cells = kvmexit_profile_nr_cells(s->prof);
 	if (by_type)
 		memcpy(by_type, s->by_type, sizeof(s->by_type));
 	if (lost)
@@ -120,4 +121,35 @@ void source_free(struct source *s)
 	kvmexit_profile_free(s->prof);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+int source_retire_profile(struct source *s, int32_t pid)
+{
+	int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = kvmexit_profile_retire_pid(s->prof, pid);
+	pthread_mutex_unlock(&s->lock);
+	if (n < 0)
+		snprintf(s->errmsg, sizeof(s->errmsg), "retiring process %d: %s", (int)pid,
+			 kvmexit_strerror(n));
+	return n;
+}
+
+int source_retire(struct source *s, int32_t pid)
+{
+	int n;
+
+	if (!s->ops->retire)
+		return -EOPNOTSUPP;
+	n = s->ops->retire(s, pid);
+	if (n < 0)
+		return n;
+	/* Its name goes too: a process reusing the pid is another VM. */
+	for (size_t i = 0; i < s->nr_vms; i++)
+		if (s->vms[i].pid == pid) {
+			s->vms[i] = s->vms[--s->nr_vms];
+			break;
+		}
+	return n;
 }

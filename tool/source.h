@@ -68,6 +68,13 @@ struct source_ops {
 	void (*stop)(struct source *s);
 	/* Releases what the source holds but the struct and its profile. */
 	void (*release)(struct source *s);
+	/*
+	 * Optional: pid's VM is gone; retire it from the profile
+	 * (kvmexit_profile_retire_pid()) and drop what the source keeps of it
+	 * (the BPF maps' entries, the recorder's names).  Runs on the view's
+	 * thread, between run()s.  NULL: the source keeps history (replay).
+	 */
+	int (*retire)(struct source *s, int32_t pid);
 };
 
 struct source {
@@ -79,6 +86,7 @@ struct source {
 	char label[128];		/* e.g. "sampled -a", "replay x.data 10x" */
 	uint64_t by_type[KVMEXIT_EV__MAX]; /* events seen per type, so far */
 	uint64_t lost;			/* records the kernel dropped, so far */
+	size_t cells;			/* the profile's cells at the last snapshot */
 	char errmsg[512];
 	void *priv;
 	/* VMs named when their first event came (live): they may be gone by a snapshot. */
@@ -123,6 +131,14 @@ void source_stop(struct source *s);
 int source_snapshot(struct source *s, struct kvmexit_snapshot **out,
 		    uint64_t by_type[KVMEXIT_EV__MAX], uint64_t *lost);
 void source_free(struct source *s);
+/*
+ * Retires a gone VM's process (source_ops.retire), and forgets its name:
+ * the cells retired (>= 0), -EOPNOTSUPP (a replay keeps history) or a
+ * negative errno with s->errmsg.
+ */
+int source_retire(struct source *s, int32_t pid);
+/* For sources whose profile is fed on the view's thread: retires pid in it. */
+int source_retire_profile(struct source *s, int32_t pid);
 
 /* The name a live source gave pid's VM when it first saw it, or NULL. */
 const char *source_vm_name(const struct source *s, int32_t pid);
