@@ -310,7 +310,9 @@ int BPF_PROG(kx_exit_svm, struct kvm_vcpu___kx *vcpu, __u32 isa)
 	exit_pend(&p);
 	return 0;
 unread:
+	/* Not counted; and the next entry is not the pending exit's. */
 	stat_add(KX_BPF_ST_FULL);
+	flush_pending(bpf_get_current_task_btf());
 	return 0;
 }
 
