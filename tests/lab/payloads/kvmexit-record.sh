@@ -36,6 +36,7 @@
 #   LAB_PERF         1: stock perf record too (when perf is in the image)
 #   LAB_EMIT_GZ      1: gzip the captures before sending them
 #   LAB_SERVE        0: no kvmexit serve runs
+#   LAB_BPF          1: then /lab/payload-bpf (payloads/kvmexit-bpf.sh)
 #   LD_LIBRARY_PATH  where libkvmexit.so.0 (and libperf, ...) were put
 . /lab/lib.sh
 
@@ -159,5 +160,10 @@ for npt in 1 0; do
 done
 dmesg | grep -i -e kvm -e vmx -e svm | sed 's/^/dmesg: /'
 lab_emit modes.txt
+# LAB_BPF=1 (run-kvmexit --bpf): run-bpf's payload in the same boot; its
+# failures show in its files (check-bpf), not in this payload's status.
+if [ "${LAB_BPF:-0}" = 1 ] && [ -f /lab/payload-bpf ]; then
+	/bin/sh /lab/payload-bpf || echo "payload-bpf: exit $?"
+fi
 echo "payload end at $(lab_uptime) s"
 exit $fail
