@@ -98,9 +98,16 @@ struct trace_event_raw_kvm_pio___kx {
 	unsigned int count;
 } __attribute__((preserve_access_index));
 
+/*
+ * The per-CPU hashes are not preallocated: preallocation takes every
+ * entry's value on every possible CPU at load (the buckets alone 4 MiB a
+ * CPU: 512 MiB on a 128-CPU host, and seconds of loading); an entry is
+ * made once, at its first exit, and then only looked up.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, KX_BPF_MAX_CELLS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct kx_bpf_key);
 	__type(value, __u64);
 } cells SEC(".maps");
@@ -108,6 +115,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, KX_BPF_MAX_BUCKETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct kx_bpf_hkey);
 	__type(value, struct kx_bpf_times);
 } buckets SEC(".maps");
@@ -115,6 +123,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, KX_BPF_MAX_PIO);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct kx_bpf_pio_key);
 	__type(value, __u64);
 } pios SEC(".maps");
