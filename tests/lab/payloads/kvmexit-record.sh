@@ -8,6 +8,8 @@
 # with tracefs (kvm_exit and kvm_pio) recording each run as well, then
 #   kvmexit record --count -q -o CAPTURE -- kvmexit-guest ARGS  (size 1 again)
 #   kvmexit serve [--count] --textfile FILE around kvmexit-guest ARGS (size 1)
+#   kvmexit serve --bpf --grace 0 --textfile FILE around three guests in
+#     turn (size 1, npt=1 only): VM churn, each retired once gone
 # and emits
 #   npt.data, shadow.data              size 1, npt=1 and npt=0 (sampled)
 #   npt-big.data, shadow-big.data      size 2
@@ -17,6 +19,8 @@
 #   npt{1,0}-cnt.guest           the --count run's guest summary
 #   npt{1,0}-srv{,c}.prom        kvmexit serve's textfile (sampled, --count)
 #   npt{1,0}-srv{,c}.guest       its guest's summary
+#   npt1-churn.prom, npt1-churn.guest{1,2,3}  the churn run's textfile and
+#                                the three guests' summaries
 #   npt{1,0}-*.record.log        kvmexit record's stderr
 #   modes.txt                    npt and tdp_mmu read back per mode (Intel:
 #                                ept, eptad, unrestricted_guest too)
@@ -36,6 +40,7 @@
 #   LAB_PERF         1: stock perf record too (when perf is in the image)
 #   LAB_EMIT_GZ      1: gzip the captures before sending them
 #   LAB_SERVE        0: no kvmexit serve runs
+#   LAB_CHURN        0: no serve --bpf churn run
 #   LAB_BPF          1: then /lab/payload-bpf (payloads/kvmexit-bpf.sh)
 #   LD_LIBRARY_PATH  where libkvmexit.so.0 (and libperf, ...) were put
 . /lab/lib.sh
@@ -131,6 +136,41 @@ serve()
 	rm -f "$base".*
 }
 
+# serve_churn BASE GUEST-ARGS...: kvmexit serve --bpf --grace 0 while three
+# guests run in turn, each a VM (process) that ends: each is retired once
+# gone; stopped when the textfile says all three were.
+serve_churn()
+{
+	local base=$1 pid i=0 n rc
+
+	shift
+	kvmexit serve --bpf --grace 0 --interval 0.2 --textfile "$base.prom" \
+		2> "$base.serve.log" &
+	pid=$!
+	while [ ! -e "$base.prom" ] && [ $i -lt 300 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for n in 1 2 3; do
+		kvmexit-guest "$@" > "$base.guest$n"
+	done
+	i=0
+	while ! grep -q '^kvmexit_vms_retired_total 3$' "$base.prom" && [ $i -lt 100 ] &&
+	      kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	echo "$base: kvmexit serve --bpf --grace 0 exit $rc"
+	sed "s/^/$base: serve: /" "$base.serve.log"
+	for f in "$base.prom" "$base.guest1" "$base.guest2" "$base.guest3"; do
+		[ -e "$f" ] && lab_emit "$f"
+	done
+	rm -f "$base".*
+}
+
 for npt in 1 0; do
 	m=$LAB_TDP$npt
 	cap=$LAB_TDP
@@ -156,6 +196,9 @@ for npt in 1 0; do
 	[ "${LAB_SERVE:-1}" = 0 ] || serve "$m-srv" "" $args
 	# shellcheck disable=SC2086
 	[ "${LAB_SERVE:-1}" = 0 ] || serve "$m-srvc" --count $args
+	# shellcheck disable=SC2086
+	[ "${LAB_SERVE:-1}" = 0 ] || [ $npt = 0 ] || [ "${LAB_CHURN:-1}" = 0 ] ||
+		serve_churn "$m-churn" $args
 	lab_kvm_unload
 done
 dmesg | grep -i -e kvm -e vmx -e svm | sed 's/^/dmesg: /'
