@@ -109,19 +109,29 @@ use_perf=0
 echo "machine: $LAB_KVM ($LAB_TDP); stock perf record: $use_perf"
 # serve BASE KVMEXIT-SERVE-OPTIONS GUEST-ARGS...: kvmexit serve --textfile
 # around one guest run, stopped with SIGTERM (its last page has everything).
-serve()
+# serve_start BASE KVMEXIT-SERVE-OPTIONS: starts kvmexit serve --textfile
+# BASE.prom in the background (its pid in $serve_pid) and waits for its
+# first page: its events are on then.
+serve_start()
 {
-	local base=$1 opts=$2 pid i=0 rc
+	local i=0
 
-	shift 2
-	# shellcheck disable=SC2086 # $opts is a word list
-	kvmexit serve $opts --interval 0.2 --textfile "$base.prom" 2> "$base.serve.log" &
-	pid=$!
-	# Its events are on once it has written its first page.
-	while [ ! -e "$base.prom" ] && [ $i -lt 300 ] && kill -0 $pid 2>/dev/null; do
+	# shellcheck disable=SC2086 # $2 is a word list
+	kvmexit serve $2 --interval 0.2 --textfile "$1.prom" 2> "$1.serve.log" &
+	serve_pid=$!
+	while [ ! -e "$1.prom" ] && [ $i -lt 300 ] && kill -0 $serve_pid 2>/dev/null; do
 		sleep 0.1
 		i=$((i + 1))
 	done
+}
+
+serve()
+{
+	local base=$1 opts=$2 pid rc
+
+	shift 2
+	serve_start "$base" "$opts"
+	pid=$serve_pid
 	kvmexit-guest "$@" > "$base.guest"
 	kill -TERM $pid
 	wait $pid
@@ -144,13 +154,8 @@ serve_churn()
 	local base=$1 pid i=0 n rc
 
 	shift
-	kvmexit serve --bpf --grace 0 --interval 0.2 --textfile "$base.prom" \
-		2> "$base.serve.log" &
-	pid=$!
-	while [ ! -e "$base.prom" ] && [ $i -lt 300 ] && kill -0 $pid 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	serve_start "$base" "--bpf --grace 0"
+	pid=$serve_pid
 	for n in 1 2 3; do
 		kvmexit-guest "$@" > "$base.guest$n"
 	done
