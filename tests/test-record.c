@@ -13,6 +13,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <linux/kvm.h>
 #include <signal.h>
@@ -62,6 +63,18 @@ static char *fixture_root(void)
 	return dir;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+/* A passing test leaves nothing in /tmp; a failing one keeps its tree to look at. */
+static void fixture_remove(const char *root)
+{
+	ck_assert_int_eq(nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 START_TEST(test_host_meta_fixture)
 {
 	const char *root = fixture_root();
@@ -90,6 +103,7 @@ START_TEST(test_host_meta_fixture)
 	ck_assert_str_eq(kvmexit_meta_param(&m, "nested"), "N");
 	ck_assert_int_eq(kvmexit_meta_tdp(&m), 1);
 	ck_assert_int_eq(kx_perf_paranoid(root), 2);
+	fixture_remove(root);
 }
 END_TEST
 
@@ -113,6 +127,7 @@ START_TEST(test_tracefs_fixture)
 	free(text);
 	snprintf(path, sizeof(path), "%s/nothing", root);
 	ck_assert_int_eq(kx_tracefs_find(path, msg, sizeof(msg), msg), -ENOENT);
+	fixture_remove(root);
 }
 END_TEST
 
