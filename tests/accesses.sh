@@ -11,23 +11,10 @@ bld="${top_builddir:-.}"
 kx="$bld/tool/kvmexit"
 gen="$bld/tests/gen-capture"
 perf="${PERF:-$(command -v perf)}"
-tmp=$(mktemp -d /tmp/kvmexit-accesses-test.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir accesses-test
 
 echo "1..8"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		printf '%s\n' "$2" >"$tmp/want"
-		printf '%s\n' "$3" >"$tmp/got"
-		not_ok "$1" "$(diff "$tmp/want" "$tmp/got" | tr '\n' '|')"
-	fi
-}
 
 "$gen" --isa vmx --layout 6.18 --pairs 1000 --vcpus 4 --pids 2 --accesses \
 	--data-dir "$src/tests/data" -f -o "$tmp/a.data" >/dev/null

@@ -15,13 +15,8 @@ bld="${top_builddir:-.}"
 kx="$bld/tool/kvmexit"
 guest="$bld/tests/pio-guest"
 perf=${PERF:-/usr/bin/perf}
-tmp=$(mktemp -d /tmp/kvmexit-bpf.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir bpf
 
 if ! grep -q '^#define HAVE_BPF 1' "$bld/config.h"; then
 	echo "1..1"

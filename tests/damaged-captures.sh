@@ -15,9 +15,9 @@ if [ -x "$bld/tool/.libs/kvmexit" ]; then
 	export LD_LIBRARY_PATH="$bld/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 gen="$bld/tests/gen-capture"
-tmp=$(mktemp -d /tmp/kvmexit-damaged.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-[ -x "$gen" ] || { echo "1..0 # SKIP $gen is not built"; exit 0; }
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir damaged
+[ -x "$gen" ] || skip_all "$gen is not built"
 
 "$gen" --isa vmx --layout 6.18 --pairs 500 --vcpus 4 --round 50 --lost-every 97 \
 	--data-dir "$src/tests/data" -f -o "$tmp/gen.data" >/dev/null || exit 1
@@ -25,9 +25,6 @@ cp "$src/tests/data/lab-npt0.perf.data" "$tmp/lab.data"
 cp "$src/tests/data/lab-npt0.pipe.perf.data" "$tmp/lab-pipe.data"
 
 echo "1..6"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
 # run_report FILE WHAT [any]: empty when the outcome is clean, else a
 # complaint.  Clean: exit 0; or exit 1 with one line "kvmexit report: FILE:

@@ -6,11 +6,8 @@
 src="${top_srcdir:-.}"
 bld="${top_builddir:-.}"
 kx="$(cd "$bld" && pwd)/tool/kvmexit"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/err" ] && sed 's/^/#   /' "$tmp/err"; }
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir input-limits
 # fails_with DESC MESSAGE ARGS...: exit status 1 and exactly MESSAGE on stderr
 fails_with() {
 	local desc=$1 want=$2

@@ -8,22 +8,10 @@ src="${top_srcdir:-.}"
 bld="${top_builddir:-.}"
 kx="$bld/tool/kvmexit"
 d="$src/tests/data"
-tmp=$(mktemp -d /tmp/kvmexit-inputs-test.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir inputs-test
 
 echo "1..10"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		printf '%s\n' "$2" >"$tmp/want"
-		printf '%s\n' "$3" >"$tmp/got"
-		not_ok "$1" "$(diff "$tmp/want" "$tmp/got" | tr '\n' '|')"
-	fi
-}
 events() { grep '^events ' | tr -s ' '; }
 
 pipe="$d/perf-kvm-pio20.pipe.data"

@@ -11,23 +11,10 @@ bld="$(cd "${top_builddir:-.}" && pwd)"
 kx="$bld/tool/kvmexit"
 gen="$bld/tests/gen-capture"
 perf="${PERF:-$(command -v perf)}"
-tmp=$(mktemp -d /tmp/kvmexit-names-test.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir names-test
 
 echo "1..15"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		printf '%s\n' "$2" >"$tmp/want"
-		printf '%s\n' "$3" >"$tmp/got"
-		not_ok "$1" "$(diff "$tmp/want" "$tmp/got" | tr '\n' '|')"
-	fi
-}
 
 # 1000 pairs on 4 vCPUs: vCPU v is tid 5000+v of pid 4000 + v % 2, so each
 # process has 500 exits, each vCPU 250.  VM names: 4000 web1, 4001 db.

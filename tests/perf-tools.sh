@@ -11,32 +11,13 @@ bld="${top_builddir:-.}"
 kx="$bld/tool/kvmexit"
 gen="$bld/tests/gen-capture"
 perf=${PERF:-perf}
-tmp=$(mktemp -d /tmp/kvmexit-perf-tools-test.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir perf-tools-test
 
-if [ ! -x "$gen" ]; then
-	echo "1..0 # SKIP $gen is not built"
-	exit 0
-fi
-if ! "$perf" version >/dev/null 2>&1; then
-	echo "1..0 # SKIP perf is not installed"
-	exit 0
-fi
+[ -x "$gen" ] || skip_all "$gen is not built"
+"$perf" version >/dev/null 2>&1 || skip_all "perf is not installed"
 
 echo "1..18"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		printf '%s\n' "$2" >"$tmp/want"
-		printf '%s\n' "$3" >"$tmp/got"
-		not_ok "$1" "$(diff "$tmp/want" "$tmp/got" | tr '\n' '|')"
-	fi
-}
 # perf kvm stat's table: "REASON SAMPLES" lines
 kvm_stat() {
 	"$perf" kvm -i "$1" stat report --event=vmexit 2>&1 |
@@ -130,5 +111,5 @@ if [ "$(id -u)" = 0 ] && [ -w /dev/kvm ] && [ -x "$guest" ]; then
 		"$("$perf" script -i - <"$tmp/rec.data" 2>/dev/null | grep -c 'kvm:kvm_pio:') \
 $(grep '^events ' "$tmp/rec.txt" | tr -s ' ') $(grep '^work_port_writes=' "$tmp/rec.err")"
 else
-	n=$((n + 1)); echo "ok $n - kvmexit record -o - # SKIP needs root, /dev/kvm and kvmexit-guest"
+	skip "kvmexit record -o -" "needs root, /dev/kvm and kvmexit-guest"
 fi

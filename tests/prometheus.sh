@@ -16,6 +16,7 @@ base=${KVMEXIT_TEST_PORT_BASE:-15100}
 p_serve=$base p_prom=$((base + 1)) p_node=$((base + 2)) p_serve2=$((base + 4))
 cap2="$src/examples/npt-on.perf.data"
 rules="$(cd "$src" && pwd)/doc/kvmexit-rules.yml"
+. "${top_srcdir:-.}/tests/tap.sh"
 
 need=(prometheus promtool prometheus-node-exporter curl jq)
 missing() {
@@ -32,6 +33,8 @@ if [ -n "$(missing)" ]; then
 	exit 0
 fi
 
+# Its own temporary directory and trap, not tap_tmpdir's: the trap also
+# stops the servers it started.
 tmp=$(mktemp -d /tmp/kvmexit-prom.XXXXXX) || exit 1
 pids=()
 cleanup() {
@@ -43,9 +46,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
+# Its own check, not tap.sh's: ok shows the value (its lines joined by
+# "; "), and a failure the whole diff, a "#   " line per line of it.
 check() { # DESCRIPTION EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then ok "$1 (${3//$'\n'/; })"; else
 		not_ok "$1"

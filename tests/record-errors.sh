@@ -16,10 +16,9 @@ else
 fi
 perf=${PERF:-/usr/bin/perf}
 [ -x "$perf" ] || perf=
-tmp=$(mktemp -d /tmp/kvmexit-errors.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir errors
 
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (tracefs event ids)"
 [ -w /dev/kvm ] || skip_all "no usable /dev/kvm"
 [ -x "$guest" ] || skip_all "$guest is not built"
@@ -32,9 +31,6 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)
 
 echo "1..9"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
 # expect NAME WANT-STATUS WANT-STDERR (a grep -E pattern of the whole line) ENV... -- ARGS
 expect() {

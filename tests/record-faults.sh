@@ -17,6 +17,9 @@ else
 	kx="$bld/tool/kvmexit"
 fi
 perf=${PERF:-/usr/bin/perf}
+. "${top_srcdir:-.}/tests/tap.sh"
+# Its own temporary directory and trap, not tap_tmpdir's: the trap also
+# unmounts the tmpfs, and only in this shell.
 tmp=$(mktemp -d /tmp/kvmexit-faults.XXXXXX) || exit 1
 mnt=
 cleanup() {
@@ -28,7 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (perf_event_open of kvm tracepoints)"
 [ -w /dev/kvm ] || skip_all "no usable /dev/kvm"
 [ -x "$guest" ] || skip_all "$guest is not built"
@@ -38,9 +40,6 @@ skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 
 runs=${FAULT_RUNS:-20}
 echo "1..$((runs + 5))"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
 events_of() {	# the events report counts, or nothing
 	"$kx" report --json "$1" 2>"$tmp/report.err" | sed -n 's/^ *"events": \([0-9]*\),*$/\1/p' | head -n 1
@@ -127,8 +126,7 @@ mnt="$tmp/mnt"
 mkdir -p "$mnt"
 if ! mount -t tmpfs -o size=2m none "$mnt" 2>"$tmp/mount.err"; then
 	mnt=
-	echo "ok $((n + 1)) - disk full # SKIP mount tmpfs: $(cat "$tmp/mount.err")"
-	n=$((n + 1))
+	skip "disk full" "mount tmpfs: $(cat "$tmp/mount.err")"
 else
 	"$kx" record -q -o "$mnt/full.data" -e ioport -- "$guest" 1000000 >/dev/null 2>"$tmp/rec.err"
 	rc=$?

@@ -8,13 +8,8 @@
 # no temporary file is left.  Needs root (tracefs event ids).
 bld="${top_builddir:-.}"
 kx="$(cd "$bld" && pwd)/tool/kvmexit"
-tmp=$(mktemp -d /tmp/kvmexit-paths.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; [ -f "$tmp/err" ] && sed 's/^/#   /' "$tmp/err"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else nok "$desc"; fi; }
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir paths
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (tracefs event ids)"
 cd "$tmp" || exit 1
 "$kx" record -q -o probe.data -- true >/dev/null 2>err ||
@@ -30,23 +25,23 @@ echo "1..8"
 echo "not yours" >victim
 chmod 644 victim
 ln -s "$tmp/victim" planted.data
-check "a symlink is refused" refused planted.data \
+check_cmd "a symlink is refused" refused planted.data \
 	"kvmexit record: planted.data is a symbolic link: captures are never written through a link; give the target's path"
-check "its target is untouched" [ "$(cat victim)-$(stat -c %a victim)" = "not yours-644" ]
+check_cmd "its target is untouched" [ "$(cat victim)-$(stat -c %a victim)" = "not yours-644" ]
 mknod null c 1 3 && chmod 666 null
-check "a device node is refused" refused null \
+check_cmd "a device node is refused" refused null \
 	"kvmexit record: null is a character device: captures only replace regular files; give another path"
-check "its mode is untouched" [ "$(stat -c %a null)" = 666 ]
+check_cmd "its mode is untouched" [ "$(stat -c %a null)" = 666 ]
 mkfifo fifo
-check "a FIFO is refused" refused fifo \
+check_cmd "a FIFO is refused" refused fifo \
 	"kvmexit record: fifo is a FIFO: captures only replace regular files; give another path"
 "$kx" record -q -o victim -- true >/dev/null 2>err
-check "an existing file without -f is refused" [ "$(cat err)" = \
+check_cmd "an existing file without -f is refused" [ "$(cat err)" = \
 	"kvmexit record: victim exists: give -f to overwrite it, or another -o" ]
 ln victim hardlink
 ino=$(stat -c %i victim)
 "$kx" record -q -f -o victim -- true >/dev/null 2>err
-check "-f replaces it with a new private file" \
+check_cmd "-f replaces it with a new private file" \
 	[ "$(stat -c %a victim)" = 600 -a "$(stat -c %i victim)" != "$ino" ]
-check "the old bytes stay in the hard link, no temporary file is left" \
+check_cmd "the old bytes stay in the hard link, no temporary file is left" \
 	[ "$(cat hardlink)" = "not yours" -a -z "$(ls -A | grep '^\.victim\.')" ]

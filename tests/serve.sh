@@ -10,6 +10,9 @@ bld="${top_builddir:-.}"
 kx="$bld/tool/kvmexit"
 cap="$src/examples/npt-off.perf.data"
 port=$((${KVMEXIT_TEST_PORT_BASE:-15100} + 3))
+. "${top_srcdir:-.}/tests/tap.sh"
+# Its own temporary directory and trap, not tap_tmpdir's: the trap also
+# stops the servers it started.
 tmp=$(mktemp -d /tmp/kvmexit-serve.XXXXXX) || exit 1
 pids=()
 cleanup() {
@@ -22,9 +25,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
+# Its own check, not tap.sh's: a failure shows the whole diff, a "#   "
+# line per line of it.
 check() { # DESCRIPTION EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then ok "$1"; else
 		not_ok "$1"

@@ -13,27 +13,12 @@ src="${top_srcdir:-.}"
 bld="${top_builddir:-.}"
 kx="$bld/tool/kvmexit"
 gen="$bld/tests/gen-capture"
-tmp=$(mktemp -d /tmp/kvmexit-top-test.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_tmpdir top-test
 
-if [ ! -x "$gen" ]; then
-	echo "1..0 # SKIP $gen is not built"
-	exit 0
-fi
+[ -x "$gen" ] || skip_all "$gen is not built"
 
 echo "1..14"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		printf '%s\n' "$2" >"$tmp/want"
-		printf '%s\n' "$3" >"$tmp/got"
-		not_ok "$1" "$(diff "$tmp/want" "$tmp/got" | tr '\n' '|')"
-	fi
-}
 
 g="$tmp/g.data"
 "$gen" --isa vmx --layout 6.1 --pairs 1000 --pattern 48:3:1500,12:1:30000,10:1:800 \

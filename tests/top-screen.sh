@@ -10,24 +10,18 @@ src="${top_srcdir:-.}"
 bld="${top_builddir:-.}"
 kx="$bld/tool/kvmexit"
 gen="$bld/tests/gen-capture"
+. "${top_srcdir:-.}/tests/tap.sh"
 
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "1..0 # SKIP tmux is not installed (apt-get install tmux)"
-	exit 0
-fi
-if [ ! -x "$gen" ]; then
-	echo "1..0 # SKIP $gen is not built"
-	exit 0
-fi
+command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed (apt-get install tmux)"
+[ -x "$gen" ] || skip_all "$gen is not built"
+# Its own temporary directory and trap, not tap_tmpdir's: the trap also
+# stops the tmux server.
 tmp=$(mktemp -d /tmp/kvmexit-top-screen.XXXXXX) || exit 1
 sock="kvmexit-top-test-$$"
 tm() { tmux -L "$sock" "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
 
 echo "1..16"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 screen() { tm capture-pane -p -t "$1"; }
 # Waits (at most 200 looks) until the screen shows the line, then compares
 # lines FROM..TO of the screen with the expected text.
@@ -40,13 +34,7 @@ expect() { # NAME TARGET FROM TO WAIT_FOR EXPECTED [COLUMNS]
 	# kvmexit's own CPU use varies: masked.
 	got=$(screen "$2" | sed -n "$3,$4p" | sed 's/ *$//; s/cpu [0-9.]*%/cpu X%/' |
 		cut -c "1-${7:-999}" | sed 's/ *$//')
-	if [ "$got" = "$6" ]; then
-		ok "$1"
-	else
-		printf '%s\n' "$6" >"$tmp/want"
-		printf '%s\n' "$got" >"$tmp/got"
-		not_ok "$1" "$(diff "$tmp/want" "$tmp/got" | tr '\n' '|')"
-	fi
+	check "$1" "$6" "$got"
 }
 
 g="$tmp/g.data"
