@@ -785,6 +785,7 @@ struct kx_cell_view {
 	uint32_t detail;
 	uint64_t k3;			/* (uint32_t)pid << 32 | vcpu; counted exits: all ones */
 	uint64_t count, timed, total, min, max;	/* min UINT64_MAX until timed */
+	uint64_t life;			/* its pid's life: another after a reuse; 0: no pid */
 	const struct kx_hist *hist;
 };
 /* Calls fn for every cell of prof, in the order made; non-zero stops (returned). */

@@ -212,6 +212,11 @@ static inline uint64_t key_pid_vcpu(int32_t pid, uint32_t vcpu)
 /* The owner of retired processes' exits (kvmexit_profile_retire_pid()). */
 #define KEY_RETIRED key_pid_vcpu(KVMEXIT_PID_RETIRED, (uint32_t)-1)
 
+static inline int32_t cell_pid(const struct cell *c)
+{
+	return (int32_t)(c->k3 >> 32);
+}
+
 static struct cell *cell_find(const struct cells *c, uint64_t k1, uint32_t detail, uint64_t k3)
 {
 	uint64_t *v = map_find(&c->map, k1, detail, k3);
@@ -315,6 +320,12 @@ struct kvmexit_profile {
 	uint64_t lost_gen;		/* lost records so far: pending exits' generation */
 	uint64_t nr_pending;		/* threads with a pending exit of this generation */
 	uint64_t nr_retired;		/* processes retired (kvmexit_profile_retire_pid()) */
+	/*
+	 * (pid) -> its life: nr_retired + 1 when its first cell was made, gone
+	 * when it is retired.  A pid reused after its retirement has a new
+	 * life, by which snapshots tell it from its old one (lib/snapshot.c).
+	 */
+	struct map lives;
 	/* --bpf (kx_profile_set_cells()): kvm_pio counts per pid, and those retired. */
 	struct map pio_pids;		/* (pid) -> events */
 	uint64_t retired_events, retired_other;
@@ -385,6 +396,7 @@ KVMEXIT_API int kvmexit_profile_new(const struct kvmexit_profile_opts *opts,
 	p->first_exit = UINT64_MAX;
 	hkey_init(&p->hkey);
 	p->cells.map.key = p->thread_map.key = p->rip_map.key = p->pio_pids.key = &p->hkey;
+	p->lives.key = &p->hkey;
 	*out = p;
 	return 0;
 }
@@ -403,6 +415,7 @@ KVMEXIT_API void kvmexit_profile_free(struct kvmexit_profile *p)
 	free(p->rips);
 	map_release(&p->rip_map);
 	map_release(&p->pio_pids);
+	map_release(&p->lives);
 	free(p->reason_name);
 	kx_names_release(&p->names);
 	kx_access_release(&p->acc);
@@ -465,6 +478,18 @@ static int rip_count(struct kvmexit_profile *p, uint32_t rips, uint64_t rip, uin
 }
 
 /* The cell of a key, made when missing (with its reason's RIP table). */
+/* pid's life in lives, made when it has none: the profile's nr_retired + 1. */
+static int life_note(struct kvmexit_profile *p, int32_t pid)
+{
+	uint64_t *v = map_add(&p->lives, (uint32_t)pid, 0, 0);
+
+	if (!v)
+		return -ENOMEM;
+	if (!*v)
+		*v = p->nr_retired + 1;
+	return 0;
+}
+
 static struct cell *cell_get(struct kvmexit_profile *p, uint64_t k1, uint32_t detail,
 			     uint64_t k3)
 {
@@ -476,6 +501,8 @@ static struct cell *cell_get(struct kvmexit_profile *p, uint64_t k1, uint32_t de
 	if (c)
 		return c;
 	if (p->opts.top_rips && rips_get(p, k1, &rips))
+		return NULL;
+	if ((int32_t)(k3 >> 32) >= 0 && life_note(p, (int32_t)(k3 >> 32)))
 		return NULL;
 	if (array_grow((void **)&cs->v, &cs->alloc, cs->nr, sizeof(*cs->v)))
 		return NULL;
@@ -1880,7 +1907,11 @@ int kx_profile_for_each_cell(const struct kvmexit_profile *p,
 			.timed = c->timed, .total = c->total, .min = c->min, .max = c->max,
 			.hist = &c->hist,
 		};
-		int ret = fn(&v, arg);
+		const uint64_t *life = map_find(&p->lives, (uint32_t)cell_pid(c), 0, 0);
+		int ret;
+
+		v.life = cell_pid(c) >= 0 && life ? *life : 0;
+		ret = fn(&v, arg);
 
 		if (ret)
 			return ret;
@@ -1941,11 +1972,6 @@ static void map_put_new(struct map *m, uint64_t k1, uint64_t k2, uint64_t k3, ui
 		i = (i + 1) & m->mask;
 	m->e[i] = (struct map_ent){ .k1 = k1, .k2 = k2, .k3 = k3, .val = val };
 	m->nr++;
-}
-
-static inline int32_t cell_pid(const struct cell *c)
-{
-	return (int32_t)(c->k3 >> 32);
 }
 
 /* Whether a cell stays when pid's go (pid INT32_MIN: all but the retired owner's). */
@@ -2068,10 +2094,31 @@ static int threads_drop(struct kvmexit_profile *p, int32_t pid)
 	return 0;
 }
 
+/*
+ * lives without pid's, made aside as cells_drop_prepare() makes the cells'
+ * map.  lives->e NULL and 0: pid has none; -ENOMEM.
+ */
+static int lives_drop_prepare(struct kvmexit_profile *p, int32_t pid, struct map *lives)
+{
+	*lives = (struct map){ 0 };
+	if (!map_find(&p->lives, (uint32_t)pid, 0, 0))
+		return 0;
+	*lives = map_sized(&p->hkey, p->lives.nr - 1);
+	if (!lives->e)
+		return -ENOMEM;
+	for (size_t i = 0; i <= p->lives.mask; i++) {
+		const struct map_ent *e = &p->lives.e[i];
+
+		if (e->val && e->k1 != (uint32_t)pid)
+			map_put_new(lives, e->k1, 0, 0, e->val);
+	}
+	return 0;
+}
+
 KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *p, int32_t pid)
 {
 	struct cells *cs;
-	struct map m;
+	struct map m, lives;
 	size_t n = 0;
 	int err = 0;
 
@@ -2094,8 +2141,12 @@ KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *p, int32_t pi
 	}
 	if (!err)
 		err = cells_drop_prepare(p, pid, &m);
-	if (!err && (err = threads_drop(p, pid)))
+	if (!err && (err = lives_drop_prepare(p, pid, &lives)))
 		free(m.e);
+	if (!err && (err = threads_drop(p, pid))) {
+		free(m.e);
+		free(lives.e);
+	}
 	if (err)
 		return err;
 	for (size_t i = 0; i < cs->nr; i++) {
@@ -2105,6 +2156,10 @@ KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *p, int32_t pi
 			cell_add(cell_find(cs, c->k1, c->detail, KEY_RETIRED), c);
 	}
 	cells_drop_commit(p, pid, &m);
+	if (lives.e) {
+		map_release(&p->lives);
+		p->lives = lives;
+	}
 	kx_names_forget_pid(&p->names, pid);
 	if (p->pio_pids.e) {
 		uint64_t *v = map_find(&p->pio_pids, (uint32_t)pid, 0, 0);

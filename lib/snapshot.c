@@ -28,6 +28,7 @@ struct snap_cell {
 	uint64_t k1, k3;
 	uint32_t detail;
 	uint64_t count, timed, total, min, max;
+	uint64_t life;			/* its pid's (kx_cell_view) */
 	struct kx_hist hist;
 };
 
@@ -82,6 +83,7 @@ static int copy_cell(const struct kx_cell_view *v, void *arg)
 	*c = (struct snap_cell){
 		.k1 = v->k1, .k3 = v->k3, .detail = v->detail, .count = v->count,
 		.timed = v->timed, .total = v->total, .min = v->min, .max = v->max,
+		.life = v->life,
 	};
 	return hist_copy(&c->hist, v->hist);
 }
@@ -331,12 +333,9 @@ static int pid_cmp(const void *a, const void *b)
 
 /*
  * The pids of s retired by the time of to: those with a cell that to
- * lacks or has fewer exits in (a pid reused after its retirement has a new
- * life in to).  Sorted, in a new array of *nr.  A pid reused within one
- * interval whose new life has at least the exits of its old one in every
- * cell of it looks unretired: its rows by process then split the interval
- * between it and the retired owner wrongly, but every other grouping and
- * the totals stay exact (the two differences add up to the new exits).
+ * lacks, has in another life of the pid (reused after its retirement, even
+ * within the interval), or has fewer exits in.  Sorted, in a new array of
+ * *nr.
  */
 static int retired_pids(const struct kvmexit_snapshot *s, const struct kvmexit_snapshot *to,
 			int32_t **out, size_t *nr)
@@ -352,7 +351,7 @@ static int retired_pids(const struct kvmexit_snapshot *s, const struct kvmexit_s
 		if (c->k3 == KEY_NO_VCPU || c->k3 == KEY_RETIRED || pid_of(c) < 0)
 			continue;
 		t = find(to, c);
-		if (!t || t->count < c->count)
+		if (!t || t->life != c->life || t->count < c->count)
 			v[n++] = pid_of(c);
 	}
 	qsort(v, n, sizeof(*v), pid_cmp);

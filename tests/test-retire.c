@@ -247,6 +247,112 @@ START_TEST(delta_across_retirement)
 }
 END_TEST
 
+/*
+ * A pid reused within one interval, its new life busier than its old one
+ * in every cell: pid 1 has 3 HLT of 1000 ns (snapshot a), is retired, and
+ * comes back with 4 HLT of 2000 ns (snapshot b).  By vCPU the new life
+ * shows all its 4 exits, the retired owner none; the same when the
+ * profile is set from the kernel's maps (--bpf), where every read makes
+ * the cells anew.
+ */
+START_TEST(reuse_within_interval)
+{
+	struct kvmexit_delta_opts o = { .sz = sizeof(o), .group = KVMEXIT_GROUP_VCPU };
+	struct kvmexit_snapshot *a, *b, *c;
+	const struct kvmexit_delta_row *r;
+	struct kvmexit_delta *d;
+
+	ck_assert_int_eq(kvmexit_profile_new(NULL, &prof), 0);
+	for (int i = 0; i < 3; i++)
+		pair(1, 11, 0, 1000 + i * 10000, HLT, 1000);
+	ck_assert_int_eq(kvmexit_snapshot_new(prof, SEC, &a), 0);
+	ck_assert_int_eq(kvmexit_profile_retire_pid(prof, 1), 1);
+	for (int i = 0; i < 4; i++)
+		pair(1, 11, 0, SEC + i * 10000, HLT, 2000);
+	ck_assert_int_eq(kvmexit_snapshot_new(prof, 2 * SEC, &b), 0);
+	ck_assert_int_eq(kvmexit_delta_new(a, b, &o, &d), 0);
+	ck_assert_uint_eq(kvmexit_delta_rows(d, &r), 2);
+	ck_assert_int_eq(r[0].interval.pid, 1);
+	ck_assert_uint_eq(r[0].interval.count, 4);
+	ck_assert_uint_eq(r[0].interval.time_total, 8000);
+	ck_assert_uint_eq(r[0].interval.time_min, 2000);
+	ck_assert_uint_eq(r[0].total.count, 4);
+	ck_assert_int_eq(r[1].interval.pid, KVMEXIT_PID_RETIRED);
+	ck_assert_uint_eq(r[1].interval.count, 0);
+	ck_assert_uint_eq(r[1].interval.time_total, 0);
+	ck_assert_uint_eq(r[1].total.count, 3);
+	ck_assert_uint_eq(r[1].total.time_total, 3000);
+	ck_assert_uint_eq(kvmexit_delta_summary(d)->interval.exits, 4);
+	ck_assert_uint_eq(kvmexit_delta_summary(d)->interval.time_total_ns, 8000);
+	kvmexit_delta_free(d);
+	/* No retirement in between: the same life, only the new exits. */
+	pair(1, 11, 0, 3 * SEC, HLT, 2000);
+	ck_assert_int_eq(kvmexit_snapshot_new(prof, 3 * SEC, &c), 0);
+	ck_assert_int_eq(kvmexit_delta_new(b, c, &o, &d), 0);
+	ck_assert_uint_eq(kvmexit_delta_rows(d, &r), 2);
+	ck_assert_int_eq(r[0].interval.pid, 1);
+	ck_assert_uint_eq(r[0].interval.count, 1);
+	ck_assert_uint_eq(r[0].total.count, 5);
+	kvmexit_delta_free(d);
+	kvmexit_snapshot_free(a);
+	kvmexit_snapshot_free(b);
+	kvmexit_snapshot_free(c);
+	kvmexit_profile_free(prof);
+}
+END_TEST
+
+START_TEST(reuse_within_interval_set_cells)
+{
+	struct kx_cell_rec cells[2] = {
+		{ .isa = KVMEXIT_ISA_VMX, .reason = HLT, .pid = 3, .vcpu = 0, .count = 3 },
+		{ .isa = KVMEXIT_ISA_VMX, .reason = HLT, .pid = 4, .vcpu = 0, .count = 2 },
+	};
+	struct kx_bucket none[1] = { { 0 } };
+	struct kx_counts k = { .cells = cells, .nr_cells = 2, .buckets = none };
+	struct kvmexit_delta_opts o = { .sz = sizeof(o), .group = KVMEXIT_GROUP_VCPU };
+	struct kvmexit_snapshot *a, *b, *c;
+	const struct kvmexit_delta_row *r;
+	struct kvmexit_delta *d;
+
+	ck_assert_int_eq(kvmexit_profile_new(NULL, &prof), 0);
+	ck_assert_int_eq(kx_profile_set_cells(prof, &k), 0);
+	ck_assert_int_eq(kvmexit_snapshot_new(prof, SEC, &a), 0);
+	/* Pid 3 goes and comes back with 5 exits; pid 4 goes on (2 -> 6). */
+	ck_assert_int_eq(kvmexit_profile_retire_pid(prof, 3), 1);
+	cells[0].count = 5;
+	cells[1].count = 6;
+	ck_assert_int_eq(kx_profile_set_cells(prof, &k), 0);
+	ck_assert_int_eq(kvmexit_snapshot_new(prof, 2 * SEC, &b), 0);
+	ck_assert_int_eq(kvmexit_delta_new(a, b, &o, &d), 0);
+	ck_assert_uint_eq(kvmexit_delta_rows(d, &r), 3);
+	ck_assert_int_eq(r[0].interval.pid, 3);
+	ck_assert_uint_eq(r[0].interval.count, 5);
+	ck_assert_uint_eq(r[0].total.count, 5);
+	ck_assert_int_eq(r[1].interval.pid, 4);
+	ck_assert_uint_eq(r[1].interval.count, 4);
+	ck_assert_uint_eq(r[1].total.count, 6);
+	ck_assert_int_eq(r[2].interval.pid, KVMEXIT_PID_RETIRED);
+	ck_assert_uint_eq(r[2].interval.count, 0);
+	ck_assert_uint_eq(r[2].total.count, 3);
+	kvmexit_delta_free(d);
+	/* Read again, nothing retired: each pid keeps its life. */
+	cells[0].count = 7;
+	ck_assert_int_eq(kx_profile_set_cells(prof, &k), 0);
+	ck_assert_int_eq(kvmexit_snapshot_new(prof, 3 * SEC, &c), 0);
+	ck_assert_int_eq(kvmexit_delta_new(b, c, &o, &d), 0);
+	ck_assert_uint_eq(kvmexit_delta_rows(d, &r), 3);
+	ck_assert_int_eq(r[0].interval.pid, 3);
+	ck_assert_uint_eq(r[0].interval.count, 2);
+	ck_assert_uint_eq(r[0].total.count, 7);
+	ck_assert_uint_eq(kvmexit_delta_summary(d)->interval.exits, 2);
+	kvmexit_delta_free(d);
+	kvmexit_snapshot_free(a);
+	kvmexit_snapshot_free(b);
+	kvmexit_snapshot_free(c);
+	kvmexit_profile_free(prof);
+}
+END_TEST
+
 /* Snapshots of two profiles stay a mismatch, retirements or not. */
 START_TEST(other_profile_is_a_mismatch)
 {
@@ -435,6 +541,8 @@ static Suite *retire_suite(void)
 	tcase_add_test(tc, delta_across_retirement);
 	tcase_add_test(tc, other_profile_is_a_mismatch);
 	tcase_add_test(tc, pending_and_reuse);
+	tcase_add_test(tc, reuse_within_interval);
+	tcase_add_test(tc, reuse_within_interval_set_cells);
 	tcase_add_test(tc, set_cells_keeps_retired);
 	tcase_add_test(tc, live_bpf_forget);
 	tcase_set_timeout(tc, 120);
