@@ -324,6 +324,8 @@ struct kvmexit_profile {
 	 * (pid) -> its life: nr_retired + 1 when its first cell was made, gone
 	 * when it is retired.  A pid reused after its retirement has a new
 	 * life, by which snapshots tell it from its old one (lib/snapshot.c).
+	 * Kept from the first retirement on (lives_prepare()); before it, every
+	 * pid's life is 1, and a profile that retires nothing pays nothing.
 	 */
 	struct map lives;
 	/* --bpf (kx_profile_set_cells()): kvm_pio counts per pid, and those retired. */
@@ -502,7 +504,7 @@ static struct cell *cell_get(struct kvmexit_profile *p, uint64_t k1, uint32_t de
 		return c;
 	if (p->opts.top_rips && rips_get(p, k1, &rips))
 		return NULL;
-	if ((int32_t)(k3 >> 32) >= 0 && life_note(p, (int32_t)(k3 >> 32)))
+	if (p->nr_retired && (int32_t)(k3 >> 32) >= 0 && life_note(p, (int32_t)(k3 >> 32)))
 		return NULL;
 	if (array_grow((void **)&cs->v, &cs->alloc, cs->nr, sizeof(*cs->v)))
 		return NULL;
@@ -1910,7 +1912,7 @@ int kx_profile_for_each_cell(const struct kvmexit_profile *p,
 		const uint64_t *life = map_find(&p->lives, (uint32_t)cell_pid(c), 0, 0);
 		int ret;
 
-		v.life = cell_pid(c) >= 0 && life ? *life : 0;
+		v.life = cell_pid(c) < 0 ? 0 : life ? *life : 1;
 		ret = fn(&v, arg);
 
 		if (ret)
@@ -2095,12 +2097,30 @@ static int threads_drop(struct kvmexit_profile *p, int32_t pid)
 }
 
 /*
- * lives without pid's, made aside as cells_drop_prepare() makes the cells'
- * map.  lives->e NULL and 0: pid has none; -ENOMEM.
+ * The lives once pid is retired, made aside as cells_drop_prepare() makes
+ * the cells' map: without pid's; at the first retirement, life 1 for every
+ * other pid with cells.  lives->e NULL and 0: nothing changes; -ENOMEM.
  */
-static int lives_drop_prepare(struct kvmexit_profile *p, int32_t pid, struct map *lives)
+static int lives_prepare(struct kvmexit_profile *p, int32_t pid, struct map *lives)
 {
 	*lives = (struct map){ 0 };
+	if (!p->nr_retired) {
+		lives->key = &p->hkey;
+		for (size_t i = 0; i < p->cells.nr; i++) {
+			int32_t other = cell_pid(p->cells.v[i]);
+			uint64_t *v;
+
+			if (other < 0 || other == pid)
+				continue;
+			v = map_add(lives, (uint32_t)other, 0, 0);
+			if (!v) {
+				map_release(lives);
+				return -ENOMEM;
+			}
+			*v = 1;
+		}
+		return 0;
+	}
 	if (!map_find(&p->lives, (uint32_t)pid, 0, 0))
 		return 0;
 	*lives = map_sized(&p->hkey, p->lives.nr - 1);
@@ -2118,7 +2138,7 @@ static int lives_drop_prepare(struct kvmexit_profile *p, int32_t pid, struct map
 KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *p, int32_t pid)
 {
 	struct cells *cs;
-	struct map m, lives;
+	struct map m, lives = { 0 };
 	size_t n = 0;
 	int err = 0;
 
@@ -2141,7 +2161,7 @@ KVMEXIT_API int kvmexit_profile_retire_pid(struct kvmexit_profile *p, int32_t pi
 	}
 	if (!err)
 		err = cells_drop_prepare(p, pid, &m);
-	if (!err && (err = lives_drop_prepare(p, pid, &lives)))
+	if (!err && n && (err = lives_prepare(p, pid, &lives)))
 		free(m.e);
 	if (!err && (err = threads_drop(p, pid))) {
 		free(m.e);
