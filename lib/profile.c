@@ -479,7 +479,6 @@ static int rip_count(struct kvmexit_profile *p, uint32_t rips, uint64_t rip, uin
 	return 0;
 }
 
-/* The cell of a key, made when missing (with its reason's RIP table). */
 /* pid's life in lives, made when it has none: the profile's nr_retired + 1. */
 static int life_note(struct kvmexit_profile *p, int32_t pid)
 {
@@ -492,6 +491,7 @@ static int life_note(struct kvmexit_profile *p, int32_t pid)
 	return 0;
 }
 
+/* The cell of a key, made when missing (with its reason's RIP table). */
 static struct cell *cell_get(struct kvmexit_profile *p, uint64_t k1, uint32_t detail,
 			     uint64_t k3)
 {
@@ -504,6 +504,7 @@ static struct cell *cell_get(struct kvmexit_profile *p, uint64_t k1, uint32_t de
 		return c;
 	if (p->opts.top_rips && rips_get(p, k1, &rips))
 		return NULL;
+	/* from the first retirement on, a new pid's life (lives) */
 	if (p->nr_retired && (int32_t)(k3 >> 32) >= 0 && life_note(p, (int32_t)(k3 >> 32)))
 		return NULL;
 	if (array_grow((void **)&cs->v, &cs->alloc, cs->nr, sizeof(*cs->v)))
@@ -1909,10 +1910,13 @@ int kx_profile_for_each_cell(const struct kvmexit_profile *p,
 			.timed = c->timed, .total = c->total, .min = c->min, .max = c->max,
 			.hist = &c->hist,
 		};
-		const uint64_t *life = map_find(&p->lives, (uint32_t)cell_pid(c), 0, 0);
 		int ret;
 
-		v.life = cell_pid(c) < 0 ? 0 : life ? *life : 1;
+		if (cell_pid(c) >= 0) {		/* no entry: before the first retirement */
+			const uint64_t *life = map_find(&p->lives, (uint32_t)cell_pid(c), 0, 0);
+
+			v.life = life ? *life : 1;
+		}
 		ret = fn(&v, arg);
 
 		if (ret)

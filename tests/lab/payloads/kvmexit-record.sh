@@ -107,43 +107,61 @@ record()
 use_perf=0
 [ "${LAB_PERF:-0}" = 1 ] && command -v perf >/dev/null 2>&1 && use_perf=1
 echo "machine: $LAB_KVM ($LAB_TDP); stock perf record: $use_perf"
-# serve BASE KVMEXIT-SERVE-OPTIONS GUEST-ARGS...: kvmexit serve --textfile
-# around one guest run, stopped with SIGTERM (its last page has everything).
-# serve_start BASE KVMEXIT-SERVE-OPTIONS: starts kvmexit serve --textfile
-# BASE.prom in the background (its pid in $serve_pid) and waits for its
-# first page: its events are on then.
-serve_start()
+# serve_wait TRIES CMD...: runs CMD every 0.1 s, at most TRIES times, until it
+# succeeds or kvmexit serve ($serve_pid) has ended.
+serve_wait()
 {
-	local i=0
+	local tries=$1 i=0
 
-	# shellcheck disable=SC2086 # $2 is a word list
-	kvmexit serve $2 --interval 0.2 --textfile "$1.prom" 2> "$1.serve.log" &
-	serve_pid=$!
-	while [ ! -e "$1.prom" ] && [ $i -lt 300 ] && kill -0 $serve_pid 2>/dev/null; do
+	shift
+	while ! "$@" && [ $i -lt "$tries" ] && kill -0 $serve_pid 2>/dev/null; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 }
 
-serve()
+# serve_start BASE KVMEXIT-SERVE-OPTIONS: starts kvmexit serve --textfile
+# BASE.prom in the background (its pid in $serve_pid) and waits for its
+# first page: its events are on then.
+serve_start()
 {
-	local base=$1 opts=$2 pid rc
+	# shellcheck disable=SC2086 # $2 is a word list
+	kvmexit serve $2 --interval 0.2 --textfile "$1.prom" 2> "$1.serve.log" &
+	serve_pid=$!
+	serve_wait 300 test -e "$1.prom"
+}
+
+# serve_stop BASE KVMEXIT-SERVE-OPTIONS FILE...: SIGTERM to kvmexit serve (its
+# last page has everything); says its exit status (non-zero fails the
+# payload) and log, and emits each FILE there is.
+serve_stop()
+{
+	local base=$1 opts=$2 rc f
 
 	shift 2
-	serve_start "$base" "$opts"
-	pid=$serve_pid
-	kvmexit-guest "$@" > "$base.guest"
-	kill -TERM $pid
-	wait $pid
+	kill -TERM $serve_pid
+	wait $serve_pid
 	rc=$?
 	echo "$base: kvmexit serve $opts exit $rc," \
 	     "$(grep -c '^kvmexit_exits_total' "$base.prom" 2>/dev/null || echo no) exit series"
 	sed "s/^/$base: serve: /" "$base.serve.log"
 	[ $rc -eq 0 ] || fail=1
-	for f in "$base.prom" "$base.guest" "$base.serve.log"; do
+	for f in "$@"; do
 		[ -e "$f" ] && lab_emit "$f"
 	done
 	rm -f "$base".*
+}
+
+# serve BASE KVMEXIT-SERVE-OPTIONS GUEST-ARGS...: kvmexit serve --textfile
+# around one guest run.
+serve()
+{
+	local base=$1 opts=$2
+
+	shift 2
+	serve_start "$base" "$opts"
+	kvmexit-guest "$@" > "$base.guest"
+	serve_stop "$base" "$opts" "$base.prom" "$base.guest" "$base.serve.log"
 }
 
 # serve_churn BASE GUEST-ARGS...: kvmexit serve --bpf --grace 0 while three
@@ -151,29 +169,16 @@ serve()
 # gone; stopped when the textfile says all three were.
 serve_churn()
 {
-	local base=$1 pid i=0 n rc
+	local base=$1 n
 
 	shift
 	serve_start "$base" "--bpf --grace 0"
-	pid=$serve_pid
 	for n in 1 2 3; do
 		kvmexit-guest "$@" > "$base.guest$n"
 	done
-	i=0
-	while ! grep -q '^kvmexit_vms_retired_total 3$' "$base.prom" && [ $i -lt 100 ] &&
-	      kill -0 $pid 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -TERM $pid
-	wait $pid
-	rc=$?
-	echo "$base: kvmexit serve --bpf --grace 0 exit $rc"
-	sed "s/^/$base: serve: /" "$base.serve.log"
-	for f in "$base.prom" "$base.guest1" "$base.guest2" "$base.guest3"; do
-		[ -e "$f" ] && lab_emit "$f"
-	done
-	rm -f "$base".*
+	serve_wait 100 grep -q '^kvmexit_vms_retired_total 3$' "$base.prom"
+	serve_stop "$base" "--bpf --grace 0" "$base.prom" "$base.guest1" "$base.guest2" \
+		"$base.guest3"
 }
 
 for npt in 1 0; do
